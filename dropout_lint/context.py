@@ -1,0 +1,29 @@
+"""Everything a rule may ask about the file it is checking, computed once and shared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Collection
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from .module_scope import ModuleScope
+
+
+@dataclass
+class FileContext:
+    """One parsed file. Shared analyses are built on first use and kept for every rule."""
+
+    path: str
+    wrapper: MetadataWrapper
+    project_module_classes: Collection[str] = field(default_factory=frozenset)
+
+    @property
+    def module(self) -> cst.Module:
+        return self.wrapper.module
+
+    @cached_property
+    def scope(self) -> ModuleScope:
+        return ModuleScope(self.wrapper, self.project_module_classes)

@@ -1,0 +1,91 @@
+"""What a lint run produces: findings with their location, code, message and fix."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
+
+
+class Applicability(str, enum.Enum):
+    """How safe a fix is to apply without review, as in ruff."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A fix a rule offers for one finding: what it changes and whether it is safe."""
+
+    description: str
+    applicability: Applicability = Applicability.SAFE
+
+    def to_json(self) -> dict[str, str]:
+        return {"applicability": self.applicability.value, "description": self.description}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding. Lines and columns are 1-based; the end is exclusive, as in ruff.
+
+    ``node`` links the finding to the libcst node it was reported on, so a fixer can
+    find it again; it never leaves the process (see :meth:`detached`).
+    """
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    message: str
+    name: str = ""
+    fix: Optional[Fix] = field(default=None, compare=False)
+    node: Any = field(default=None, compare=False, repr=False)
+
+    def detached(self) -> "Diagnostic":
+        """This finding without its tree node: small, picklable, cacheable."""
+        return self if self.node is None else replace(self, node=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "fix": self.fix.to_json() if self.fix else None,
+        }
+
+
+# Problems with a file rather than with its code. They make the run exit with 2.
+UNREADABLE_FILE = "DRP900"
+INTERNAL_ERROR = "DRP901"
+FILE_TOO_LARGE = "DRP902"
+FILE_PROBLEM_NAMES = {
+    UNREADABLE_FILE: "unreadable-file",
+    INTERNAL_ERROR: "internal-error",
+    FILE_TOO_LARGE: "file-too-large",
+}
+
+
+def file_problem(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    """A diagnostic about the file itself (could not read, parse or check it)."""
+    return Diagnostic(
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        code=code,
+        message=message,
+        name=FILE_PROBLEM_NAMES[code],
+    )
+
+
+def is_file_problem(diagnostic: Diagnostic) -> bool:
+    return diagnostic.code in FILE_PROBLEM_NAMES

@@ -1,0 +1,133 @@
+"""The one lint engine: bytes in, diagnostics out. The CLI and flake8 plugin are adapters.
+
+One pass per file: decide from the bytes whether any rule could fire, parse once with
+libcst, resolve metadata once, run every interested rule in a single batched traversal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Collection, Optional, Sequence, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from .context import FileContext
+from .diagnostics import (
+    FILE_TOO_LARGE,
+    INTERNAL_ERROR,
+    UNREADABLE_FILE,
+    Diagnostic,
+    file_problem,
+)
+from .noqa import unsuppressed
+from .rule import Rule
+
+DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    """What the engine needs besides the file: which rules, and what the project knows."""
+
+    rules: Sequence[type[Rule]]
+    project_module_classes: Collection[str] = frozenset()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+
+def interested_rules(data: bytes, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
+    """The rules whose trigger matches: the others cannot fire on this file."""
+    return [rule for rule in rules if rule.trigger.search(data)]
+
+
+def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:
+    """The file's libcst tree, or a DRP900 diagnostic saying why there is none.
+
+    Bytes are decoded as Python does (BOM, coding cookie); text is taken as it is.
+    """
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        message = error.message.splitlines()[0] if error.message else "invalid syntax"
+        return file_problem(
+            path,
+            UNREADABLE_FILE,
+            f"syntax error: {message}",
+            line=max(error.raw_line, 1),
+            column=error.raw_column + 1,
+        )
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        return file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")
+    except RecursionError:
+        return file_problem(path, UNREADABLE_FILE, "too deeply nested to parse")
+
+
+def check_module(
+    module: cst.Module, path: str, rules: Sequence[type[Rule]], options: LintOptions
+) -> list[Diagnostic]:
+    """Run ``rules`` over a parsed module. Diagnostics keep their nodes, for fixers.
+
+    A rule that crashes is reported as DRP901 with its code; the other rules still run.
+    """
+    context = FileContext(
+        path, MetadataWrapper(module, unsafe_skip_copy=True), options.project_module_classes
+    )
+    visitors = [rule(context) for rule in rules]
+    try:
+        context.wrapper.visit_batched(visitors)
+    except Exception:  # noqa: BLE001 - isolate the failing rule below
+        return _check_one_by_one(context, rules)
+    return [d for visitor in visitors for d in visitor.diagnostics]
+
+
+def _check_one_by_one(context: FileContext, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    for rule in rules:
+        visitor = rule(context)
+        try:
+            context.wrapper.visit_batched([visitor])
+        except Exception as error:  # noqa: BLE001 - a rule bug must not stop the run
+            diagnostics.append(
+                file_problem(
+                    context.path,
+                    INTERNAL_ERROR,
+                    f"internal error in {rule.code} ({rule.name}): "
+                    f"{type(error).__name__}: {error}; please report it",
+                )
+            )
+        else:
+            diagnostics.extend(visitor.diagnostics)
+    return diagnostics
+
+
+def lint_source(
+    source: Union[str, bytes], path: str = "<string>", options: Optional[LintOptions] = None
+) -> list[Diagnostic]:
+    """Lint one file's source: its unsuppressed findings, sorted, without tree nodes.
+
+    ``options`` defaults to the rules that are on by default.
+    """
+    if options is None:
+        from .rules import ALL_RULES
+
+        options = LintOptions(rules=[r for r in ALL_RULES if r.default_enabled])
+    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    if b"\0" in data:
+        return [file_problem(path, UNREADABLE_FILE, "contains a NUL byte; not Python source")]
+    rules = interested_rules(data, options.rules)
+    if not rules:
+        return []
+    if len(data) > options.max_file_size:
+        return [
+            file_problem(
+                path,
+                FILE_TOO_LARGE,
+                f"skipped: {len(data):,} bytes is over the max-file-size of "
+                f"{options.max_file_size:,} bytes",
+            )
+        ]
+    module = parse(source, path)
+    if isinstance(module, Diagnostic):
+        return [module]
+    found = check_module(module, path, rules, options)
+    return sorted(d.detached() for d in unsuppressed(found, module.code))

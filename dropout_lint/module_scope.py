@@ -1,0 +1,140 @@
+"""Which classes of a file are ``nn.Module`` subclasses, and which code is module code.
+
+Module code is any method of such a class, with the functions and lambdas nested in it:
+the code that runs with a module's train/eval mode at hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Collection, Mapping, Optional
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
+
+from . import torch_api
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method of an ``nn.Module`` subclass."""
+
+    owner: cst.ClassDef = field(repr=False)
+    function: cst.FunctionDef = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.function.name.value
+
+    @property
+    def self_name(self) -> Optional[str]:
+        """The name the instance goes by (``self``), or None for a static method."""
+        if any(_decorator_name(d) == "staticmethod" for d in self.function.decorators):
+            return None
+        params = self.function.params
+        first = (params.posonly_params or params.params or (None,))[0]
+        return first.name.value if first is not None else None
+
+
+def _decorator_name(decorator: cst.Decorator) -> Optional[str]:
+    target = decorator.decorator
+    if isinstance(target, cst.Call):
+        target = target.func
+    if isinstance(target, cst.Name):
+        return target.value
+    if isinstance(target, cst.Attribute):
+        return target.attr.value
+    return None
+
+
+def base_name(expression: cst.BaseExpression) -> Optional[str]:
+    """The last name of a base class expression: ``Block`` for ``layers.Block``."""
+    if isinstance(expression, cst.Subscript):  # Generic[T], Base[Config]
+        expression = expression.value
+    if isinstance(expression, cst.Name):
+        return expression.value
+    if isinstance(expression, cst.Attribute):
+        return expression.attr.value
+    return None
+
+
+class ModuleScope:
+    """Answers "is this class an nn.Module?" and "is this node module code?" for one file.
+
+    A class is a module when a base resolves to a class of ``torch.nn`` (or Lightning's
+    ``LightningModule``, ...), to a module class of the same file, or, by name, to a
+    module class found elsewhere in the linted project (``project_module_classes``).
+    Anything else, including bases that cannot be resolved, is not a module: precision
+    comes first.
+    """
+
+    def __init__(self, wrapper: MetadataWrapper, project_module_classes: Collection[str] = ()):
+        self._parents: Mapping[cst.CSTNode, cst.CSTNode] = wrapper.resolve(ParentNodeProvider)
+        self._qualified_names = wrapper.resolve(QualifiedNameProvider)
+        self._project_module_classes = project_module_classes
+        self._classes_by_name: dict[str, list[cst.ClassDef]] = {}
+        for node in self._parents:
+            if isinstance(node, cst.ClassDef):
+                self._classes_by_name.setdefault(node.name.value, []).append(node)
+        self._is_module: dict[cst.ClassDef, bool] = {}
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return self._parents.get(node)
+
+    def is_module_class(self, classdef: cst.ClassDef) -> bool:
+        known = self._is_module.get(classdef)
+        if known is None:
+            self._is_module[classdef] = False  # breaks cycles (class A(B), class B(A))
+            known = self._is_module[classdef] = any(
+                self._is_module_base(arg.value) for arg in classdef.bases if arg.keyword is None
+            )
+        return known
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        names = self._qualified_names.get(node, ())
+        if callable(names):  # libcst computes qualified names lazily
+            names = names()
+        return {name.name for name in names}
+
+    def _is_module_base(self, base: cst.BaseExpression) -> bool:
+        names = self.qualified_names(base)
+        if any(torch_api.is_module_base(name) for name in names):
+            return True
+        name = base_name(base)
+        if name is None:
+            return False
+        if isinstance(base, cst.Name) and name in self._classes_by_name:
+            return any(self.is_module_class(c) for c in self._classes_by_name[name])
+        return name in self._project_module_classes
+
+    def enclosing_method(self, node: cst.CSTNode) -> Optional[Method]:
+        """The method of a module class that ``node`` is part of, if any."""
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            parent = self._parents.get(current)
+            if isinstance(current, cst.FunctionDef) and isinstance(parent, cst.IndentedBlock):
+                owner = self._parents.get(parent)
+                if isinstance(owner, cst.ClassDef):
+                    return Method(owner, current) if self.is_module_class(owner) else None
+            current = parent
+        return None
+
+    def methods(self, classdef: cst.ClassDef) -> list[cst.FunctionDef]:
+        body = classdef.body
+        return [s for s in body.body if isinstance(s, cst.FunctionDef)] if isinstance(
+            body, cst.IndentedBlock
+        ) else []
+
+    def classes_in_hierarchy(self, classdef: cst.ClassDef) -> list[cst.ClassDef]:
+        """The class and its bases defined in this file, nearest first."""
+        seen: list[cst.ClassDef] = []
+        pending = [classdef]
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.append(current)
+            for arg in current.bases:
+                if arg.keyword is None and isinstance(arg.value, cst.Name):
+                    pending.extend(self._classes_by_name.get(arg.value.value, ()))
+        return seen

@@ -1,0 +1,33 @@
+"""``# noqa`` and ``# noqa: DRP001,DRP002`` comments, with flake8's and ruff's meaning."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator, Sequence
+
+from .diagnostics import Diagnostic
+
+_NOQA = re.compile(
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+
+
+def is_suppressed(diagnostic: Diagnostic, lines: Sequence[str]) -> bool:
+    """Whether the reported line carries a noqa comment covering this code."""
+    if not 1 <= diagnostic.line <= len(lines):
+        return False
+    match = _NOQA.search(lines[diagnostic.line - 1])
+    if match is None:
+        return False
+    codes = match.group("codes")
+    if codes is None:
+        return True
+    return any(
+        diagnostic.code.upper().startswith(code.upper()) for code in _CODE.findall(codes)
+    )
+
+
+def unsuppressed(diagnostics: Iterable[Diagnostic], source: str) -> Iterator[Diagnostic]:
+    lines = source.splitlines()
+    return (d for d in diagnostics if not is_suppressed(d, lines))

@@ -1,0 +1,101 @@
+"""The shape of a rule: one class per file, with its code, documentation, examples and visitor.
+
+A rule is a libcst batchable visitor. The engine runs every enabled rule over one parse of
+the file, in a single traversal, and collects what each one reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Sequence, TypeVar
+
+import libcst as cst
+from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
+
+from .diagnostics import Diagnostic, Fix
+
+if TYPE_CHECKING:
+    from .context import FileContext
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must not report."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must report, once on each line marked ``# expect``.
+
+    ``fixed`` is the expected output of the rule's fix, when the rule has one.
+    """
+
+    code: str
+    fixed: Optional[str] = None
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base class of every rule. Subclasses set the class attributes and visit nodes.
+
+    ``explanation`` is Markdown with the sections of ruff's rule docs: what it does, why
+    is this bad, example, use instead, fix safety, references. ``trigger`` is a regular
+    expression over the source: a file it does not match cannot contain a finding, so the
+    engine neither parses it nor runs the rule on it.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    explanation: ClassVar[str]
+    trigger: ClassVar[re.Pattern[str]]
+    default_enabled: ClassVar[bool] = True
+    valid: ClassVar[Sequence[Valid]] = ()
+    invalid: ClassVar[Sequence[Invalid]] = ()
+
+    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+
+    def __init__(self, context: "FileContext") -> None:
+        super().__init__()
+        self.context = context
+        self.diagnostics: list[Diagnostic] = []
+
+    def report(self, node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
+        """Record a finding at ``node``."""
+        position: CodeRange = self.get_metadata(PositionProvider, node)
+        self.diagnostics.append(
+            Diagnostic(
+                path=self.context.path,
+                line=position.start.line,
+                column=position.start.column + 1,
+                end_line=position.end.line,
+                end_column=position.end.column + 1,
+                code=self.code,
+                message=message,
+                name=self.name,
+                fix=fix,
+                node=node,
+            )
+        )
+
+    def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
+        """What ``lookup`` says of the names ``node`` refers to, when they all agree.
+
+        A name bound in several ways (``try: import torch.nn.functional as F`` / ``except:
+        import chainer.functions as F``) only counts when every binding agrees, so the
+        answer never depends on which one a set happens to yield first.
+        """
+        answers = {lookup(name.name) for name in self.get_metadata(QualifiedNameProvider, node, ())}
+        return answers.pop() if len(answers) == 1 else None
+
+    @classmethod
+    def fix_module(cls, context: "FileContext", diagnostics: Sequence[Diagnostic]) -> cst.Module:
+        """Apply this rule's fixes for ``diagnostics`` (all from this rule, in this file).
+
+        The default: the rule has no fix. Rules with fixes override this.
+        """
+        return context.module

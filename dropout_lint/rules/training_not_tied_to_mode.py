@@ -1,0 +1,122 @@
+"""DRP003 (opt-in): dropout whose mode is fixed, or tied to something other than the module's."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import libcst as cst
+
+from ..arguments import argument, has_unpacking
+from ..guards import runs_only_in_training
+from ..rule import Invalid, Rule, Valid
+from ..torch_api import dropout_function
+
+
+class TrainingNotTiedToMode(Rule):
+    code = "DRP003"
+    name = "training-not-tied-to-mode"
+    summary = "Dropout's `training=` is a constant or a flag other than `self.training`"
+    default_enabled = False
+    explanation = """
+## What it does
+Checks, in the methods of an `nn.Module`, for torch's dropout functions whose mode
+argument is a literal (`training=True`, `training=False`) or an attribute other than
+the module's mode (`training=self.is_training`), outside any guard on `self.training`.
+
+This rule is off by default: enable it with `--select DRP003` (or `extend-select`).
+
+## Why is this bad?
+`model.eval()` sets `self.training` on every submodule; it does not touch your own
+flags. Dropout tied to a constant or to another flag does not follow `train()`/`eval()`,
+so it may keep running at inference or never run at all.
+
+Some models want dropout at inference on purpose (Tacotron's prenet, Monte Carlo
+dropout). That is legitimate, which is why this rule is opt-in; silence it for such a
+line with `# noqa: DRP003`.
+
+## Example
+```python
+class Net(nn.Module):
+    def forward(self, x):
+        return F.dropout(x, 0.5, training=self.is_training)
+```
+
+## Use instead
+```python
+class Net(nn.Module):
+    def forward(self, x):
+        return F.dropout(x, 0.5, training=self.training)
+```
+
+## Fix safety
+No automatic fix: whether the constant was intended is for the author to say.
+
+## References
+- [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
+"""
+    trigger = re.compile(rb"dropout")
+
+    valid = (
+        Valid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Prenet(nn.Module):
+    def forward(self, x, training):
+        x = F.dropout(x, 0.5, training=self.training)
+        x = F.dropout(x, 0.5, training=training)
+        if self.training:
+            x = F.dropout(x, 0.5, training=True)
+        return x
+"""
+        ),
+        Valid(
+            """
+import torch.nn.functional as F
+
+def always_on(x):
+    return F.dropout(x, 0.5, training=True)
+"""
+        ),
+    )
+    invalid = (
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Prenet(nn.Module):
+    def forward(self, x):
+        x = F.dropout(x, 0.5, training=True)  # expect
+        return F.dropout(x, 0.5, training=self.is_training)  # expect
+"""
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.resolve_name(node.func, dropout_function)
+        if function is None or has_unpacking(node):
+            return
+        mode = argument(node, function.mode_keyword, function.mode_position)
+        described = _describe_fixed_mode(mode.value) if mode is not None else None
+        if described is None:
+            return
+        method = self.context.scope.enclosing_method(node)
+        if method is None or runs_only_in_training(node, self.context.scope, method.function):
+            return
+        self.report(
+            node,
+            f"`{function.spelled}` with `{function.mode_keyword}={described}` does not follow "
+            "`train()`/`eval()`; pass `training=self.training` (or `# noqa: DRP003` if intended)",
+        )
+
+
+def _describe_fixed_mode(value: cst.BaseExpression) -> Optional[str]:
+    """The mode's source text when it is a literal or a flag that is not the module's mode."""
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return value.value
+    if isinstance(value, cst.Attribute) and value.attr.value not in ("training", "train"):
+        return cst.Module([]).code_for_node(value)
+    return None

@@ -1,0 +1,117 @@
+"""What dropout-lint knows about torch's dropout API, by qualified name.
+
+Only names that resolve (through imports and aliases) to these count: a ``F.dropout``
+from chainer or MXNet, or a local variable called ``dropout``, is never torch's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class DropoutFunction:
+    """A functional dropout and where its mode argument goes."""
+
+    qualified_name: str
+    mode_keyword: str
+    mode_position: int
+    # The mode when the argument is left out; None when torch requires it.
+    mode_default: Optional[bool]
+    # The module that does the same job, for fixes (``None``: no module equivalent).
+    module_class: Optional[str]
+    inplace: bool = False
+
+    @property
+    def short_name(self) -> str:
+        return self.qualified_name.rsplit(".", 1)[1]
+
+    @property
+    def spelled(self) -> str:
+        """How users usually write it: ``F.dropout2d``, ``torch.dropout``."""
+        if self.qualified_name.startswith("torch.nn.functional."):
+            return f"F.{self.short_name}"
+        return self.qualified_name
+
+
+def _functional(name: str, module_class: str, default: bool) -> DropoutFunction:
+    return DropoutFunction(f"torch.nn.functional.{name}", "training", 2, default, module_class)
+
+
+def _aten(name: str, module_class: Optional[str], inplace: bool = False) -> DropoutFunction:
+    return DropoutFunction(f"torch.{name}", "train", 2, None, module_class, inplace)
+
+
+DROPOUT_FUNCTIONS: dict[str, DropoutFunction] = {
+    function.qualified_name: function
+    for function in (
+        _functional("dropout", "Dropout", True),
+        _functional("dropout1d", "Dropout1d", True),
+        _functional("dropout2d", "Dropout2d", True),
+        _functional("dropout3d", "Dropout3d", True),
+        _functional("alpha_dropout", "AlphaDropout", False),
+        _functional("feature_alpha_dropout", "FeatureAlphaDropout", False),
+        _aten("dropout", "Dropout"),
+        _aten("alpha_dropout", "AlphaDropout"),
+        _aten("feature_dropout", None),
+        _aten("feature_alpha_dropout", "FeatureAlphaDropout"),
+        _aten("dropout_", "Dropout", inplace=True),
+        _aten("alpha_dropout_", "AlphaDropout", inplace=True),
+        _aten("feature_dropout_", None, inplace=True),
+        _aten("feature_alpha_dropout_", "FeatureAlphaDropout", inplace=True),
+    )
+}
+
+DROPOUT_MODULES = (
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+)
+
+# torch.nn.Dropout2d, or the same class reached through torch.nn.modules.dropout.
+_DROPOUT_MODULE = re.compile(
+    r"^torch\.nn\.(?:modules\.(?:dropout\.)?)?(?P<name>" + "|".join(DROPOUT_MODULES) + r")$"
+)
+# Any class of torch.nn (or its modules package) is an nn.Module, but for these.
+_TORCH_NN_CLASS = re.compile(r"^torch\.nn\.(?:modules\.(?:\w+\.)?)?(?P<name>[A-Z]\w*)$")
+_NOT_MODULES = frozenset(
+    {"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"}
+)
+# Module base classes from outside torch.nn, by qualified name.
+OTHER_MODULE_BASES = frozenset(
+    {
+        "torch.jit.ScriptModule",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "lightning.pytorch.core.LightningModule",
+        "lightning.pytorch.core.module.LightningModule",
+        "pytorch_lightning.LightningModule",
+        "pytorch_lightning.core.LightningModule",
+        "pytorch_lightning.core.module.LightningModule",
+        "transformers.PreTrainedModel",
+        "transformers.modeling_utils.PreTrainedModel",
+    }
+)
+
+
+def dropout_function(qualified_name: str) -> Optional[DropoutFunction]:
+    return DROPOUT_FUNCTIONS.get(qualified_name)
+
+
+def dropout_module(qualified_name: str) -> Optional[str]:
+    """The class name (``Dropout2d``) if this names one of torch's dropout modules."""
+    match = _DROPOUT_MODULE.match(qualified_name)
+    return match.group("name") if match else None
+
+
+def is_module_base(qualified_name: str) -> bool:
+    """Whether a class deriving from this name is an ``nn.Module``."""
+    if qualified_name in OTHER_MODULE_BASES:
+        return True
+    match = _TORCH_NN_CLASS.match(qualified_name)
+    return bool(match) and match.group("name") not in _NOT_MODULES
