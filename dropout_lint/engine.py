@@ -6,6 +6,7 @@ libcst, resolve metadata once, run every interested rule in a single batched tra
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Collection, Optional, Sequence, Union
 
@@ -48,18 +49,35 @@ def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        message = error.message.splitlines()[0] if error.message else "invalid syntax"
-        return file_problem(
-            path,
-            UNREADABLE_FILE,
-            f"syntax error: {message}",
-            line=max(error.raw_line, 1),
-            column=error.raw_column + 1,
-        )
+        return _syntax_error(source, path, error)
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")
     except RecursionError:
         return file_problem(path, UNREADABLE_FILE, "too deeply nested to parse")
+
+
+def _syntax_error(source: Union[str, bytes], path: str, error: cst.ParserSyntaxError) -> Diagnostic:
+    """Python's own account of the error (clearer, better placed) when it has one."""
+    try:
+        ast.parse(source)
+    except SyntaxError as python_error:
+        return file_problem(
+            path,
+            UNREADABLE_FILE,
+            f"syntax error: {python_error.msg}",
+            line=max(python_error.lineno or 1, 1),
+            column=max(python_error.offset or 1, 1),
+        )
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = error.message.splitlines()[0] if error.message else "invalid syntax"
+    return file_problem(
+        path,
+        UNREADABLE_FILE,
+        f"syntax error: {message}",
+        line=max(error.raw_line, 1),
+        column=error.raw_column + 1,
+    )
 
 
 def check_module(

@@ -93,6 +93,10 @@ class Rule(cst.BatchableCSTVisitor):
         return answers.pop() if len(answers) == 1 else None
 
     @classmethod
+    def has_fix(cls) -> bool:
+        return cls.fix_module.__func__ is not Rule.fix_module.__func__  # type: ignore[attr-defined]
+
+    @classmethod
     def fix_module(cls, context: "FileContext", diagnostics: Sequence[Diagnostic]) -> cst.Module:
         """Apply this rule's fixes for ``diagnostics`` (all from this rule, in this file).
 

@@ -52,3 +52,16 @@ def test_invalid_examples_are_reported_on_marked_lines(rule: type[Rule], example
     expected = _expected_lines(example.code)
     assert expected, "an invalid example marks its lines with # expect"
     assert _findings(rule, example.code) == expected
+
+
+def test_readme_rule_table_is_current() -> None:
+    """The README's table is generated from the rules: regenerate it after editing one."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("rule_table", root / "scripts" / "rule_table.py")
+    rule_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rule_table)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert rule_table.render(readme) == readme, "run: python scripts/rule_table.py"

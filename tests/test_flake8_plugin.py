@@ -1,0 +1,63 @@
+"""The plugin, run through flake8 itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("flake8")
+
+SOURCE = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        x = F.dropout(x, 0.5)
+        x = F.dropout(x, 0.5)  # noqa: DRP001
+        x = F.dropout(x, 0.5, training=True)
+        return x if self.train else -x
+"""
+
+
+def flake8(path: Path, *args: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", *args, str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return [line.split(":", 1)[1] for line in result.stdout.splitlines() if ": DRP" in line]
+
+
+def test_plugin_reports_with_noqa_and_default_off_rules(tmp_path: Path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text(SOURCE)
+    found = flake8(path)
+    assert [line.split()[1] for line in found] == ["DRP001", "DRP002"]
+    assert found[0].startswith("7:13: DRP001 `F.dropout` without `training=`")
+    assert found[1].startswith("10:21: DRP002")
+
+
+def test_opt_in_rule_is_enabled_by_selecting_it(tmp_path: Path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text(SOURCE)
+    codes = [line.split()[1] for line in flake8(path, "--extend-select", "DRP003")]
+    assert codes == ["DRP001", "DRP003", "DRP002"]
+
+
+def test_explicit_select_of_the_prefix_includes_opt_in_rules(tmp_path: Path) -> None:
+    """flake8's own semantics: an explicit --select beats a plugin's default ignores."""
+    path = tmp_path / "net.py"
+    path.write_text(SOURCE)
+    assert "DRP003" in [line.split()[1] for line in flake8(path, "--select", "DRP")]
+
+
+def test_file_without_dropout_is_silent(tmp_path: Path) -> None:
+    path = tmp_path / "plain.py"
+    path.write_text("import torch\n\nx = torch.ones(3)\n")
+    assert flake8(path) == []
