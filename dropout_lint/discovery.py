@@ -1,0 +1,247 @@
+"""Which files a run checks: the paths given, with directories walked as ruff walks them.
+
+Files named on the command line are always checked. Inside walked directories, default
+excludes, ``exclude``/``extend-exclude`` and ``.gitignore`` files decide; every real
+directory is walked once, in sorted order, so two runs list the same files in the same order.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional, Sequence, Union
+
+from .config import PathPattern, Settings, glob_to_regex
+
+STDIN_PATH = "-"
+
+
+class SourceKind(enum.Enum):
+    """What a file holds, so the CLI can decide what to do with each kind."""
+
+    PYTHON = "python"
+    STUB = "stub"
+    NOTEBOOK = "notebook"
+    STDIN = "stdin"
+
+
+SUFFIX_KINDS = {".py": SourceKind.PYTHON, ".pyi": SourceKind.STUB, ".ipynb": SourceKind.NOTEBOOK}
+
+
+@dataclass(frozen=True)
+class SourcePath:
+    """A file to check, as the user will see it in diagnostics (``src/a.py``, or ``-``)."""
+
+    path: str
+    kind: SourceKind
+    explicit: bool
+
+
+@dataclass(frozen=True)
+class DiscoveryProblem:
+    """A path that could not be checked, and why, in one line."""
+
+    path: str
+    message: str
+
+
+DiscoveryResult = Union[SourcePath, DiscoveryProblem]
+
+
+class GitignorePattern:
+    """One line of a ``.gitignore``, with git's semantics (see ``gitignore(5)``)."""
+
+    def __init__(self, line: str) -> None:
+        self.negated = line.startswith("!")
+        body = line[1:] if self.negated else line
+        self.directory_only = body.endswith("/")
+        body = body.rstrip("/")
+        anchored = "/" in body
+        body = body.lstrip("/")
+        prefix = "" if anchored or body.startswith("**/") else "(?:.*/)?"
+        self._regex = re.compile(prefix + glob_to_regex(body))
+
+    def matches(self, relative_path: str, is_dir: bool) -> bool:
+        return (is_dir or not self.directory_only) and self._regex.fullmatch(
+            relative_path
+        ) is not None
+
+
+class GitignoreFile:
+    """The patterns of one ``.gitignore``, which apply to paths below its directory."""
+
+    def __init__(self, directory: str, text: str) -> None:
+        self.directory = directory.rstrip(os.sep)
+        self.patterns = [
+            GitignorePattern(line) for line in map(_pattern_text, text.splitlines()) if line
+        ]
+
+    @classmethod
+    def load(cls, directory: str) -> Optional["GitignoreFile"]:
+        """The ``.gitignore`` in ``directory``, if there is one that can be read."""
+        try:
+            with open(
+                os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace"
+            ) as file:
+                return cls(directory, file.read())
+        except OSError:
+            return None
+
+    def verdict(self, absolute_path: str, is_dir: bool) -> Optional[bool]:
+        """True if ignored, False if re-included by ``!``, None if no pattern matches.
+
+        The last matching pattern decides, as in git.
+        """
+        relative = absolute_path[len(self.directory) + 1 :].replace(os.sep, "/")
+        for pattern in reversed(self.patterns):
+            if pattern.matches(relative, is_dir):
+                return not pattern.negated
+        return None
+
+
+def _pattern_text(line: str) -> str:
+    """The pattern on a ``.gitignore`` line: '' for blanks and comments, trailing spaces cut."""
+    if line.startswith("#"):
+        return ""
+    stripped = line.rstrip(" \t")
+    if stripped.endswith("\\") and len(stripped) < len(line):
+        stripped += " "
+    return stripped
+
+
+def is_gitignored(absolute_path: str, is_dir: bool, gitignores: Sequence[GitignoreFile]) -> bool:
+    """Whether the deepest ``.gitignore`` with an opinion on the path ignores it."""
+    for gitignore in reversed(gitignores):
+        verdict = gitignore.verdict(absolute_path, is_dir)
+        if verdict is not None:
+            return verdict
+    return False
+
+
+def iter_source_files(paths: Sequence[str], settings: Settings) -> Iterator[DiscoveryResult]:
+    """The files to check under ``paths``, and a problem for each path that cannot be read."""
+    walker = _Walker(settings)
+    for given in paths:
+        if given == STDIN_PATH:
+            yield SourcePath(STDIN_PATH, SourceKind.STDIN, explicit=True)
+        else:
+            yield from walker.visit(given)
+
+
+class _Walker:
+    """One run's walk: remembers the real directories and files it has already visited."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.exclude = [PathPattern(glob) for glob in (*settings.exclude, *settings.extend_exclude)]
+        self.walked_directories: set[tuple[int, int]] = set()
+        self.yielded_files: set[tuple[int, int]] = set()
+
+    def visit(self, given: str) -> Iterator[DiscoveryResult]:
+        try:
+            status = os.stat(given)
+        except OSError as error:
+            yield DiscoveryProblem(given, _describe(error))
+            return
+        if os.path.isdir(given):
+            absolute = os.path.abspath(given)
+            yield from self._walk(given, absolute, self._parent_gitignores(absolute), frozenset())
+        elif self._first_visit(status):
+            yield SourcePath(given, SUFFIX_KINDS.get(Path(given).suffix, SourceKind.PYTHON), True)
+
+    def _walk(
+        self,
+        directory: str,
+        absolute: str,
+        gitignores: tuple[GitignoreFile, ...],
+        ancestors: frozenset[tuple[int, int]],
+    ) -> Iterator[DiscoveryResult]:
+        try:
+            identity = _identity(os.stat(directory))
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            yield DiscoveryProblem(directory, f"cannot list directory: {_describe(error)}")
+            return
+        if identity in ancestors:
+            yield DiscoveryProblem(directory, "symlink loop: points back to a directory above it")
+            return
+        if identity in self.walked_directories:
+            return
+        self.walked_directories.add(identity)
+        if self.settings.respect_gitignore:
+            gitignores += tuple(filter(None, [GitignoreFile.load(absolute)]))
+        for entry in entries:
+            yield from self._visit_entry(
+                entry, directory, absolute, gitignores, ancestors | {identity}
+            )
+
+    def _visit_entry(
+        self,
+        entry: os.DirEntry[str],
+        directory: str,
+        absolute_directory: str,
+        gitignores: tuple[GitignoreFile, ...],
+        ancestors: frozenset[tuple[int, int]],
+    ) -> Iterator[DiscoveryResult]:
+        path = os.path.join(directory, entry.name)
+        absolute = os.path.join(absolute_directory, entry.name)
+        try:
+            status = entry.stat()
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                yield DiscoveryProblem(path, "symlink loop")
+            elif entry.name.endswith(tuple(SUFFIX_KINDS)):
+                yield DiscoveryProblem(path, f"broken symlink: {_describe(error)}")
+            return
+        is_dir = entry.is_dir()
+        if self._is_excluded(absolute, is_dir, gitignores):
+            return
+        if is_dir:
+            yield from self._walk(path, absolute, gitignores, ancestors)
+            return
+        kind = SUFFIX_KINDS.get(os.path.splitext(entry.name)[1])
+        if kind is not None and self._first_visit(status):
+            yield SourcePath(path, kind, explicit=False)
+
+    def _is_excluded(
+        self, absolute: str, is_dir: bool, gitignores: Sequence[GitignoreFile]
+    ) -> bool:
+        relative = self.settings.relative_path(absolute)
+        if any(pattern.matches(relative) for pattern in self.exclude):
+            return True
+        return self.settings.respect_gitignore and is_gitignored(absolute, is_dir, gitignores)
+
+    def _first_visit(self, status: os.stat_result) -> bool:
+        """Whether this real file has not been yielded yet (two paths may name one file)."""
+        identity = _identity(status)
+        if identity in self.yielded_files:
+            return False
+        self.yielded_files.add(identity)
+        return True
+
+    def _parent_gitignores(self, absolute: str) -> tuple[GitignoreFile, ...]:
+        """The ``.gitignore`` files above a walked root, up to its git repository's root."""
+        if not self.settings.respect_gitignore:
+            return ()
+        directories = (Path(absolute), *Path(absolute).parents)
+        git_root = next((i for i, d in enumerate(directories) if (d / ".git").exists()), None)
+        if git_root is None:
+            return ()
+        loaded = (GitignoreFile.load(str(d)) for d in reversed(directories[1 : git_root + 1]))
+        return tuple(gitignore for gitignore in loaded if gitignore is not None)
+
+
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    return (status.st_dev, status.st_ino)
+
+
+def _describe(error: OSError) -> str:
+    """One lowercase line, without the path (the problem carries it)."""
+    if error.errno == errno.ELOOP:
+        return "symlink loop"
+    return (error.strerror or str(error)).lower()
