@@ -88,9 +88,15 @@ def _earlier_exit_on_eval(block: cst.BaseSuite | cst.Module, statement: cst.CSTN
     return False
 
 
-def runs_only_in_training(node: cst.CSTNode, scope: ModuleScope, stop: cst.CSTNode) -> bool:
-    """Whether ``node`` can only run while the mode flag is true, up to ``stop`` (a method)."""
-    current = node
+def runs_only_in_training(
+    node: cst.CSTNode, scope: ModuleScope, stop: cst.FunctionDef, _seen: frozenset = frozenset()
+) -> bool:
+    """Whether ``node`` can only run while the mode flag is true.
+
+    The conditions around it count up to ``stop``, its method; past that, a method whose
+    every call in its class (``self.method(...)``) runs only in training counts too.
+    """
+    current: cst.CSTNode = node
     while current is not stop:
         parent = scope.parent(current)
         if parent is None:
@@ -109,4 +115,14 @@ def runs_only_in_training(node: cst.CSTNode, scope: ModuleScope, stop: cst.CSTNo
             if _earlier_exit_on_eval(parent, current):
                 return True
         current = parent
-    return False
+    return _called_only_in_training(stop, scope, _seen | {stop})
+
+
+def _called_only_in_training(
+    method: cst.FunctionDef, scope: ModuleScope, seen: frozenset
+) -> bool:
+    calls = scope.calls_to_method(method)
+    return bool(calls) and all(
+        caller not in seen and runs_only_in_training(call, scope, caller, seen)
+        for call, caller in calls
+    )

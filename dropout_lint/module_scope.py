@@ -119,11 +119,30 @@ class ModuleScope:
             current = parent
         return None
 
-    def methods(self, classdef: cst.ClassDef) -> list[cst.FunctionDef]:
-        body = classdef.body
-        return [s for s in body.body if isinstance(s, cst.FunctionDef)] if isinstance(
-            body, cst.IndentedBlock
-        ) else []
+    def calls_to_method(self, function: cst.FunctionDef) -> list[tuple[cst.Call, cst.FunctionDef]]:
+        """Each ``self.<name>(...)`` call of this method in its class, with the calling method.
+
+        Calls from subclasses in the same file count too; calls from elsewhere are unknown.
+        """
+        owner = self.parent(self.parent(function) or function)
+        if not isinstance(owner, cst.ClassDef):
+            return []
+        found: list[tuple[cst.Call, cst.FunctionDef]] = []
+        for node in self._parents:
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == function.name.value
+                and isinstance(node.func.value, cst.Name)
+            ):
+                caller = self.enclosing_method(node)
+                if (
+                    caller is not None
+                    and caller.self_name == node.func.value.value
+                    and owner in self.classes_in_hierarchy(caller.owner)
+                ):
+                    found.append((node, caller.function))
+        return found
 
     def classes_in_hierarchy(self, classdef: cst.ClassDef) -> list[cst.ClassDef]:
         """The class and its bases defined in this file, nearest first."""
