@@ -12,7 +12,6 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from .engine import DEFAULT_MAX_FILE_SIZE
@@ -145,20 +144,29 @@ class Settings:
     root: Path = field(default_factory=Path.cwd)
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Worker processes get the settings without this process's memo."""
+        return {**vars(self), "_cache": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     def rules_for(self, path: str, all_rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
         """The rules to run on ``path``: the selected ones less its per-file ignores.
 
         Called once per file, so the answer is memoized per set of matching patterns.
         """
-        enabled = self.enabled_rules(all_rules)
-        ignore_patterns = self._per_file_ignore_patterns(tuple(all_rules))
+        rules = tuple(all_rules)
+        enabled = self.enabled_rules(rules)
+        ignore_patterns = self._per_file_ignore_patterns(rules)
         relative = self.relative_path(path)
         matching = frozenset(
             index
             for index, (pattern, _) in enumerate(ignore_patterns)
             if pattern.matches_within(relative)
         )
-        key = ("rules_for", id(all_rules), matching)
+        key = ("rules_for", rules, matching)
         if key not in self._cache:
             ignored = {code for index in matching for code in ignore_patterns[index][1]}
             self._cache[key] = tuple(rule for rule in enabled if rule.code not in ignored)
@@ -178,16 +186,17 @@ class Settings:
         Raises ConfigError for a selector that names no rule, here or in per-file-ignores,
         so the CLI can call it once up front and stop before linting anything.
         """
-        key = ("enabled", id(all_rules))
+        rules = tuple(all_rules)
+        key = ("enabled", rules)
         if key not in self._cache:
-            self._per_file_ignore_patterns(tuple(all_rules))
-            self._cache[key] = resolve_rule_selection(self.rule_selections, all_rules)
+            self._per_file_ignore_patterns(rules)
+            self._cache[key] = resolve_rule_selection(self.rule_selections, rules)
         return self._cache[key]
 
     def _per_file_ignore_patterns(
         self, all_rules: tuple[type[Rule], ...]
     ) -> tuple[tuple[PathPattern, frozenset[str]], ...]:
-        key = ("per_file_ignores", id(all_rules))
+        key = ("per_file_ignores", all_rules)
         if key not in self._cache:
             self._cache[key] = tuple(
                 (
@@ -356,9 +365,7 @@ def _per_file_ignores(value: Any, where: str) -> Mapping[str, tuple[str, ...]]:
         raise ConfigError(f"{where} must be a table of glob = [codes], not {type(value).__name__}")
     if not all(isinstance(glob, str) for glob in value):
         raise ConfigError(f"{where} must be keyed by glob strings")
-    return MappingProxyType(
-        {glob: _selectors(codes, f"{where}[{glob!r}]") for glob, codes in value.items()}
-    )
+    return {glob: _selectors(codes, f"{where}[{glob!r}]") for glob, codes in value.items()}
 
 
 def _fix_style(value: Any, where: str) -> str:

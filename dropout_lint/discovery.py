@@ -149,7 +149,8 @@ class _Walker:
             return
         if os.path.isdir(given):
             absolute = os.path.abspath(given)
-            yield from self._walk(given, absolute, self._parent_gitignores(absolute), frozenset())
+            gitignores = self._parent_gitignores(absolute)
+            yield from self._walk(os.path.normpath(given), absolute, gitignores, frozenset())
         elif self._first_visit(status):
             yield SourcePath(given, SUFFIX_KINDS.get(Path(given).suffix, SourceKind.PYTHON), True)
 
@@ -188,7 +189,7 @@ class _Walker:
         gitignores: tuple[GitignoreFile, ...],
         ancestors: frozenset[tuple[int, int]],
     ) -> Iterator[DiscoveryResult]:
-        path = os.path.join(directory, entry.name)
+        path = entry.name if directory == os.curdir else os.path.join(directory, entry.name)
         absolute = os.path.join(absolute_directory, entry.name)
         try:
             status = entry.stat()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 
@@ -273,6 +274,14 @@ def test_rules_for_is_memoized_per_matching_patterns(per_file_settings: Settings
     first = per_file_settings.rules_for(str(root / "a/test_x.py"), FAKE_RULES)
     second = per_file_settings.rules_for(str(root / "b/test_y.py"), FAKE_RULES)
     assert first is second
+
+
+def test_settings_survive_pickling_for_worker_processes(per_file_settings: Settings) -> None:
+    per_file_settings.rules_for("x.py", FAKE_RULES)
+    copy = pickle.loads(pickle.dumps(per_file_settings))
+    assert copy == per_file_settings
+    path = str(copy.root / "test_x.py")
+    assert codes(copy.rules_for(path, FAKE_RULES)) == ["DRP002", "DRP010", "DRP020"]
 
 
 # PathPattern

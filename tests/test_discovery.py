@@ -45,11 +45,21 @@ def test_walks_python_stub_and_notebook_files_in_sorted_order(tmp_path: Path) ->
     ]
 
 
-def test_paths_keep_the_spelling_the_user_gave(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("src", os.path.join("src", "pkg", "a.py")),
+        ("./src/", os.path.join("src", "pkg", "a.py")),
+        (".", os.path.join("src", "pkg", "a.py")),
+    ],
+)
+def test_walked_paths_are_relative_as_the_user_gave_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, expected: str
+) -> None:
     make_tree(tmp_path, "src/pkg/a.py")
     monkeypatch.chdir(tmp_path)
-    results = list(iter_source_files(["src"], Settings(root=tmp_path)))
-    assert results == [SourcePath(os.path.join("src", "pkg", "a.py"), SourceKind.PYTHON, False)]
+    results = list(iter_source_files([given], Settings(root=tmp_path)))
+    assert results == [SourcePath(expected, SourceKind.PYTHON, explicit=False)]
 
 
 def test_default_excludes_are_skipped_at_any_depth(tmp_path: Path) -> None:
