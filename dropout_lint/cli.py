@@ -92,6 +92,7 @@ def _lint_stdin(args: argparse.Namespace, settings: Settings) -> list[Diagnostic
 
 def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    settings.enabled_rules(ALL_RULES)  # an unknown selector is a usage error, before any work
     diagnostics: list[Diagnostic] = []
     files: list[str] = []
     for item in iter_source_files(args.paths, settings):
