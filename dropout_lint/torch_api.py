@@ -109,6 +109,12 @@ def dropout_module(qualified_name: str) -> Optional[str]:
     return match.group("name") if match else None
 
 
+def torch_nn_class(qualified_name: str) -> Optional[str]:
+    """The class name (``Conv2d``) if this names a class of ``torch.nn``, else None."""
+    match = _TORCH_NN_CLASS.match(qualified_name)
+    return match.group("name") if match else None
+
+
 def is_module_base(qualified_name: str) -> bool:
     """Whether a class deriving from this name is an ``nn.Module``."""
     if qualified_name in OTHER_MODULE_BASES:

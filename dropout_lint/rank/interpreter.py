@@ -1,0 +1,628 @@
+"""Abstract interpretation of a function's statements, with tensor ranks as values.
+
+The state is a map from local names (and ``self.<attr>`` keys) to values. Branches join
+their states; loops iterate to a fixed point, which is reached because every value can
+only move up a finite lattice (a rank, then unknown; a layer, then a choice of the finite
+set of layers in the file). A name missing from a state is unbound, so joining it with a
+value gives that value: Python raises ``UnboundLocalError`` on the other path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional, Sequence, Union
+
+import libcst as cst
+
+from .. import torch_api
+from .torch_shapes import (
+    CONSTRUCTORS,
+    broadcast,
+    layer_transfer,
+    literal_int,
+    operation,
+    torch_function,
+)
+from .values import (
+    Layer,
+    LayerChoice,
+    LayerValue,
+    NoneValue,
+    Repeated,
+    SequentialLayer,
+    Tensor,
+    TupleValue,
+    Value,
+    join,
+    join_all,
+)
+
+Env = dict[str, Value]
+_SELF = "self."
+# A bound on fixed-point rounds; the lattice guarantees far fewer. Past it, every name the
+# loop assigns becomes unknown, which is a fixed point by construction.
+_MAX_LOOP_ROUNDS = 25
+_CODE = cst.Module([])
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What the inference asks of the file: torch's name for a node, and its line."""
+
+    qualified_name: Callable[[cst.CSTNode], Optional[str]]
+    line: Callable[[cst.CSTNode], int]
+
+
+@dataclass(frozen=True)
+class Application:
+    """A layer applied to an input: ``self.drop(x)``, or as a member of a Sequential.
+
+    ``site`` is the call that ran it (``self.drop(x)``, ``self.head(x)``), or the
+    ``nn.Sequential(...)`` itself when a Sequential is evaluated on its own (``standalone``;
+    its input is then unknown by construction). ``direct`` is false for Sequential members.
+    """
+
+    layer: Layer
+    site: cst.Call
+    input: Value
+    direct: bool
+    standalone: bool
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return _CODE.code_for_node(node)
+
+
+def annotated_value(annotation: Optional[cst.Annotation], facts: SourceFacts) -> Value:
+    """The rank an annotation states: jaxtyping's ``Float[Tensor, "batch seq dim"]`` is 3-D."""
+    if annotation is None or not isinstance(annotation.annotation, cst.Subscript):
+        return None
+    subscript = annotation.annotation
+    name = facts.qualified_name(subscript.value)
+    if name is None or not name.startswith("jaxtyping.") or len(subscript.slice) != 2:
+        return None
+    shape = subscript.slice[1].slice
+    if not (isinstance(shape, cst.Index) and isinstance(shape.value, cst.SimpleString)):
+        return None
+    dims = str(shape.value.evaluated_value).split()
+    if any(dim.startswith("*") or "..." in dim for dim in dims):
+        return None
+    origin = f"from the annotation `{code_of(subscript)}` at line {facts.line(subscript)}"
+    return Tensor(len(dims), origin)
+
+
+class _TargetNames(cst.CSTVisitor):
+    """The names (and ``self.<attr>`` keys) a statement may bind, at any depth."""
+
+    def __init__(self, self_name: Optional[str]) -> None:
+        super().__init__()
+        self.self_name = self_name
+        self.names: set[str] = set()
+
+    def _add(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.names.add(target.value)
+        elif isinstance(target, cst.Attribute):
+            if isinstance(target.value, cst.Name) and target.value.value == self.self_name:
+                self.names.add(_SELF + target.attr.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._add(target.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._add(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._add(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._add(node.target)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.names.add(node.name.value)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.names.add(node.name.value)
+        return False
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if node.asname is None:
+            self.names.add(code_of(node.name).split(".")[0])
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # self.add_module("drop", ...) binds self.drop; x.add_module(...) changes x.
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
+            self._add(node.func.value)
+            name = _module_name(node)
+            if name is not None and _is_self(node.func.value, self.self_name):
+                self.names.add(_SELF + name)
+
+
+_MUTATORS = ("add_module", "register_module", "append")
+
+
+def _is_self(node: cst.BaseExpression, self_name: Optional[str]) -> bool:
+    return self_name is not None and isinstance(node, cst.Name) and node.value == self_name
+
+
+def _module_name(call: cst.Call) -> Optional[str]:
+    """The literal name given to ``add_module("name", layer)``."""
+    first = call.args[0].value if call.args else None
+    if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+        return first.evaluated_value
+    return None
+
+
+def join_envs(envs: Sequence[Optional[Env]]) -> Optional[Env]:
+    """The state after paths that end in ``envs`` meet; None when none of them gets here."""
+    reachable = [env for env in envs if env is not None]
+    if not reachable:
+        return None
+    joined: Env = {}
+    for key in {key for env in reachable for key in env}:
+        joined[key] = join_all(env[key] for env in reachable if key in env)
+    return joined
+
+
+@dataclass
+class _Loop:
+    breaks: list[Env]
+    continues: list[Env]
+
+
+class Interpreter:
+    """Runs functions abstractly. ``attributes`` is what is known of ``self.<attr>``."""
+
+    def __init__(self, facts: SourceFacts, attributes: Mapping[str, Value]) -> None:
+        self.facts = facts
+        self.attributes = attributes
+        self.values: dict[cst.CSTNode, Value] = {}
+        self.applications: dict[tuple[cst.Call, cst.Call], Application] = {}
+        self.assigned_attributes: dict[str, list[Value]] = {}
+        self._self_name: Optional[str] = None
+        self._loops: list[_Loop] = []
+        self._nested: list[cst.FunctionDef] = []
+
+    # Functions
+
+    def run_function(self, function: cst.FunctionDef, self_name: Optional[str]) -> None:
+        """Interpret ``function`` from its parameters, then the functions nested in it."""
+        self._self_name = self_name
+        env: Env = {}
+        if self_name is not None:
+            env.update({_SELF + attr: value for attr, value in self.attributes.items()})
+        params = function.params
+        for param in (
+            *params.posonly_params,
+            *params.params,
+            *params.kwonly_params,
+            *(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)),
+        ):
+            if param.name.value == self_name:
+                env[param.name.value] = None
+            else:
+                env[param.name.value] = annotated_value(param.annotation, self.facts)
+        self._suite(function.body, env)
+        nested, self._nested = self._nested, []
+        for inner in nested:
+            shadows_self = any(p.name.value == self_name for p in inner.params.params)
+            self.run_function(inner, None if shadows_self else self_name)
+
+    def run_statements(self, statements: Sequence[cst.BaseStatement]) -> None:
+        """Interpret module-level statements (functions and classes are left out)."""
+        self._self_name = None
+        self._block(statements, {})
+        self._nested = []
+
+    # Statements
+
+    def _suite(self, suite: cst.BaseSuite, env: Env) -> Optional[Env]:
+        if isinstance(suite, cst.IndentedBlock):
+            return self._block(suite.body, env)
+        return self._small_statements(suite.body, env)
+
+    def _block(self, statements: Sequence[cst.BaseStatement], env: Optional[Env]) -> Optional[Env]:
+        for statement in statements:
+            if env is None:
+                return None
+            env = self._statement(statement, env)
+        return env
+
+    def _statement(self, statement: cst.BaseStatement, env: Env) -> Optional[Env]:
+        if isinstance(statement, cst.SimpleStatementLine):
+            return self._small_statements(statement.body, env)
+        if isinstance(statement, cst.If):
+            return self._if(statement, env)
+        if isinstance(statement, (cst.For, cst.While)):
+            return self._loop(statement, env)
+        if isinstance(statement, cst.Try):
+            return self._try(statement, env)
+        if isinstance(statement, cst.With):
+            for item in statement.items:
+                self._eval(item.item, env)
+                if item.asname is not None:
+                    self._assign(item.asname.name, None, env)
+            return self._suite(statement.body, env)
+        if isinstance(statement, cst.FunctionDef):
+            env[statement.name.value] = None
+            self._nested.append(statement)
+            return env
+        return self._forget(statement, env)
+
+    def _forget(self, node: cst.CSTNode, env: Env) -> Env:
+        """What a statement not modelled (``match``, a class) may bind becomes unknown."""
+        targets = _TargetNames(self._self_name)
+        node.visit(targets)
+        for name in targets.names:
+            env[name] = None
+        return env
+
+    def _small_statements(
+        self, statements: Sequence[cst.BaseSmallStatement], env: Env
+    ) -> Optional[Env]:
+        for statement in statements:
+            if isinstance(statement, cst.Assign):
+                value = self._eval(statement.value, env)
+                for target in statement.targets:
+                    self._assign(target.target, value, env)
+            elif isinstance(statement, cst.AnnAssign):
+                value = self._eval(statement.value, env) if statement.value else None
+                stated = annotated_value(statement.annotation, self.facts)
+                if statement.value is not None or stated is not None:
+                    self._assign(statement.target, stated if stated is not None else value, env)
+            elif isinstance(statement, cst.AugAssign):
+                current = self._eval(statement.target, env)
+                other = self._eval(statement.value, env)
+                self._assign(statement.target, broadcast(current, other, statement.value), env)
+            elif isinstance(statement, cst.Expr):
+                self._eval(statement.value, env)
+            elif isinstance(statement, (cst.Return, cst.Raise)):
+                if isinstance(statement, cst.Return) and statement.value is not None:
+                    self._eval(statement.value, env)
+                return None
+            elif isinstance(statement, (cst.Break, cst.Continue)):
+                if self._loops:
+                    loop = self._loops[-1]
+                    exits = loop.breaks if isinstance(statement, cst.Break) else loop.continues
+                    exits.append(dict(env))
+                return None
+            elif isinstance(statement, cst.Assert):
+                self._eval(statement.test, env)
+            else:
+                self._forget(statement, env)
+        return env
+
+    def _if(self, statement: cst.If, env: Env) -> Optional[Env]:
+        self._eval(statement.test, env)
+        then = self._suite(statement.body, dict(env))
+        orelse: Optional[Env] = dict(env)
+        if isinstance(statement.orelse, cst.If):
+            orelse = self._if(statement.orelse, dict(env))
+        elif isinstance(statement.orelse, cst.Else):
+            orelse = self._suite(statement.orelse.body, dict(env))
+        return join_envs([then, orelse])
+
+    def _loop(self, statement: Union[cst.For, cst.While], env: Env) -> Optional[Env]:
+        element: Value = None
+        if isinstance(statement, cst.For):
+            iterated = self._eval(statement.iter, env)
+            if isinstance(iterated, Repeated):
+                element = iterated.item
+            elif isinstance(iterated, TupleValue):
+                element = join_all(iterated.items)
+        head = dict(env)
+        for round_number in range(_MAX_LOOP_ROUNDS + 1):
+            if round_number == _MAX_LOOP_ROUNDS:
+                head = self._forget(statement, head)
+            state = dict(head)
+            if isinstance(statement, cst.While):
+                self._eval(statement.test, state)
+            else:
+                self._assign(statement.target, element, state)
+            loop = _Loop([], [])
+            self._loops.append(loop)
+            end = self._suite(statement.body, state)
+            self._loops.pop()
+            following = join_envs([head, end, *loop.continues])
+            if following == head or round_number == _MAX_LOOP_ROUNDS:
+                break
+            assert following is not None
+            head = following
+        finished: Optional[Env] = dict(head)
+        if statement.orelse is not None:
+            finished = self._suite(statement.orelse.body, dict(head))
+        return join_envs([finished, *loop.breaks])
+
+    def _try(self, statement: cst.Try, env: Env) -> Optional[Env]:
+        # An exception can leave the body at any point: what it binds is unknown after.
+        interrupted = self._forget(statement.body, dict(env))
+        completed = self._suite(statement.body, dict(env))
+        if statement.orelse is not None and completed is not None:
+            completed = self._suite(statement.orelse.body, completed)
+        outcomes = [completed]
+        for handler in statement.handlers:
+            state = dict(interrupted)
+            if handler.type is not None:
+                self._eval(handler.type, state)
+            if handler.name is not None:
+                self._assign(handler.name.name, None, state)
+            outcomes.append(self._suite(handler.body, state))
+        after = join_envs(outcomes)
+        if statement.finalbody is None:
+            return after
+        final = self._suite(statement.finalbody.body, join_envs([after, interrupted]) or {})
+        return final if after is not None else None
+
+    def _assign(self, target: cst.BaseExpression, value: Value, env: Env) -> None:
+        if isinstance(target, cst.Name):
+            env[target.value] = value
+        elif isinstance(target, cst.Attribute) and _is_self(target.value, self._self_name):
+            self._set_attribute(target.attr.value, value, env)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = target.elements
+            starred = any(isinstance(e, cst.StarredElement) for e in elements)
+            for index, element in enumerate(elements):
+                item: Value = None
+                if isinstance(element, cst.StarredElement):
+                    item = None
+                elif isinstance(value, Repeated):
+                    item = value.item
+                elif isinstance(value, TupleValue) and not starred:
+                    item = value.items[index] if len(value.items) == len(elements) else None
+                self._assign(element.value, item, env)
+        elif isinstance(target, (cst.Subscript, cst.Attribute)):
+            self._eval(target.value, env)
+
+    def _set_attribute(self, attr: str, value: Value, env: Env) -> None:
+        env[_SELF + attr] = value
+        self.assigned_attributes.setdefault(attr, []).append(value)
+
+    # Expressions
+
+    def _eval(self, node: cst.BaseExpression, env: Env) -> Value:
+        value = self._evaluate(node, env)
+        self.values[node] = value
+        return value
+
+    def _evaluate(self, node: cst.BaseExpression, env: Env) -> Value:
+        if isinstance(node, cst.Name):
+            if node.value == "None":
+                return NoneValue()
+            return env.get(node.value)
+        if isinstance(node, cst.Attribute):
+            if _is_self(node.value, self._self_name):
+                return env.get(_SELF + node.attr.value, self.attributes.get(node.attr.value))
+            receiver = self._eval(node.value, env)
+            if node.attr.value in ("T", "mT", "data") and isinstance(receiver, Tensor):
+                return receiver
+            return None
+        if isinstance(node, cst.Call):
+            return self._call(node, env)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, env)
+        if isinstance(node, cst.BinaryOperation):
+            left, right = self._eval(node.left, env), self._eval(node.right, env)
+            if isinstance(node.operator, cst.MatrixMultiply):
+                return _matmul(left, right)
+            if literal_int(node.left) is not None or isinstance(node.left, cst.Float):
+                return broadcast(right, left, node.left)
+            return broadcast(left, right, node.right)
+        if isinstance(node, cst.UnaryOperation):
+            operand = self._eval(node.expression, env)
+            return operand if isinstance(operand, Tensor) else None
+        if isinstance(node, cst.IfExp):
+            self._eval(node.test, env)
+            return join(self._eval(node.body, env), self._eval(node.orelse, env))
+        if isinstance(node, (cst.Tuple, cst.List)):
+            items = [self._eval(element.value, env) for element in node.elements]
+            if any(isinstance(element, cst.StarredElement) for element in node.elements):
+                return None
+            return TupleValue(tuple(items))
+        if isinstance(node, cst.NamedExpr):
+            value = self._eval(node.value, env)
+            self._assign(node.target, value, env)
+            return value
+        if isinstance(node, (cst.BooleanOperation, cst.Comparison)):
+            for child in node.children:
+                if isinstance(child, cst.BaseExpression):
+                    self._eval(child, env)
+            return None
+        if isinstance(node, cst.Await):
+            self._eval(node.expression, env)
+        return None
+
+    def _subscript(self, node: cst.Subscript, env: Env) -> Value:
+        container = self._eval(node.value, env)
+        indices = [element.slice for element in node.slice]
+        for index in indices:
+            if isinstance(index, cst.Index):
+                self._eval(index.value, env)
+        if isinstance(container, (TupleValue, Repeated)):
+            position = literal_int(indices[0].value) if isinstance(indices[0], cst.Index) else None
+            if len(indices) != 1 or position is None:
+                return None
+            if isinstance(container, Repeated):
+                return container.item
+            in_range = -len(container.items) <= position < len(container.items)
+            return container.items[position] if in_range else None
+        if not isinstance(container, Tensor):
+            return None
+        return _indexed(container, indices, f"after indexing at line {self.facts.line(node)}")
+
+    def _call(self, node: cst.Call, env: Env) -> Value:
+        func = node.func
+        for arg in node.args:
+            self._eval(arg.value, env)
+        value_of = self.values.get
+        line = self.facts.line(node)
+        name = self.facts.qualified_name(func) if _is_dotted_name(func) else None
+        if name is not None and name.startswith("torch."):
+            return self._torch_call(name, node, env)
+        if isinstance(func, cst.Attribute) and not _is_self(func.value, self._self_name):
+            receiver = self._eval(func.value, env)
+            method = func.attr.value
+            if method == "forward" and _is_layer(receiver):
+                return self._apply(receiver, self._first_input(node), node, direct=True)
+            if method in _MUTATORS:
+                return self._mutate(node, func, receiver, env)
+            return operation(
+                method, receiver, node.args, value_of, f"after `.{method}()` at line {line}"
+            )
+        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
+            return self._mutate(node, func, None, env)
+        callee = self._eval(func, env)
+        if _is_layer(callee):
+            return self._apply(callee, self._first_input(node), node, direct=True)
+        return None
+
+    def _first_input(self, node: cst.Call) -> Value:
+        first = [arg for arg in node.args if arg.keyword is None]
+        return self.values.get(first[0].value) if first and not first[0].star else None
+
+    def _mutate(
+        self, node: cst.Call, func: cst.Attribute, receiver: Value, env: Env
+    ) -> Value:
+        """``seq.add_module(name, layer)``, ``seq.append(layer)``, ``self.add_module(...)``."""
+        added = self.values.get(node.args[-1].value) if node.args else None
+        if _is_self(func.value, self._self_name):
+            name = _module_name(node)
+            if name is not None and func.attr.value != "append":
+                self._set_attribute(name, added if _is_layer(added) else None, env)
+            return None
+        if isinstance(receiver, SequentialLayer) and not any(arg.star for arg in node.args):
+            layer = added if _is_layer(added) else None
+            self._assign(func.value, SequentialLayer((*receiver.layers, layer), receiver.node), env)
+        else:
+            self._assign(func.value, None, env)
+        return None
+
+    def _torch_call(self, name: str, node: cst.Call, env: Env) -> Value:
+        line = self.facts.line(node)
+        class_name = torch_api.torch_nn_class(name)
+        if class_name == "Sequential":
+            sequential = SequentialLayer(self._sequential_members(node), node)
+            self._apply(sequential, None, node, direct=False, standalone=True)
+            return sequential
+        if class_name == "Parameter":
+            return self._first_input(node)
+        if class_name is not None:
+            transfer = layer_transfer(class_name, node)
+            return Layer(class_name, node, transfer) if transfer is not None else None
+        short_name = name.rsplit(".", 1)[-1]
+        if name.count(".") == 1 or name.startswith("torch.nn.functional."):
+            origin = f"after `{code_of(node.func)}` at line {line}"
+            if short_name in CONSTRUCTORS:
+                origin = f"from `{code_of(node.func)}` at line {line}"
+            return torch_function(short_name, node.args, self.values.get, origin)
+        return None
+
+    def _sequential_members(self, node: cst.Call) -> tuple[Optional[LayerValue], ...]:
+        if any(arg.star or arg.keyword is not None for arg in node.args):
+            return (None,)
+        if len(node.args) == 1 and isinstance(node.args[0].value, cst.Call):
+            ordered = node.args[0].value
+            if self.facts.qualified_name(ordered.func) == "collections.OrderedDict":
+                return self._ordered_members(ordered)
+        values = [self.values.get(arg.value) for arg in node.args]
+        return tuple(value if _is_layer(value) else None for value in values)
+
+    def _ordered_members(self, ordered: cst.Call) -> tuple[Optional[LayerValue], ...]:
+        """``OrderedDict([("conv", nn.Conv2d(...)), ...])``: the layers in order."""
+        pairs = ordered.args[0].value if len(ordered.args) == 1 else None
+        if not isinstance(pairs, (cst.List, cst.Tuple)):
+            return (None,)
+        members = []
+        for element in pairs.elements:
+            pair = element.value
+            if not isinstance(pair, cst.Tuple) or len(pair.elements) != 2:
+                return (None,)
+            layer = self.values.get(pair.elements[1].value)
+            members.append(layer if _is_layer(layer) else None)
+        return tuple(members)
+
+    def _apply(
+        self,
+        layer: Value,
+        value: Value,
+        site: cst.Call,
+        direct: bool,
+        standalone: bool = False,
+    ) -> Value:
+        """The output of ``layer`` on ``value``; records every torch layer it runs."""
+        if isinstance(layer, Layer):
+            self.applications[(layer.node, site)] = Application(
+                layer, site, value, direct, standalone
+            )
+            origin = (
+                f"after `{code_of(site.func)}` (nn.{layer.class_name}) at line "
+                f"{self.facts.line(site)}"
+                if direct
+                else f"after `nn.{layer.class_name}` at line {self.facts.line(layer.node)}"
+            )
+            return layer.transfer.apply(value, origin)
+        if isinstance(layer, SequentialLayer):
+            for member in layer.layers:
+                value = self._apply(member, value, site, False, standalone) if member else None
+            return value
+        if isinstance(layer, LayerChoice):
+            outputs = [
+                self._apply(option, value, site, direct, standalone)
+                for option in layer.options
+                if not isinstance(option, NoneValue)
+            ]
+            return join_all(outputs)
+        return None
+
+
+def _is_dotted_name(node: cst.BaseExpression) -> bool:
+    """``torch.nn.Conv2d``, not ``torch.randn(2).unsqueeze``: only names can be torch's."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+def _is_layer(value: Value) -> bool:
+    if isinstance(value, LayerChoice):
+        return any(not isinstance(option, NoneValue) for option in value.options)
+    return isinstance(value, (Layer, SequentialLayer))
+
+
+def _matmul(left: Value, right: Value) -> Value:
+    """``a @ b`` for batched matrices; the 1-D cases are left unknown."""
+    if isinstance(left, Tensor) and isinstance(right, Tensor) and min(left.rank, right.rank) >= 2:
+        return left if left.rank >= right.rank else right
+    return None
+
+
+def _indexed(tensor: Tensor, indices: Sequence[cst.BaseSlice], origin: str) -> Value:
+    """``x[:, 0]``, ``x[..., None]``: slices keep a dim, ints drop one, None adds one."""
+    consumed = dropped = added = 0
+    for index in indices:
+        if isinstance(index, cst.Slice):
+            consumed += 1
+        elif isinstance(index.value, cst.Ellipsis):
+            continue
+        elif isinstance(index.value, cst.Name) and index.value.value == "None":
+            added += 1
+        elif literal_int(index.value) is not None:
+            consumed += 1
+            dropped += 1
+        else:
+            return None
+    if consumed > tensor.rank:
+        return None
+    if dropped == added:
+        return tensor
+    return Tensor(tensor.rank - dropped + added, origin)

@@ -1,0 +1,411 @@
+"""DRP010: channel dropout (``Dropout1d/2d/3d``) applied to a tensor of the wrong rank."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from ..arguments import argument
+from ..context import FileContext
+from ..diagnostics import Applicability, Diagnostic, Fix
+from ..rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
+from ..rule import Invalid, Rule, Valid
+from ..torch_api import dropout_function, dropout_module
+
+# The ranks each channel dropout is made for, and how to say so.
+_ACCEPTED_RANKS = {"Dropout1d": (2, 3), "Dropout2d": (4,), "Dropout3d": (4, 5)}
+_EXPECTED = {
+    "Dropout1d": "2-D (C, L) or 3-D (N, C, L)",
+    "Dropout2d": "4-D (N, C, H, W)",
+    "Dropout3d": "5-D (N, C, D, H, W) or 4-D (C, D, H, W)",
+}
+# The dropout made for a tensor of each rank; element-wise dropout for the rest.
+_RIGHT_LAYER = {3: "Dropout1d", 4: "Dropout2d", 5: "Dropout3d"}
+
+
+def _right_layer(rank: int) -> str:
+    return _RIGHT_LAYER.get(rank, "Dropout")
+
+
+def _channel_layer(qualified_name: str) -> Optional[str]:
+    name = dropout_module(qualified_name)
+    return name if name in _ACCEPTED_RANKS else None
+
+
+def _channel_function(qualified_name: str) -> Optional[str]:
+    function = dropout_function(qualified_name)
+    if function is None or function.module_class not in _ACCEPTED_RANKS:
+        return None
+    if not function.qualified_name.startswith("torch.nn.functional."):
+        return None
+    return function.module_class
+
+
+def _consequence(layer: str, rank: int) -> str:
+    """What PyTorch 2.x does with this rank, in words."""
+    if layer == "Dropout1d" or (layer == "Dropout2d" and rank < 2):
+        return "PyTorch raises a RuntimeError"
+    if layer == "Dropout2d" and rank == 3:
+        return "PyTorch reads it as (N, C, L) and drops channels of a batch of sequences"
+    if rank == 2:
+        return "PyTorch warns (deprecated) and drops single features, as `nn.Dropout` does"
+    return "PyTorch warns that this is deprecated and will become an error"
+
+
+@dataclass(frozen=True)
+class _Swap:
+    """The name to change for a fix: ``Dropout2d`` in ``nn.Dropout2d(0.5)``, to ``Dropout``."""
+
+    name: cst.Name
+    replacement: str
+
+
+class ChannelDropoutRank(Rule):
+    code = "DRP010"
+    name = "channel-dropout-wrong-rank"
+    summary = "Channel dropout (`Dropout1d/2d/3d`) applied to a tensor of the wrong rank"
+    explanation = """
+## What it does
+Checks for `nn.Dropout1d`, `nn.Dropout2d`, `nn.Dropout3d` and `F.dropout1d/2d/3d` applied
+to a tensor whose rank is known, from the code, to be wrong: `Dropout1d` needs 2-D or 3-D
+input, `Dropout2d` 4-D, `Dropout3d` 5-D (or 4-D unbatched). The rank is inferred through
+the module's layers (`self.conv = nn.Conv2d(...)`), tensor methods (`view`, `flatten`,
+`unsqueeze`, ...), torch functions, literal constructors and jaxtyping annotations, and
+through `nn.Sequential` literals. A tensor whose rank is not known is never reported.
+
+## Why is this bad?
+Channel dropout zeroes whole feature maps. On a tensor of another rank it does something
+else: PyTorch 2.x warns once per process, at a line inside torch rather than yours, and
+for 2-D input drops single features (what `nn.Dropout` does); for 3-D input `Dropout2d`
+silently does (N, C, L) channel dropout, the behaviour change of pytorch/pytorch#77081,
+which cost users of the old official MNIST example about 3% accuracy. `Dropout1d` raises.
+
+## Example
+```python
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(9216, 128)
+        self.dropout2 = nn.Dropout2d(0.5)
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        return self.dropout2(x)  # a 2-D tensor
+```
+
+## Use instead
+The dropout made for the rank: `nn.Dropout` for 2-D (N, features), `nn.Dropout1d` for
+(N, C, L), `nn.Dropout2d` for (N, C, H, W), `nn.Dropout3d` for (N, C, D, H, W).
+```python
+        self.dropout2 = nn.Dropout(0.5)
+```
+
+## Fix safety
+The fix swaps the layer class where it is built (or the function's name), keeping `p`
+and `inplace`. It is unsafe: it changes what is dropped (single features instead of
+channels, or the other way round), so a trained model's behaviour changes. It is not
+offered when the same layer is applied to tensors of different or unknown ranks, or when
+the class is imported by its bare name.
+
+## References
+- [torch.nn.Dropout2d](https://pytorch.org/docs/stable/generated/torch.nn.Dropout2d.html)
+- [pytorch/pytorch#77081](https://github.com/pytorch/pytorch/issues/77081)
+- [The MNIST example's fix](https://github.com/pytorch/examples/pull/1034)
+"""
+    trigger = re.compile(rb"[Dd]ropout[123]d")
+
+    valid = (
+        Valid(
+            """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.drop = nn.Dropout2d(0.2)
+        self.drop1d = nn.Dropout1d(0.2)
+
+    def forward(self, x, y):
+        x = self.drop(self.conv(x))
+        z = torch.flatten(x, 2)
+        z = self.drop1d(z)
+        return self.drop(y)
+"""
+        ),
+        Valid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Head(nn.Module):
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        x = F.dropout2d(x.unsqueeze(-1).unsqueeze(-1), 0.1, self.training)
+        return x
+"""
+        ),
+        Valid(
+            """
+import torch.nn as nn
+
+class SpatialDropout(nn.Dropout2d):
+    def forward(self, x):
+        x = x.permute(0, 2, 1).unsqueeze(3)
+        return super().forward(x).squeeze(3).permute(0, 2, 1)
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 8, batch_first=True)
+        self.drop = SpatialDropout(0.1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.drop(out)
+"""
+        ),
+    )
+    invalid = (
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.dropout1 = nn.Dropout2d(0.25)
+        self.dropout2 = nn.Dropout2d(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = self.dropout2(x)  # expect
+        return x
+""",
+            fixed="""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.dropout1 = nn.Dropout2d(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = self.dropout2(x)  # expect
+        return x
+""",
+        ),
+        Invalid(
+            """
+import torch.nn as nn
+
+head = nn.Sequential(
+    nn.Flatten(),
+    nn.Linear(512, 10),
+    nn.Dropout2d(p=0.3, inplace=True),  # expect
+)
+""",
+            fixed="""
+import torch.nn as nn
+
+head = nn.Sequential(
+    nn.Flatten(),
+    nn.Linear(512, 10),
+    nn.Dropout(p=0.3, inplace=True),  # expect
+)
+""",
+        ),
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(16, 32, 3)
+
+    def forward(self, x):
+        return F.dropout2d(self.conv(x), 0.1, self.training)  # expect
+""",
+            fixed="""
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(16, 32, 3)
+
+    def forward(self, x):
+        return F.dropout1d(self.conv(x), 0.1, self.training)  # expect
+""",
+        ),
+    )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._layers: list[tuple[cst.Call, str]] = []
+        self._functions: list[tuple[cst.Call, str]] = []
+        self._classes: list[cst.ClassDef] = []
+        self.swaps: dict[cst.CSTNode, _Swap] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        layer = self.resolve_name(node.func, _channel_layer)
+        if layer is not None:
+            self._layers.append((node, layer))
+            return
+        function = self.resolve_name(node.func, _channel_function)
+        if function is not None:
+            self._functions.append((node, function))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if not self._layers and not self._functions:
+            return
+        facts = SourceFacts(self._qualified_name, self._line)
+        analyses = [analyze(unit, self.context.scope, facts) for unit in self._units()]
+        for node, layer in self._layers:
+            self._check_layer(node, layer, analyses)
+        for node, layer in self._functions:
+            self._check_function(node, layer, analyses)
+
+    def _qualified_name(self, node: cst.CSTNode) -> Optional[str]:
+        return self.resolve_name(node, lambda name: name)
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.get_metadata(PositionProvider, node).start.line
+
+    def _units(self) -> list[Union[cst.ClassDef, cst.FunctionDef, cst.Module]]:
+        """The classes, functions and top level holding channel dropout, and subclasses.
+
+        Only these are analysed: rank inference costs nothing in the rest of the file.
+        """
+        units: dict[Union[cst.ClassDef, cst.FunctionDef, cst.Module], None] = {}
+        for node, _ in (*self._layers, *self._functions):
+            units[self._unit_of(node)] = None
+        scope = self.context.scope
+        for classdef in self._classes:
+            if any(base in units for base in scope.classes_in_hierarchy(classdef)[1:]):
+                units[classdef] = None
+        return list(units)
+
+    def _unit_of(self, node: cst.CSTNode) -> Union[cst.ClassDef, cst.FunctionDef, cst.Module]:
+        """The innermost class around ``node``; else its outermost function; else the module."""
+        scope = self.context.scope
+        function: Optional[cst.FunctionDef] = None
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            if isinstance(current, cst.ClassDef):
+                return current
+            if isinstance(current, cst.FunctionDef):
+                function = current
+            current = scope.parent(current)
+        return function if function is not None else self.context.module
+
+    def _check_layer(self, node: cst.Call, layer: str, analyses: Sequence[RankAnalysis]) -> None:
+        applications = [a for analysis in analyses for a in analysis.applications_of(node)]
+        swap = self._layer_swap(node, layer, applications)
+        reported: set[cst.CSTNode] = set()
+        for application in applications:
+            value = application.input
+            if not isinstance(value, Tensor) or value.rank in _ACCEPTED_RANKS[layer]:
+                continue
+            where = application.site if application.direct else node
+            if where in reported:
+                continue
+            reported.add(where)
+            applied = cst.Module([]).code_for_node(application.site.func)
+            subject = f"`{applied}` gets" if application.direct else "here it gets"
+            self._report(where, layer, subject, value, swap)
+
+    def _layer_swap(
+        self, node: cst.Call, layer: str, applications: Sequence[Application]
+    ) -> Optional[_Swap]:
+        """The class swap, when every application agrees on one known, wrong rank."""
+        if not isinstance(node.func, cst.Attribute):
+            return None
+        if any(not isinstance(a.input, Tensor) and not a.standalone for a in applications):
+            return None
+        right = {_right_layer(a.input.rank) for a in applications if isinstance(a.input, Tensor)}
+        if len(right) != 1 or layer in right:
+            return None
+        return _Swap(node.func.attr, right.pop())
+
+    def _check_function(
+        self, node: cst.Call, layer: str, analyses: Sequence[RankAnalysis]
+    ) -> None:
+        source = argument(node, "input", 0)
+        if source is None:
+            return
+        values = [analysis.value_of(source.value) for analysis in analyses]
+        value = next((v for v in values if v is not None), None)
+        if not isinstance(value, Tensor) or value.rank in _ACCEPTED_RANKS[layer]:
+            return
+        right = _right_layer(value.rank).lower()
+        swap = _Swap(node.func.attr, right) if isinstance(node.func, cst.Attribute) else None
+        self._report(node, layer, "it gets", value, swap)
+
+    def _report(
+        self, node: cst.CSTNode, layer: str, subject: str, value: Tensor, swap: Optional[_Swap]
+    ) -> None:
+        """Report ``layer`` (a class name) on a tensor of rank ``value``; ``subject`` gets it."""
+        functional = isinstance(node, cst.Call) and node in dict(self._functions)
+        right = _right_layer(value.rank)
+        spelled, right_spelled = (
+            (f"F.{layer.lower()}", f"F.{right.lower()}") if functional else (f"nn.{layer}", f"nn.{right}")
+        )
+        message = (
+            f"`{spelled}` expects {_EXPECTED[layer]} input, but {subject} a {value.describe()}: "
+            f"{_consequence(layer, value.rank)}; use `{right_spelled}`"
+        )
+        if layer == "Dropout2d" and value.rank == 3:
+            message += " for (N, C, L), or add a batch dim to a single (C, H, W) image"
+        fix = None
+        if swap is not None:
+            self.swaps[node] = swap
+            fix = Fix(
+                f"Replace `{spelled}` with `{right_spelled}` (keeps `p` and `inplace`)",
+                Applicability.UNSAFE,
+            )
+        self.report(node, message, fix)
+
+    @classmethod
+    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
+        """Swap the class (or function) of each finding's layer, once per layer."""
+        rule = cls(context)
+        context.wrapper.visit_batched([rule])
+        swaps = {
+            rule.swaps[d.node].name: rule.swaps[d.node].replacement
+            for d in diagnostics
+            if d.fix is not None and d.node in rule.swaps
+        }
+        module = context.module
+        for name, replacement in swaps.items():
+            module = module.deep_replace(name, name.with_changes(value=replacement))
+        return module
