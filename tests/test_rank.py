@@ -193,7 +193,7 @@ def f(x: Float[Tensor, "batch seq dim"], y: Float[Tensor, "*batch dim"], z: Tens
 
 def test_the_message_says_where_the_rank_comes_from() -> None:
     source = "def f(x):\n    x = torch.flatten(x, 1)\n    x = F.relu(x)\n    reveal(x)\n"
-    assert revealed_tensor(source).describe() == "2-D after `torch.flatten` at line 2"
+    assert revealed_tensor(source).describe() == "2-D tensor after `torch.flatten` at line 2"
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ class Tensor:
     origin: str = field(compare=False)
 
     def describe(self) -> str:
-        return f"{self.rank}-D {self.origin}"
+        return f"{self.rank}-D tensor {self.origin}"
 
 
 @dataclass(frozen=True)

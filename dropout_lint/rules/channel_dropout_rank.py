@@ -405,7 +405,16 @@ class Encoder(nn.Module):
             for d in diagnostics
             if d.fix is not None and d.node in rule.swaps
         }
-        module = context.module
-        for name, replacement in swaps.items():
-            module = module.deep_replace(name, name.with_changes(value=replacement))
-        return module
+        return context.module.visit(_Renamer(swaps))
+
+
+class _Renamer(cst.CSTTransformer):
+    """Renames the given ``Name`` nodes in one pass (they are matched by identity)."""
+
+    def __init__(self, replacements: dict[cst.Name, str]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        replacement = self.replacements.get(original_node)
+        return updated_node if replacement is None else updated_node.with_changes(value=replacement)
