@@ -232,8 +232,14 @@ class audit:
             )
 
     def _record(self, kind: str, name: str | None, message: Callable[[], str]) -> None:
+        """Add a finding unless this site had one. A dropout layer is one site wherever it
+        is called from; a functional call is one site per source line."""
         filename, lineno = _call_site()
-        key = (kind, name, filename, lineno)
+        module = self._running[-1] if self._running else None
+        if isinstance(module, nn.modules.dropout._DropoutNd):
+            key: tuple[str, str | None, str, int] = (kind, name, "", 0)
+        else:
+            key = (kind, name, filename, lineno)
         if key in self._seen:
             return
         self._seen.add(key)

@@ -106,7 +106,7 @@ def torch_reading(
     elif spec.layer == "Dropout2d":
         as_unbatched = False
     else:
-        as_unbatched = rank < 5
+        as_unbatched = rank != 5
     padded = (1,) + shape if as_unbatched else shape
     if len(padded) < 2:
         return None
