@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
-from .config import ConfigError, Settings, find_pyproject, load_settings
+from .config import FIX_STYLES, ConfigError, Settings, find_pyproject, load_settings
 from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem, is_file_problem
 from .discovery import DiscoveryProblem, SourceKind, iter_source_files
 from .engine import lint_source
 from .formats import FORMATS
 from .rules import ALL_RULES, RULES_BY_CODE
-from .runner import index_project, lint_files, options_for
+from .fixing import fix_source, is_applicable, unified_diff
+from .runner import FileFix, FixMode, fix_files, index_project, lint_files, options_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -45,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-file-size", type=int, help="skip files larger than this many bytes")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="apply the unsafe fixes too (with --fix or --diff)")
+    parser.add_argument("--fix-only", action="store_true", help="apply fixes and report only how many")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    parser.add_argument("--fix-style", choices=FIX_STYLES, help="DRP001's fix: a registered module (default) or training=self.training")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation and exit")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     parser.add_argument("--version", action="version", version=f"dropout-lint {__version__}")
@@ -61,6 +67,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "exclude": args.exclude,
             "extend_exclude": args.extend_exclude,
             "max_file_size": args.max_file_size,
+            "fix_style": args.fix_style,
         }.items()
         if value is not None
     }
@@ -90,18 +97,92 @@ def _lint_stdin(args: argparse.Namespace, settings: Settings) -> list[Diagnostic
     return lint_source(source, path, options)
 
 
+def _fix_mode(args: argparse.Namespace) -> Optional[FixMode]:
+    if not (args.fix or args.fix_only or args.diff):
+        return None
+    return FixMode(unsafe_fixes=args.unsafe_fixes, write=not args.diff)
+
+
+def _fix_stdin(args: argparse.Namespace, settings: Settings, mode: FixMode) -> FileFix:
+    """Fixed source (or its diff) to stdout, as ruff does."""
+    path = args.stdin_filename or "-"
+    source = sys.stdin.buffer.read()
+    result = fix_source(source, path, options_for(path, settings, index_project([])), mode.unsafe_fixes)
+    if mode.write:
+        sys.stdout.buffer.write(result.source)
+        sys.stdout.flush()
+    else:
+        sys.stdout.write(unified_diff(path, source, result.source))
+    return FileFix(result.remaining, result.fixed)
+
+
+def _fix(
+    args: argparse.Namespace,
+    settings: Settings,
+    files: list[str],
+    mode: FixMode,
+    diagnostics: list[Diagnostic],
+    stdin_fix: Optional[FileFix],
+) -> int:
+    """``--fix``, ``--fix-only`` and ``--diff``: the workers fix; this reports."""
+    fixed = changed = 0
+    outcomes = [] if stdin_fix is None else [("-", stdin_fix)]
+    for _, outcome in [*outcomes, *fix_files(files, settings, mode, args.jobs)]:
+        diagnostics.extend(outcome.remaining)
+        fixed += sum(outcome.fixed.values())
+        changed += bool(outcome.fixed)
+        if not mode.write:
+            sys.stdout.write(outcome.diff)
+    diagnostics.sort()
+    problems = [d for d in diagnostics if is_file_problem(d)]
+    stdin_took_stdout = "-" in args.paths and mode.write
+    if args.fix and not args.fix_only:
+        report = sys.stderr if stdin_took_stdout else sys.stdout
+        report.write(FORMATS[args.format](diagnostics, ALL_RULES))
+    elif problems:
+        sys.stderr.write(FORMATS["text"](problems, ALL_RULES))
+    sys.stderr.write(_fix_summary(fixed, changed, diagnostics, mode))
+    if problems:
+        return EXIT_ERROR
+    if not mode.write:
+        return EXIT_FINDINGS if fixed else EXIT_CLEAN
+    if args.fix_only:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _fix_summary(fixed: int, changed: int, remaining: list[Diagnostic], mode: FixMode) -> str:
+    fixers = [rule.code for rule in ALL_RULES if rule.has_fix()]
+    hidden = sum(
+        1 for d in remaining if is_applicable(d, fixers, True) and not is_applicable(d, fixers, False)
+    )
+    verb = "Fixed" if mode.write else "Would fix"
+    lines = [f"{verb} {fixed} finding{'s' if fixed != 1 else ''} in {changed} file{'s' if changed != 1 else ''}."]
+    if hidden and not mode.unsafe_fixes:
+        lines.append(f"{hidden} more fix{'es' if hidden != 1 else ''} available with --unsafe-fixes.")
+    return "\n".join(lines) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.enabled_rules(ALL_RULES)  # an unknown selector is a usage error, before any work
     diagnostics: list[Diagnostic] = []
     files: list[str] = []
+    stdin_fix: Optional[FileFix] = None
     for item in iter_source_files(args.paths, settings):
         if isinstance(item, DiscoveryProblem):
             diagnostics.append(file_problem(item.path, UNREADABLE_FILE, item.message))
         elif item.kind is SourceKind.STDIN:
-            diagnostics.extend(_lint_stdin(args, settings))
+            fix_mode = _fix_mode(args)
+            if fix_mode is None:
+                diagnostics.extend(_lint_stdin(args, settings))
+            else:
+                stdin_fix = _fix_stdin(args, settings, fix_mode)
         elif item.kind is not SourceKind.NOTEBOOK:
             files.append(item.path)
+    fix_mode = _fix_mode(args)
+    if fix_mode is not None:
+        return _fix(args, settings, files, fix_mode, diagnostics, stdin_fix)
     for _, found in lint_files(files, settings, args.jobs):
         diagnostics.extend(found)
     diagnostics.sort()

@@ -19,6 +19,8 @@ class FileContext:
     path: str
     wrapper: MetadataWrapper
     project_module_classes: Collection[str] = field(default_factory=frozenset)
+    # How DRP001's fix turns the mode on: "module" (a registered module) or "training-flag".
+    fix_style: str = "module"
 
     @property
     def module(self) -> cst.Module:

@@ -34,6 +34,7 @@ class LintOptions:
     rules: Sequence[type[Rule]]
     project_module_classes: Collection[str] = frozenset()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    fix_style: str = "module"
 
 
 def interested_rules(data: bytes, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
@@ -87,9 +88,21 @@ def check_module(
 
     A rule that crashes is reported as DRP901 with its code; the other rules still run.
     """
-    context = FileContext(
-        path, MetadataWrapper(module, unsafe_skip_copy=True), options.project_module_classes
+    return check_context(file_context(module, path, options), rules)
+
+
+def file_context(module: cst.Module, path: str, options: LintOptions) -> FileContext:
+    """The context rules share; fixers get the same one their diagnostics were found in."""
+    return FileContext(
+        path,
+        MetadataWrapper(module, unsafe_skip_copy=True),
+        options.project_module_classes,
+        options.fix_style,
     )
+
+
+def check_context(context: FileContext, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
+    """Run ``rules`` over the module of ``context``; see :func:`check_module`."""
     visitors = [rule(context) for rule in rules]
     try:
         context.wrapper.visit_batched(visitors)

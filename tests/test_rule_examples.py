@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dropout_lint.engine import LintOptions, lint_source
+from dropout_lint.fixing import fix_source
 from dropout_lint.rule import Rule
 from dropout_lint.rules import ALL_RULES
 
@@ -52,6 +53,20 @@ def test_invalid_examples_are_reported_on_marked_lines(rule: type[Rule], example
     expected = _expected_lines(example.code)
     assert expected, "an invalid example marks its lines with # expect"
     assert _findings(rule, example.code) == expected
+
+
+@pytest.mark.parametrize("rule, example", [p for p in _examples("invalid") if p.values[1].fixed is not None])
+def test_invalid_examples_are_fixed_as_shown(rule: type[Rule], example) -> None:
+    """Through the fix loop, unsafe fixes included: ``fixed`` is what the rule's fix makes."""
+    options = LintOptions(rules=[rule])
+    result = fix_source(example.code.encode(), "example.py", options, unsafe_fixes=True)
+    assert result.source.decode() == example.fixed
+    assert fix_source(result.source, "example.py", options, unsafe_fixes=True).source == result.source
+
+
+@pytest.mark.parametrize("rule", [r for r in ALL_RULES if r.has_fix()], ids=lambda r: r.code)
+def test_a_rule_with_a_fix_shows_it_in_an_example(rule: type[Rule]) -> None:
+    assert any(example.fixed is not None for example in rule.invalid)
 
 
 def test_readme_rule_table_is_current() -> None:

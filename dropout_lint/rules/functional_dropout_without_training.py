@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import Optional, Sequence
 
 import libcst as cst
 
 from ..arguments import argument, has_unpacking
-from ..diagnostics import Fix
+from ..context import FileContext
+from ..diagnostics import Applicability, Diagnostic, Fix
+from ..dropout_registration import DropoutRegistrar, DropoutRequest
+from ..gate import SourceScan
 from ..guards import runs_only_in_training
+from ..module_scope import Method
 from ..rule import Invalid, Rule, Valid
-from ..torch_api import DropoutFunction, dropout_function
+from ..torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
 
 
 class FunctionalDropoutWithoutTraining(Rule):
@@ -54,11 +59,16 @@ class Net(nn.Module):
 or pass the mode: `F.dropout(x, 0.3, training=self.training)`.
 
 ## Fix safety
-The fix registers a dropout module in `__init__` and calls it, or, where the rate is not
-fixed for the module's lifetime or there is no `__init__` to extend, adds
-`training=self.training`. Outputs in training mode are unchanged (the same random draws in
-the same order); in eval mode dropout is off, which is the point. `state_dict()` keys do not
-change: dropout modules hold no state.
+The fix registers a dropout module in `__init__` (after `super().__init__()` and whatever
+the rate reads) and calls it, or, where the rate is not fixed for the module's lifetime or
+there is no `__init__` to extend safely, adds `training=self.training`. With
+`fix-style = "training-flag"` it always does the latter. Outputs in training mode are
+unchanged (the same random draws in the same order); in eval mode dropout is off, which is
+the point. `state_dict()` keys do not change: dropout modules hold no state.
+
+The fix is unsafe for `alpha_dropout` and `feature_alpha_dropout`: they default to
+`training=False`, so the fix turns on in training a dropout that never ran, and a model
+trained before the fix was trained without it. It needs `--unsafe-fixes`.
 
 ## References
 - [torch.nn.functional.dropout](https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html)
@@ -137,7 +147,20 @@ class Net(nn.Module):
 
     def forward(self, x):
         return self.fc(F.dropout(x, 0.3))  # expect
-"""
+""",
+            fixed="""
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.dropout = nn.Dropout(p=0.3)
+
+    def forward(self, x):
+        return self.fc(self.dropout(x))  # expect
+""",
         ),
         Invalid(
             """
@@ -148,9 +171,32 @@ class Net(torch.nn.Module):
     def forward(self, x):
         head = lambda t: drop(t, p=0.1)  # expect
         return head(x)
-"""
+""",
+            fixed="""
+import torch
+from torch.nn.functional import alpha_dropout as drop
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        head = lambda t: drop(t, p=0.1, training=self.training)  # expect
+        return head(x)
+""",
         ),
     )
+
+    @classmethod
+    def may_fire(cls, scan: SourceScan) -> bool:
+        """Only a call that may leave the mode out can fire: as visit_Call decides, by bytes."""
+        return any(
+            site.arguments is None
+            or not (
+                site.has_unpacking
+                or site.argument(function.mode_keyword, function.mode_position) is not None
+            )
+            for function in DROPOUT_FUNCTIONS.values()
+            if function.mode_default is not None
+            for site in scan.calls_to(function.short_name)
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.resolve_name(node.func, dropout_function)
@@ -161,7 +207,96 @@ class Net(torch.nn.Module):
         method = self.context.scope.enclosing_method(node)
         if method is None or runs_only_in_training(node, self.context.scope, method.function):
             return
-        self.report(node, _message(function), Fix(_fix_description(function)))
+        self.report(node, _message(function), _fix(function, method))
+
+    @classmethod
+    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
+        """Call a registered module where that is safe, else pass ``training=self.training``."""
+        registrar = DropoutRegistrar(context)
+        for diagnostic in diagnostics:
+            call: cst.Call = diagnostic.node
+            method = context.scope.enclosing_method(call)
+            function = _resolved(context, call)
+            if method is None or method.self_name is None or function is None:
+                continue
+            if context.fix_style == "module":
+                request = _registration_request(call, method, function)
+                if request is not None and registrar.register(request):
+                    continue
+            registrar.edits.replace(call, _with_training_flag(call, function, method.self_name))
+        return registrar.apply()
+
+
+def _resolved(context: FileContext, call: cst.Call) -> Optional[DropoutFunction]:
+    functions = {dropout_function(name) for name in context.scope.qualified_names(call.func)}
+    return functions.pop() if len(functions) == 1 else None
+
+
+def _registration_request(
+    call: cst.Call, method: Method, function: DropoutFunction
+) -> Optional[DropoutRequest]:
+    """``self.<name>(x)`` with ``nn.<Class>(p=..., inplace=...)`` registered, if expressible."""
+    source = argument(call, "input", 0)
+    if function.module_class is None or source is None:
+        return None
+    rate = argument(call, "p", 1)
+    inplace = argument(call, "inplace", 3)
+    if inplace is not None and function.mode_default is False:
+        # AlphaDropout and FeatureAlphaDropout ignore `inplace` in forward.
+        return None
+    constructor_args = [
+        cst.Arg(rate.value if rate is not None else cst.Float("0.5"), keyword=cst.Name("p"))
+    ]
+    if inplace is not None:
+        constructor_args.append(cst.Arg(inplace.value, keyword=cst.Name("inplace")))
+    last = call.args[-1]
+    call_arg = cst.Arg(
+        source.value,
+        comma=last.comma,
+        whitespace_after_arg=last.whitespace_after_arg,
+    )
+    return DropoutRequest(
+        call=call,
+        method=method,
+        module_class=function.module_class,
+        constructor_args=constructor_args,
+        call_args=[call_arg],
+    )
+
+
+def _with_training_flag(call: cst.Call, function: DropoutFunction, self_name: str) -> cst.Call:
+    """The call with ``training=self.training`` appended, in the call's own layout."""
+    flag = cst.Arg(
+        cst.Attribute(cst.Name(self_name), cst.Name("training")),
+        keyword=cst.Name(function.mode_keyword),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+    )
+    args = list(call.args)
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):  # a trailing comma: one argument per line
+        separator = args[-2].comma if len(args) > 1 else last.comma
+        flag = flag.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+    else:
+        flag = flag.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+        args[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+    return call.with_changes(args=[*args, flag])
+
+
+def _fix(function: DropoutFunction, method: Method) -> Optional[Fix]:
+    """No fix in a static method: there is no module to ask for its mode."""
+    if method.self_name is None:
+        return None
+    if function.mode_default is False:
+        return Fix(
+            f"Call a registered `nn.{function.module_class}` (or pass `training=self.training`); "
+            "unsafe: the dropout starts running in training, where it never ran",
+            Applicability.UNSAFE,
+        )
+    return Fix(_fix_description(function))
 
 
 def _message(function: DropoutFunction) -> str:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Optional, Sequence
 
 import libcst as cst
 
-from ..diagnostics import Fix
+from ..context import FileContext
+from ..diagnostics import Diagnostic, Fix
+from ..dropout_registration import DropoutRegistrar, DropoutRequest
+from ..gate import SourceScan
+from ..module_scope import Method
 from ..rule import Invalid, Rule, Valid
-from ..torch_api import dropout_module
+from ..torch_api import DROPOUT_MODULES, dropout_module
 
 
 class UnregisteredDropoutModule(Rule):
@@ -45,8 +50,10 @@ class Net(nn.Module):
 ```
 
 ## Fix safety
-The fix registers the module in `__init__` and calls it. Outputs in training mode are
-the same; in eval mode dropout is off, which is the point.
+The fix registers the module in `__init__` (after `super().__init__()` and whatever its
+arguments read) and calls it. Outputs in training mode are the same; in eval mode dropout
+is off, which is the point. There is no fix when the arguments are not fixed for the
+module's lifetime or the class has no `__init__` that calls `super().__init__()`.
 
 ## References
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
@@ -86,7 +93,41 @@ class Net(nn.Module):
         return nn.Dropout(0.2)(x)  # expect
 """
         ),
+        Invalid(
+            """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dropout = 0.2
+
+    def forward(self, x):
+        return nn.Dropout(self.dropout)(x)  # expect
+""",
+            fixed="""
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dropout = 0.2
+        self.dropout_layer = nn.Dropout(self.dropout)
+
+    def forward(self, x):
+        return self.dropout_layer(x)  # expect
+""",
+        ),
     )
+
+    @classmethod
+    def may_fire(cls, scan: SourceScan) -> bool:
+        """Only a dropout module's construction whose result may be called at once can fire."""
+        return any(
+            site.called_again is not False
+            for layer in DROPOUT_MODULES
+            for site in scan.calls_to(layer)
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         if not isinstance(node.func, cst.Call):
@@ -97,9 +138,41 @@ class Net(nn.Module):
         method = self.context.scope.enclosing_method(node)
         if method is None or method.name == "__init__":
             return
+        request = _registration_request(node, method, layer)
+        fixable = DropoutRegistrar(self.context).can_register(request)
         self.report(
             node,
             f"`nn.{layer}` built and called in `{method.name}` is never registered, so "
             f"`model.eval()` cannot turn it off; create it in `__init__` as an attribute",
-            Fix(f"Register the `nn.{layer}` in `__init__` and call the attribute"),
+            Fix(f"Register the `nn.{layer}` in `__init__` and call the attribute") if fixable else None,
         )
+
+    @classmethod
+    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
+        registrar = DropoutRegistrar(context)
+        for diagnostic in diagnostics:
+            call: cst.Call = diagnostic.node
+            method = context.scope.enclosing_method(call)
+            layer = _layer(context, call)
+            if method is not None and layer is not None:
+                registrar.register(_registration_request(call, method, layer))
+        return registrar.apply()
+
+
+def _layer(context: FileContext, call: cst.Call) -> Optional[str]:
+    assert isinstance(call.func, cst.Call)
+    layers = {dropout_module(name) for name in context.scope.qualified_names(call.func.func)}
+    return layers.pop() if len(layers) == 1 else None
+
+
+def _registration_request(call: cst.Call, method: Method, layer: str) -> DropoutRequest:
+    """``nn.Dropout(0.2)(x)``: the constructor moves to ``__init__`` as it is written."""
+    assert isinstance(call.func, cst.Call)
+    return DropoutRequest(
+        call=call,
+        method=method,
+        module_class=layer,
+        constructor_args=call.func.args,
+        call_args=call.args,
+        constructor_func=call.func.func,
+    )

@@ -1,0 +1,140 @@
+"""The fix loop: lint, apply the rules' fixes, re-parse, repeat until nothing is left to fix.
+
+One rule's fixes are applied per pass, on the tree its diagnostics came from; then the file
+is rendered and parsed again, so the next rule sees the code as it now is. The result is
+all or nothing: if any pass fails (a fix crashes, the output does not parse, the passes do
+not converge), the original bytes are kept and the failure is reported as DRP901.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import difflib
+import io
+import tokenize
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Optional, Sequence
+
+import libcst as cst
+
+from .diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
+from .engine import LintOptions, check_context, file_context, interested_rules, lint_source
+from .noqa import unsuppressed
+
+# Each pass fixes one rule's findings; a handful of rules converge in a few passes.
+MAX_PASSES = 10
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """A file after fixing: its new source, how many findings each code fixed, what is left."""
+
+    source: bytes
+    fixed: Mapping[str, int] = field(default_factory=dict)
+    remaining: Sequence[Diagnostic] = ()
+
+    @property
+    def fixed_count(self) -> int:
+        return sum(self.fixed.values())
+
+
+def is_applicable(diagnostic: Diagnostic, fixable_codes: Iterable[str], unsafe_fixes: bool) -> bool:
+    """Whether ``--fix`` (with or without ``--unsafe-fixes``) applies this diagnostic's fix."""
+    fix = diagnostic.fix
+    return (
+        fix is not None
+        and diagnostic.code in fixable_codes
+        and (unsafe_fixes or fix.applicability is Applicability.SAFE)
+    )
+
+
+def fix_source(
+    source: bytes, path: str, options: LintOptions, unsafe_fixes: bool = False
+) -> FixResult:
+    """``source`` with every applicable fix applied, to a fixed point.
+
+    Unchanged files come back as the very same bytes; so does a file whose fixes failed,
+    with the failure among ``remaining``.
+    """
+    remaining = lint_source(source, path, options)
+    fixers = {rule.code: rule for rule in options.rules if rule.has_fix()}
+    if not any(is_applicable(d, fixers, unsafe_fixes) for d in remaining):
+        return FixResult(source, {}, remaining)
+    data = source
+    fixed: Counter[str] = Counter()
+    stuck: set[str] = set()
+    parses_as_python = _compiles(source, path)
+    for _ in range(MAX_PASSES):
+        module = cst.parse_module(data)
+        context = file_context(module, path, options)
+        found = unsuppressed(check_context(context, interested_rules(data, options.rules)), module.code)
+        applicable = [d for d in found if is_applicable(d, fixers.keys() - stuck, unsafe_fixes)]
+        if not applicable:
+            break
+        code = min(d.code for d in applicable)
+        chosen = [d for d in applicable if d.code == code]
+        try:
+            new_module = fixers[code].fix_module(context, chosen)
+        except Exception as error:  # noqa: BLE001 - a fixer bug must not cost the file
+            return _failed(source, remaining, path, f"the fix for {code} failed: {type(error).__name__}: {error}")
+        new_data = _keep_bom(new_module.bytes, source)
+        if new_data == data:
+            stuck.add(code)
+            continue
+        problem = _parse_problem(new_data, path, parses_as_python)
+        if problem is not None:
+            return _failed(source, remaining, path, f"the fix for {code} produced {problem}")
+        fixed[code] += len(chosen)
+        data = new_data
+    else:
+        return _failed(source, remaining, path, f"the fixes did not settle in {MAX_PASSES} passes")
+    if data == source:
+        return FixResult(source, {}, remaining)
+    return FixResult(data, dict(fixed), lint_source(data, path, options))
+
+
+def _keep_bom(data: bytes, original: bytes) -> bytes:
+    """libcst keeps a UTF-8 BOM; should it ever not, the file must not lose it."""
+    if original.startswith(codecs.BOM_UTF8) and not data.startswith(codecs.BOM_UTF8):
+        return codecs.BOM_UTF8 + data
+    return data
+
+
+def _compiles(data: bytes, path: str) -> bool:
+    try:
+        compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _parse_problem(data: bytes, path: str, check_python: bool) -> Optional[str]:
+    """Why the fixed source would not parse (by libcst, and by Python when it did before)."""
+    try:
+        cst.parse_module(data)
+    except Exception as error:  # noqa: BLE001 - any failure means "do not write"
+        return f"code that does not parse ({type(error).__name__})"
+    if check_python and not _compiles(data, path):
+        return "code that Python cannot compile"
+    return None
+
+
+def _failed(source: bytes, remaining: Sequence[Diagnostic], path: str, why: str) -> FixResult:
+    problem = file_problem(
+        path, INTERNAL_ERROR, f"internal error: {why}; the file was left unchanged; please report it"
+    )
+    return FixResult(source, {}, sorted([*remaining, problem]))
+
+
+def unified_diff(path: str, before: bytes, after: bytes) -> str:
+    """What ``--diff`` prints for one file: a unified diff of the decoded source."""
+    encoding = tokenize.detect_encoding(io.BytesIO(before).readline)[0]
+    old, new = (data.decode(encoding).splitlines(keepends=True) for data in (before, after))
+    lines = []
+    for line in difflib.unified_diff(old, new, fromfile=path, tofile=path):
+        lines.append(line)
+        if not line.endswith(("\n", "\r")):
+            lines.append("\n\\ No newline at end of file\n")
+    return "".join(lines)
