@@ -7,21 +7,28 @@ parsed or checked (the other files are still checked and reported).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, TextIO
 
 from . import __version__
 from .config import FIX_STYLES, ConfigError, Settings, find_pyproject, load_settings
 from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem, is_file_problem
 from .discovery import DiscoveryProblem, SourceKind, iter_source_files
 from .engine import lint_source
-from .formats import FORMATS
+from .formats import FORMATS, in_report_order
+from .notebook import is_notebook, lint_notebook
+from .progress import ProgressBar
+from .report import Palette, SourceLines, TextReport, statistics, wants_color
 from .rules import ALL_RULES, RULES_BY_CODE
 from .fixing import fix_source, is_applicable, unified_diff
 from .runner import FileFix, FixMode, fix_files, index_project, lint_files, options_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# "text" is "full" (source line, caret, fix) on a terminal and "concise" (one line) elsewhere.
+TEXT_FORMATS = ("text", "concise", "full")
 
 
 def _codes(value: str) -> list[str]:
@@ -34,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find and fix dropout that silently does the wrong thing in PyTorch code.",
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or directories; - for stdin")
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
+    parser.add_argument(
+        "--format",
+        choices=sorted({*FORMATS, *TEXT_FORMATS}),
+        default="text",
+        help="output format; text is full on a terminal, concise otherwise",
+    )
+    parser.add_argument("--statistics", action="store_true", help="count findings by code instead of listing them")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print the findings only: no summary, no progress bar")
+    parser.add_argument("--no-color", action="store_true", help="no colour, even on a terminal (as does NO_COLOR)")
     parser.add_argument("--select", type=_codes, help="rule codes or prefixes to enable (replaces the default), or ALL")
     parser.add_argument("--extend-select", type=_codes, help="codes or prefixes to enable as well")
     parser.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
@@ -90,11 +105,35 @@ def list_rules() -> str:
     )
 
 
-def _lint_stdin(args: argparse.Namespace, settings: Settings) -> list[Diagnostic]:
+def _lint_stdin(args: argparse.Namespace, settings: Settings, source_lines: SourceLines) -> list[Diagnostic]:
     path = args.stdin_filename or "-"
     source = sys.stdin.buffer.read()
+    source_lines.remember(path, source)
     options = options_for(path, settings, index_project([]))
-    return lint_source(source, path, options)
+    lint = lint_notebook if is_notebook(path) else lint_source
+    return lint(source, path, options)
+
+
+def _report(
+    args: argparse.Namespace,
+    diagnostics: Sequence[Diagnostic],
+    stream: TextIO,
+    source_lines: SourceLines,
+    with_summary: bool = True,
+) -> str:
+    """The run's findings in the chosen format, for ``stream`` (``--fix`` has its own summary)."""
+    ordered = in_report_order(diagnostics)
+    if args.statistics and args.format == "json":
+        return json.dumps([row.to_json() for row in statistics(ordered)], indent=2) + "\n"
+    if args.format not in TEXT_FORMATS:
+        return FORMATS[args.format](ordered, ALL_RULES)
+    report = TextReport(
+        palette=Palette(wants_color(stream, args.no_color, os.environ)),
+        show_source=args.format == "full" or (args.format == "text" and stream.isatty()),
+        show_statistics=args.statistics,
+        quiet=args.quiet or not with_summary,
+    )
+    return report.render(ordered, source_lines)
 
 
 def _fix_mode(args: argparse.Namespace) -> Optional[FixMode]:
@@ -138,7 +177,7 @@ def _fix(
     stdin_took_stdout = "-" in args.paths and mode.write
     if args.fix and not args.fix_only:
         report = sys.stderr if stdin_took_stdout else sys.stdout
-        report.write(FORMATS[args.format](diagnostics, ALL_RULES))
+        report.write(_report(args, diagnostics, report, SourceLines(), with_summary=False))
     elif problems:
         sys.stderr.write(FORMATS["text"](problems, ALL_RULES))
     sys.stderr.write(_fix_summary(fixed, changed, diagnostics, mode))
@@ -169,24 +208,26 @@ def run(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     files: list[str] = []
     stdin_fix: Optional[FileFix] = None
+    source_lines = SourceLines()
     for item in iter_source_files(args.paths, settings):
         if isinstance(item, DiscoveryProblem):
             diagnostics.append(file_problem(item.path, UNREADABLE_FILE, item.message))
         elif item.kind is SourceKind.STDIN:
             fix_mode = _fix_mode(args)
             if fix_mode is None:
-                diagnostics.extend(_lint_stdin(args, settings))
+                diagnostics.extend(_lint_stdin(args, settings, source_lines))
             else:
                 stdin_fix = _fix_stdin(args, settings, fix_mode)
-        elif item.kind is not SourceKind.NOTEBOOK:
+        else:
             files.append(item.path)
     fix_mode = _fix_mode(args)
     if fix_mode is not None:
         return _fix(args, settings, files, fix_mode, diagnostics, stdin_fix)
-    for _, found in lint_files(files, settings, args.jobs):
-        diagnostics.extend(found)
-    diagnostics.sort()
-    sys.stdout.write(FORMATS[args.format](diagnostics, ALL_RULES))
+    with ProgressBar(len(files), sys.stderr, enabled=not args.quiet) as progress:
+        for _, found in lint_files(files, settings, args.jobs):
+            diagnostics.extend(found)
+            progress.advance()
+    sys.stdout.write(_report(args, diagnostics, sys.stdout, source_lines))
     if any(is_file_problem(d) for d in diagnostics):
         return EXIT_ERROR
     return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
@@ -198,6 +239,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.list_rules:
         sys.stdout.write(list_rules())
         return EXIT_CLEAN
+    if args.statistics and args.format not in (*TEXT_FORMATS, "json"):
+        parser.error(f"--statistics is for the text and json formats, not {args.format}")
     if args.explain:
         text = explain(args.explain)
         if text is None:

@@ -48,6 +48,7 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "site-packages",
     ".eggs",
     "*.egg-info",
+    ".ipynb_checkpoints",
     "_build",
     "buck-out",
 )

@@ -30,7 +30,8 @@ class Diagnostic:
     """One finding. Lines and columns are 1-based; the end is exclusive, as in ruff.
 
     ``node`` links the finding to the libcst node it was reported on, so a fixer can
-    find it again; it never leaves the process (see :meth:`detached`).
+    find it again; it never leaves the process (see :meth:`detached`). ``cell`` is set for
+    notebooks only: the 1-based cell, counting every cell, and ``line`` is within it.
     """
 
     path: str
@@ -43,14 +44,19 @@ class Diagnostic:
     name: str = ""
     fix: Optional[Fix] = field(default=None, compare=False)
     node: Any = field(default=None, compare=False, repr=False)
+    cell: Optional[int] = None
 
     def detached(self) -> "Diagnostic":
         """This finding without its tree node: small, picklable, cacheable."""
         return self if self.node is None else replace(self, node=None)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``--format json``; ``cell`` appears for notebook findings only."""
+        location: dict[str, Any] = {"path": self.path}
+        if self.cell is not None:
+            location["cell"] = self.cell
         return {
-            "path": self.path,
+            **location,
             "line": self.line,
             "column": self.column,
             "end_line": self.end_line,

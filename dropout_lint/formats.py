@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .diagnostics import FILE_PROBLEM_NAMES, Diagnostic, is_file_problem
+from .report import concise_line
 from .rule import Rule
 
 Formatter = Callable[[Sequence[Diagnostic], Sequence[type[Rule]]], str]
@@ -24,19 +25,19 @@ INFORMATION_URI = "https://github.com/dropout-lint/dropout-lint"
 
 
 def in_report_order(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """Sorted by path, line, column and code; the rest only breaks ties, for stability."""
+    """Sorted by path, cell, line, column and code; the rest only breaks ties, for stability."""
     return sorted(
         diagnostics,
-        key=lambda d: (d.path, d.line, d.column, d.code, d.end_line, d.end_column, d.message),
+        key=lambda d: (
+            d.path, d.cell or 0, d.line, d.column, d.code, d.end_line, d.end_column, d.message
+        ),
     )
 
 
 def format_text(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]]) -> str:
-    """``path:line:col: CODE message``, one finding a line, nothing else."""
-    return "".join(
-        f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}\n"
-        for d in in_report_order(diagnostics)
-    )
+    """``path:line:col: CODE message [short-name]`` (``path:cell N:line:col: ...`` in a
+    notebook), one finding a line, nothing else."""
+    return "".join(concise_line(d) + "\n" for d in in_report_order(diagnostics))
 
 
 def format_json(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]]) -> str:
@@ -45,6 +46,8 @@ def format_json(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]]) 
     Each object has exactly these keys, in this order::
 
         path        str   the file, as given on the command line ("-" for stdin)
+        cell        int   notebooks only: the 1-based cell, counting every cell;
+                          line and end_line are then lines of that cell
         line        int   1-based start line
         column      int   1-based start column (Unicode code points)
         end_line    int   1-based end line
@@ -58,23 +61,32 @@ def format_json(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]]) 
 
 
 def format_github(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]]) -> str:
-    """GitHub Actions ``::error`` workflow commands, which annotate the pull request."""
+    """GitHub Actions ``::error`` workflow commands, which annotate the pull request.
+
+    A notebook's lines are not lines of its JSON file, so its findings annotate the file
+    as a whole and say where they are in the message: ``cell 3, line 4: DRP001 ...``.
+    """
     return "".join(_github_command(d) + "\n" for d in in_report_order(diagnostics))
 
 
 def _github_command(diagnostic: Diagnostic) -> str:
-    properties = {
-        "file": diagnostic.path,
-        "line": diagnostic.line,
-        "col": diagnostic.column,
-        "endLine": diagnostic.end_line,
-        "endColumn": diagnostic.end_column,
-        "title": f"dropout-lint ({diagnostic.code})",
-    }
+    properties: dict[str, object] = {"file": diagnostic.path}
+    where = ""
+    if diagnostic.cell is None:
+        properties.update(
+            line=diagnostic.line,
+            col=diagnostic.column,
+            endLine=diagnostic.end_line,
+            endColumn=diagnostic.end_column,
+        )
+    else:
+        where = f"cell {diagnostic.cell}, line {diagnostic.line}, column {diagnostic.column}: "
+    properties["title"] = f"dropout-lint ({diagnostic.code})"
     joined = ",".join(
         f"{key}={_escape_github_property(str(value))}" for key, value in properties.items()
     )
-    return f"::error {joined}::{_escape_github_data(f'{diagnostic.code} {diagnostic.message}')}"
+    data = f"{where}{diagnostic.code} {diagnostic.message} [{diagnostic.name}]"
+    return f"::error {joined}::{_escape_github_data(data)}"
 
 
 def _escape_github_data(text: str) -> str:
@@ -89,7 +101,8 @@ def format_sarif(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]])
     """A SARIF 2.1.0 log with one run, for code-scanning dashboards.
 
     Fixes are left out: SARIF fixes are byte-exact replacements, and a :class:`Fix` only
-    describes its change.
+    describes its change. A notebook finding's region is within its cell; the result's
+    ``properties.cell`` says which cell, and its message starts with ``cell N: ``.
     """
     ordered = in_report_order(diagnostics)
     descriptors = _rule_descriptors(rules, ordered)
@@ -156,11 +169,12 @@ def _sarif_level(diagnostic: Diagnostic) -> str:
 
 
 def _sarif_result(diagnostic: Diagnostic, rule_index: int) -> dict[str, Any]:
-    return {
+    in_cell = "" if diagnostic.cell is None else f"cell {diagnostic.cell}: "
+    result = {
         "ruleId": diagnostic.code,
         "ruleIndex": rule_index,
         "level": _sarif_level(diagnostic),
-        "message": {"text": diagnostic.message},
+        "message": {"text": in_cell + diagnostic.message},
         "locations": [
             {
                 "physicalLocation": {
@@ -175,6 +189,9 @@ def _sarif_result(diagnostic: Diagnostic, rule_index: int) -> dict[str, Any]:
             }
         ],
     }
+    if diagnostic.cell is not None:
+        result["properties"] = {"cell": diagnostic.cell}
+    return result
 
 
 def _artifact_location(path: str) -> dict[str, str]:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar, Union
 
 from .atomic_write import ChangedOnDisk, replace_file_contents
-
 from .config import Settings
 from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem
 from .engine import LintOptions, lint_source
 from .fixing import fix_source, unified_diff
+from .notebook import fix_notebook, is_notebook, lint_notebook, notebook_python_source
 from .project_index import module_class_names
 from .rules import ALL_RULES
 
@@ -48,13 +48,16 @@ def lint_file(path: str, settings: Settings, project_module_classes: frozenset[s
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return [source]
-    return lint_source(source, path, options_for(path, settings, project_module_classes))
+    lint = lint_notebook if is_notebook(path) else lint_source
+    return lint(source, path, options_for(path, settings, project_module_classes))
 
 
 def index_project(paths: Iterable[str]) -> frozenset[str]:
     """Module class names defined anywhere in ``paths`` (unreadable files are skipped)."""
     return module_class_names(
-        source for source in map(read_source, paths) if isinstance(source, bytes)
+        notebook_python_source(source) if is_notebook(path) else source
+        for path, source in zip(paths, map(read_source, paths))
+        if isinstance(source, bytes)
     )
 
 
@@ -109,16 +112,12 @@ class FileFix:
 def fix_file(
     path: str, settings: Settings, project_module_classes: frozenset[str], mode: FixMode
 ) -> FileFix:
-    """Fix one file in place (or only diff it); a file that cannot be written is reported.
-
-    Notebooks are only linted: their cells are not rewritten.
-    """
-    if path.endswith(".ipynb"):
-        return FileFix(lint_file(path, settings, project_module_classes), {})
+    """Fix one file in place (or only diff it); a file that cannot be written is reported."""
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return FileFix([source], {})
-    result = fix_source(source, path, options_for(path, settings, project_module_classes), mode.unsafe_fixes)
+    fix = fix_notebook if is_notebook(path) else fix_source
+    result = fix(source, path, options_for(path, settings, project_module_classes), mode.unsafe_fixes)
     if result.source == source:
         return FileFix(result.remaining, result.fixed)
     if not mode.write:

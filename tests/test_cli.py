@@ -44,7 +44,8 @@ def test_findings_exit_1_with_flake8_style_lines(project: Path, capsys) -> None:
     assert out.splitlines() == [
         "pkg/model.py:7:13: DRP001 `F.dropout` without `training=` stays active after "
         "`model.eval()` (its default is `training=True`); use a registered `nn.Dropout` or "
-        "pass `training=self.training`"
+        "pass `training=self.training` [functional-dropout-without-training]",
+        "1 finding in 1 file, 1 fixable with --fix",
     ]
 
 

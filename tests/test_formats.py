@@ -94,10 +94,11 @@ def test_formats_are_registered_by_name() -> None:
 
 def test_text_is_one_sorted_line_per_finding() -> None:
     assert FORMATS["text"](DIAGNOSTICS, RULES) == (
-        "a/big.py:1:1: DRP902 file is larger than 4,194,304 bytes\n"
-        "pkg/model.py:3:8: DRP001 dropout here too\n"
-        "pkg/model.py:3:8: DRP002 `self.train` is always true\n"
-        "pkg/model.py:12:16: DRP001 `F.dropout` without `training=self.training`\n"
+        "a/big.py:1:1: DRP902 file is larger than 4,194,304 bytes [file-too-large]\n"
+        "pkg/model.py:3:8: DRP001 dropout here too [functional-dropout-without-training]\n"
+        "pkg/model.py:3:8: DRP002 `self.train` is always true [train-method-as-mode]\n"
+        "pkg/model.py:12:16: DRP001 `F.dropout` without `training=self.training` "
+        "[functional-dropout-without-training]\n"
     )
 
 
@@ -169,16 +170,18 @@ def test_json_round_trips_file_problems() -> None:
 def test_github_workflow_commands() -> None:
     assert FORMATS["github"]((DROPOUT, TRAIN), RULES) == (
         "::error file=pkg/model.py,line=3,col=8,endLine=3,endColumn=18,"
-        "title=dropout-lint (DRP002)::DRP002 `self.train` is always true\n"
+        "title=dropout-lint (DRP002)::DRP002 `self.train` is always true [train-method-as-mode]\n"
         "::error file=pkg/model.py,line=12,col=16,endLine=12,endColumn=28,"
-        "title=dropout-lint (DRP001)::DRP001 `F.dropout` without `training=self.training`\n"
+        "title=dropout-lint (DRP001)::DRP001 `F.dropout` without `training=self.training` "
+        "[functional-dropout-without-training]\n"
     )
 
 
 def test_github_escapes_properties_and_data() -> None:
     assert FORMATS["github"]((NEEDS_ESCAPING,), RULES) == (
         "::error file=odd dir/x%2Cy%3Az%25.py,line=1,col=1,endLine=2,endColumn=1,"
-        "title=dropout-lint (DRP900)::DRP900 syntax error: 100%25 wrong%0D%0Anext line\n"
+        "title=dropout-lint (DRP900)::DRP900 syntax error: 100%25 wrong%0D%0Anext line "
+        "[unreadable-file]\n"
     )
 
 
