@@ -11,6 +11,8 @@ from dropout_lint.runtime import (
     dropout2d,
     dropout3d,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # (checked layer, torch layer, checked functional, torch functional, batched shapes)
 LAYERS = [
@@ -195,3 +197,21 @@ def test_layers_are_torch_layers_to_the_outside():
     reference = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.Dropout2d(0.1))
     assert model.state_dict().keys() == reference.state_dict().keys()
     reference.load_state_dict(model.state_dict())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    case=st.sampled_from(LAYERS),
+    sizes=st.lists(st.integers(0, 5), min_size=5, max_size=5),
+    p=st.floats(0.0, 1.0),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_any_valid_input_matches_torch(case, sizes, p, dtype, seed):
+    ours, theirs, _, _, shapes = case
+    shape = tuple(sizes[: len(shapes[0])])
+    x = torch.randn(shape, dtype=dtype)
+    out, grad = run(ours(p), x, seed)
+    expected_out, expected_grad = run(theirs(p), x, seed)
+    assert_same_bits(out, expected_out)
+    assert_same_bits(grad, expected_grad)
