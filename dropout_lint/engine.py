@@ -21,6 +21,7 @@ from .diagnostics import (
     Diagnostic,
     file_problem,
 )
+from .gate import SourceScan
 from .noqa import unsuppressed
 from .rule import Rule
 
@@ -38,8 +39,9 @@ class LintOptions:
 
 
 def interested_rules(data: bytes, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
-    """The rules whose trigger matches: the others cannot fire on this file."""
-    return [rule for rule in rules if rule.trigger.search(data)]
+    """The rules whose trigger matches and whose gate says they may fire: no other can."""
+    scan = SourceScan(data)
+    return [rule for rule in rules if rule.trigger.search(data) and rule.may_fire(scan)]
 
 
 def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:

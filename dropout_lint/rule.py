@@ -17,6 +17,7 @@ from .diagnostics import Diagnostic, Fix
 
 if TYPE_CHECKING:
     from .context import FileContext
+    from .gate import SourceScan
 
 T = TypeVar("T")
 
@@ -45,7 +46,8 @@ class Rule(cst.BatchableCSTVisitor):
     ``explanation`` is Markdown with the sections of ruff's rule docs: what it does, why
     is this bad, example, use instead, fix safety, references. ``trigger`` is a regular
     expression over the source: a file it does not match cannot contain a finding, so the
-    engine neither parses it nor runs the rule on it.
+    engine neither parses it nor runs the rule on it. ``may_fire`` is a finer gate, asked
+    only when ``trigger`` matched.
     """
 
     code: ClassVar[str]
@@ -91,6 +93,16 @@ class Rule(cst.BatchableCSTVisitor):
         """
         answers = {lookup(name.name) for name in self.get_metadata(QualifiedNameProvider, node, ())}
         return answers.pop() if len(answers) == 1 else None
+
+    @classmethod
+    def may_fire(cls, scan: "SourceScan") -> bool:
+        """Whether the rule may report anything in the file ``scan`` reads.
+
+        It may only say False when the rule would certainly find nothing, for the file is
+        then not parsed for it. The default, True, is always right; rules override it with
+        a cheap reading of the bytes (see :mod:`dropout_lint.gate`).
+        """
+        return True
 
     @classmethod
     def has_fix(cls) -> bool:

@@ -10,6 +10,7 @@ import libcst as cst
 from ..arguments import argument
 from ..context import FileContext
 from ..diagnostics import Diagnostic, Fix
+from ..gate import SourceScan
 from ..module_scope import Method, ModuleScope
 from ..rule import Invalid, Rule, Valid
 from ..torch_api import dropout_function
@@ -61,7 +62,9 @@ it was written to do, and only in eval mode does its behaviour change.
 ## References
 - [torch.nn.Module.train](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.train)
 """
-    trigger = re.compile(rb"\.train\b(?!\s*\()")
+    # `train` not called: a call's `(` follows on the same line (a line break there may
+    # end the statement: `assert self.train` then `(x)`). `may_fire` looks for the dot.
+    trigger = re.compile(rb"train\b(?![ \t\f]*\()")
 
     valid = (
         Valid(
@@ -137,6 +140,10 @@ class Net(torch.nn.Module):
 """,
         ),
     )
+
+    @classmethod
+    def may_fire(cls, scan: SourceScan) -> bool:
+        return scan.may_read_attribute("train")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value != "train" or not isinstance(node.value, cst.Name):

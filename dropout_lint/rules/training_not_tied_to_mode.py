@@ -8,9 +8,10 @@ from typing import Optional
 import libcst as cst
 
 from ..arguments import argument, has_unpacking
+from ..gate import GAP, ArgumentText, SourceScan
 from ..guards import runs_only_in_training
 from ..rule import Invalid, Rule, Valid
-from ..torch_api import dropout_function
+from ..torch_api import DROPOUT_FUNCTIONS, dropout_function
 
 
 class TrainingNotTiedToMode(Rule):
@@ -95,6 +96,21 @@ class Prenet(nn.Module):
         ),
     )
 
+    @classmethod
+    def may_fire(cls, scan: SourceScan) -> bool:
+        """Only a call whose mode argument may be fixed can fire: visit_Call's test, by bytes."""
+        return any(
+            site.arguments is None
+            or (
+                not site.has_unpacking
+                and _may_be_fixed_mode(
+                    site.argument(function.mode_keyword, function.mode_position)
+                )
+            )
+            for function in DROPOUT_FUNCTIONS.values()
+            for site in scan.calls_to(function.short_name)
+        )
+
     def visit_Call(self, node: cst.Call) -> None:
         function = self.resolve_name(node.func, dropout_function)
         if function is None or has_unpacking(node):
@@ -111,6 +127,17 @@ class Prenet(nn.Module):
             f"`{function.spelled}` with `{function.mode_keyword}={described}` does not follow "
             "`train()`/`eval()`; pass `training=self.training` (or `# noqa: DRP003` if intended)",
         )
+
+
+# A mode argument _describe_fixed_mode turns down: a name other than True or False, or
+# anything ending in `.training`/`.train` (an attribute of that name, or no attribute at all).
+_NOT_FIXED_MODE = re.compile(
+    GAP + rb"(?:(?!(?:True|False)\b)\w+|.*\." + GAP + rb"(?:training|train))" + GAP, re.DOTALL
+)
+
+
+def _may_be_fixed_mode(mode: Optional[ArgumentText]) -> bool:
+    return mode is not None and _NOT_FIXED_MODE.fullmatch(mode.value) is None
 
 
 def _describe_fixed_mode(value: cst.BaseExpression) -> Optional[str]:
