@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from . import __version__
+from .cache import CACHE_DIRECTORY, cache_for
 from .config import FIX_STYLES, ConfigError, Settings, find_pyproject, load_settings
 from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem, is_file_problem
 from .discovery import DiscoveryProblem, SourceKind, iter_source_files
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdin-filename", help="the path to report for source read from stdin")
     parser.add_argument("--max-file-size", type=int, help="skip files larger than this many bytes")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIRECTORY}/")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
     parser.add_argument("--unsafe-fixes", action="store_true", help="apply the unsafe fixes too (with --fix or --diff)")
@@ -224,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
     if fix_mode is not None:
         return _fix(args, settings, files, fix_mode, diagnostics, stdin_fix)
     with ProgressBar(len(files), sys.stderr, enabled=not args.quiet) as progress:
-        for _, found in lint_files(files, settings, args.jobs):
+        cache = None if args.no_cache else cache_for(settings)
+        for _, found in lint_files(files, settings, args.jobs, cache=cache):
             diagnostics.extend(found)
             progress.advance()
     sys.stdout.write(_report(args, diagnostics, sys.stdout, source_lines))

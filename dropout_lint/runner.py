@@ -14,14 +14,21 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Ty
 from .atomic_write import ChangedOnDisk, replace_file_contents
 from .config import Settings
 from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem
-from .engine import LintOptions, lint_source
+from .cache import FileSurvey, LintCache, StatKey, content_digest, index_digest, results_key, stat_key
+from .engine import LintOptions, interested_rules, lint_source
 from .fixing import fix_source, unified_diff
 from .notebook import fix_notebook, is_notebook, lint_notebook, notebook_python_source
-from .project_index import module_class_names
+from .project_index import class_statements, module_class_names, module_classes_of
+from .rule import Rule
 from .rules import ALL_RULES
 
 # Files per task sent to a worker: large enough to amortise the round trip.
 CHUNK_SIZE = 16
+# Reading and gating a file takes a fraction of a millisecond: fewer files than this are
+# surveyed in this process, as starting workers would cost more than it saves.
+MIN_FILES_FOR_SURVEY_WORKERS = 512
+# Parsing one takes libcst a tenth of a second or more: two are worth a worker each.
+MIN_FILES_FOR_LINT_WORKERS = 2
 
 T = TypeVar("T")
 
@@ -61,6 +68,27 @@ def index_project(paths: Iterable[str]) -> frozenset[str]:
     )
 
 
+def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
+    """Read ``path`` once: its class statements, and which of ``rules`` may fire on it."""
+    try:
+        with open(path, "rb") as file:
+            stat = stat_key(os.fstat(file.fileno()))
+            data = file.read()
+    except OSError as error:
+        return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
+    classes = class_statements(notebook_python_source(data) if is_notebook(path) else data)
+    may_fire = tuple(rule.code for rule in interested_rules(data, rules))
+    return stat, FileSurvey(content_digest(data), classes, may_fire, b"\0" in data)
+
+
+@dataclass(frozen=True)
+class _Survey:
+    rules: tuple[type[Rule], ...]
+
+    def __call__(self, path: str) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
+        return survey_file(path, self.rules)
+
+
 @dataclass(frozen=True)
 class _Job:
     settings: Settings
@@ -75,11 +103,131 @@ def lint_files(
     settings: Settings,
     jobs: Optional[int] = None,
     project_module_classes: Optional[frozenset[str]] = None,
+    cache: Optional[LintCache] = None,
 ) -> Iterator[tuple[str, list[Diagnostic]]]:
-    """Each path with its diagnostics, in the order given."""
-    if project_module_classes is None:
-        project_module_classes = index_project(paths)
-    yield from _in_workers(_Job(settings, project_module_classes), paths, jobs)
+    """Each path with its diagnostics, in the order given.
+
+    Two passes. The first reads every file once, for the project index and the rules'
+    gates; the second parses with libcst only the files a rule may fire on, which are
+    few. ``cache`` spares both for files it has seen with the same content.
+    """
+    with _Workers(jobs) as workers:
+        surveys = _survey_files(paths, settings.enabled_rules(ALL_RULES), cache, workers)
+        if project_module_classes is None:
+            project_module_classes = module_classes_of(
+                survey.classes for survey in surveys if isinstance(survey, FileSurvey)
+            )
+        index = index_digest(project_module_classes)
+        pending: list[tuple[str, str]] = []  # the files to parse, with their cache keys
+        finished = [
+            _known_result(path, survey, settings, cache, index, pending)
+            for path, survey in zip(paths, surveys)
+        ]
+        parsed = zip(
+            pending,
+            workers.map(
+                _Job(settings, project_module_classes),
+                [path for path, _ in pending],
+                1,
+                MIN_FILES_FOR_LINT_WORKERS,
+            ),
+        )
+        for path, result in zip(paths, finished):
+            if result is None:
+                (_, key), result = next(parsed)
+                if cache is not None:
+                    cache.remember_results(key, result)
+            yield path, result
+    if cache is not None:
+        cache.save()
+
+
+def _survey_files(
+    paths: Sequence[str], rules: Sequence[type[Rule]], cache: Optional[LintCache], workers: "_Workers"
+) -> list[Union[FileSurvey, Diagnostic]]:
+    """Each file's survey, from the cache when its stat says it has not changed."""
+    surveys: list[Union[FileSurvey, Diagnostic, None]] = [None] * len(paths)
+    unknown: list[int] = []
+    for position, path in enumerate(paths):
+        known = _cached_survey(path, cache) if cache is not None else None
+        if known is None:
+            unknown.append(position)
+        surveys[position] = known
+    chunk = max(16, min(256, len(unknown) // (8 * workers.count)))
+    found = workers.map(
+        _Survey(tuple(rules)), [paths[i] for i in unknown], chunk, MIN_FILES_FOR_SURVEY_WORKERS
+    )
+    for position, result in zip(unknown, found):
+        if isinstance(result, tuple):
+            stat, survey = result
+            if cache is not None:
+                cache.remember_survey(os.path.abspath(paths[position]), stat, survey)
+            surveys[position] = survey
+        else:
+            surveys[position] = result
+    return surveys  # type: ignore[return-value]
+
+
+def _cached_survey(path: str, cache: LintCache) -> Optional[FileSurvey]:
+    try:
+        stat = stat_key(os.stat(path))
+    except OSError:
+        return None
+    digest = cache.digest_for(os.path.abspath(path), stat)
+    return cache.survey(digest) if digest is not None else None
+
+
+def _known_result(
+    path: str,
+    survey: Union[FileSurvey, Diagnostic],
+    settings: Settings,
+    cache: Optional[LintCache],
+    index: str,
+    pending: list[tuple[str, str]],
+) -> Optional[list[Diagnostic]]:
+    """The file's findings when they are known without parsing; else it joins ``pending``."""
+    if isinstance(survey, Diagnostic):
+        return [survey]
+    if not (survey.may_fire or survey.has_nul or is_notebook(path)):
+        return []  # no rule may fire: lint_source would not parse it either
+    codes = [rule.code for rule in settings.rules_for(path, ALL_RULES)]
+    if not (survey.has_nul or is_notebook(path) or set(codes) & set(survey.may_fire)):
+        return []
+    key = results_key(survey.digest, codes, index)
+    stored = cache.results(key, path) if cache is not None else None
+    if stored is None:
+        pending.append((path, key))
+    return stored
+
+
+class _Workers:
+    """Worker processes, started the first time a pass has enough work to share."""
+
+    def __init__(self, jobs: Optional[int]) -> None:
+        self.count = jobs or _available_cores()
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def map(self, job: Callable[[str], T], items: Sequence[str], chunk: int, minimum: int) -> Iterator[T]:
+        """``job`` over ``items``, results in order; in this process if there are few."""
+        if self.count <= 1 or len(items) < minimum:
+            return map(job, items)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.count)
+        return self._pool.map(job, items, chunksize=chunk)
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _in_workers(job: Callable[[str], T], paths: Sequence[str], jobs: Optional[int]) -> Iterator[tuple[str, T]]:

@@ -1,0 +1,241 @@
+"""Results of earlier runs, so that linting an unchanged tree costs a ``stat`` per file.
+
+The cache lives in ``.dropout-lint-cache/`` in the project root, one JSON file per tool
+build and settings. In it, each file's content hash leads to what one read of it found
+(its class statements for the project index, the rules that may fire) and, for files a
+rule had to parse, to their findings, keyed as well by the rules run and by the project
+index. A path's (size, mtime, ctime, inode) leads to its content hash without reading it.
+
+It is only an optimisation: a missing, corrupt or foreign cache is ignored, writes are
+atomic, and the directory is safe to delete. Fixes are never cached, only findings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+from . import __version__
+from .diagnostics import Applicability, Diagnostic, Fix
+from .project_index import ClassStatement
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+CACHE_DIRECTORY = ".dropout-lint-cache"
+_FORMAT = 1
+# A file modified this recently may change again within the clock's resolution without
+# its (size, mtime) changing: such a file is hashed again on the next run.
+_RACY_NS = 2_000_000_000
+_CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by dropout-lint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+_DIAGNOSTIC_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Diagnostic) if f.name not in ("path", "node")
+)
+
+# What each stored field must be; a field not listed here is taken as stored.
+_FIELD_TYPES: dict[str, Any] = {
+    "line": int,
+    "column": int,
+    "end_line": int,
+    "end_column": int,
+    "code": str,
+    "message": str,
+    "name": str,
+    "fix": (list, type(None)),
+    "cell": (int, type(None)),
+}
+
+StatKey = tuple[int, int, int, int]
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def stat_key(stat: os.stat_result) -> StatKey:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSurvey:
+    """What one read of a file tells a run, before any parsing (and what the cache keeps).
+
+    ``may_fire`` holds the codes of the enabled rules whose gate let the file through.
+    """
+
+    digest: str
+    classes: tuple[ClassStatement, ...]
+    may_fire: tuple[str, ...]
+    has_nul: bool
+
+
+def _tool_fingerprint() -> str:
+    """The version, and the package's own source: an edited checkout never reads old results."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class LintCache:
+    """One run's view of the cache: what was stored before, and what this run adds."""
+
+    def __init__(self, directory: Path, namespace: str) -> None:
+        self.directory = directory
+        self._file = directory / f"{namespace}.json"
+        self._started_ns = time.time_ns()
+        self._paths: dict[str, Any] = {}
+        self._surveys: dict[str, Any] = {}
+        self._results: dict[str, Any] = {}
+        self._digests_seen: set[str] = set()
+        self._changed = False
+        self._load()
+
+    @classmethod
+    def open(cls, directory: Path, settings_fingerprint: Sequence[Any]) -> "LintCache":
+        """The cache in ``directory`` for this tool build and these settings."""
+        key = json.dumps([_FORMAT, _tool_fingerprint(), *settings_fingerprint], default=str)
+        return cls(directory, hashlib.sha256(key.encode()).hexdigest()[:24])
+
+    def _load(self) -> None:
+        try:
+            with open(self._file, "rb") as file:
+                stored = json.load(file)
+            if stored.get("format") == _FORMAT:
+                self._paths = dict(stored["paths"])
+                self._surveys = dict(stored["surveys"])
+                self._results = dict(stored["results"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            self._paths, self._surveys, self._results = {}, {}, {}
+
+    def digest_for(self, path: str, stat: StatKey) -> Optional[str]:
+        """The content hash of ``path`` when its stat is the one stored with it."""
+        entry = self._paths.get(path)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == list(stat):
+            return entry[1] if isinstance(entry[1], str) else None
+        return None
+
+    def survey(self, digest: str) -> Optional[FileSurvey]:
+        entry = self._surveys.get(digest)
+        try:
+            classes, may_fire, has_nul = entry  # type: ignore[misc]
+            return FileSurvey(
+                digest,
+                tuple((str(name), tuple(map(str, bases))) for name, bases in classes),
+                tuple(map(str, may_fire)),
+                bool(has_nul),
+            )
+        except (TypeError, ValueError):
+            return None
+
+    def remember_survey(self, path: str, stat: StatKey, survey: FileSurvey) -> None:
+        if stat[1] < self._started_ns - _RACY_NS:
+            self._paths[path] = [list(stat), survey.digest]
+        else:
+            self._paths.pop(path, None)
+        self._surveys[survey.digest] = [survey.classes, survey.may_fire, survey.has_nul]
+        self._digests_seen.add(survey.digest)
+        self._changed = True
+
+    def results(self, key: str, path: str) -> Optional[list[Diagnostic]]:
+        """The findings stored under ``key``, reported at ``path``; None if there are none."""
+        entry = self._results.get(key)
+        if not isinstance(entry, list):
+            return None
+        try:
+            return [_diagnostic(path, item) for item in entry]
+        except (TypeError, ValueError, KeyError):
+            return None
+
+    def remember_results(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
+        self._results[key] = [_stored(d) for d in diagnostics]
+        self._changed = True
+
+    def save(self) -> None:
+        """Write what this run added, atomically; entries no path leads to are dropped."""
+        if not self._changed:
+            return
+        live = self._digests_seen | {
+            entry[1] for entry in self._paths.values() if isinstance(entry, list) and len(entry) == 2
+        }
+        stored = {
+            "format": _FORMAT,
+            "paths": self._paths,
+            "surveys": {d: s for d, s in self._surveys.items() if d in live},
+            "results": {k: r for k, r in self._results.items() if k.split("|", 1)[0] in live},
+        }
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _mark_as_cache(self.directory)
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            try:
+                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                    json.dump(stored, file, separators=(",", ":"))
+                os.replace(temporary, self._file)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except (OSError, TypeError, ValueError):
+            pass  # a cache that cannot be written only costs the next run time
+
+
+def results_key(digest: str, rule_codes: Sequence[str], index_digest: str) -> str:
+    """Findings depend on the content, the rules run and (once parsed) the project index."""
+    return f"{digest}|{','.join(rule_codes)}|{index_digest}"
+
+
+def index_digest(project_module_classes: frozenset[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(project_module_classes)).encode()).hexdigest()[:16]
+
+
+def _stored(diagnostic: Diagnostic) -> dict[str, Any]:
+    stored = {name: getattr(diagnostic, name) for name in _DIAGNOSTIC_FIELDS}
+    if diagnostic.fix is not None:
+        stored["fix"] = [diagnostic.fix.description, diagnostic.fix.applicability.value]
+    return stored
+
+
+def _diagnostic(path: str, stored: dict[str, Any]) -> Diagnostic:
+    """The stored finding, checked field by field: a foreign entry raises ValueError."""
+    values = {name: stored[name] for name in _DIAGNOSTIC_FIELDS}
+    for name, value in values.items():
+        expected = _FIELD_TYPES.get(name)
+        if expected is not None and not isinstance(value, expected):
+            raise ValueError(f"{name} is {type(value).__name__}")
+    if values["fix"] is not None:
+        description, applicability = values["fix"]
+        values["fix"] = Fix(str(description), Applicability(applicability))
+    return Diagnostic(path=path, **values)
+
+
+def _mark_as_cache(directory: Path) -> None:
+    """``CACHEDIR.TAG`` for backup tools, and a ``.gitignore`` that ignores everything."""
+    for name, text in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", "# Created by dropout-lint.\n*\n")):
+        marker = directory / name
+        if not marker.exists():
+            marker.write_text(text, encoding="utf-8")
+
+
+def cache_for(settings: "Settings") -> LintCache:
+    """The cache in the project root, for the settings that change what a file's findings are.
+
+    Per-file ignores are not among them: they are part of each result's key instead.
+    """
+    from .rules import ALL_RULES
+
+    enabled = [rule.code for rule in settings.enabled_rules(ALL_RULES)]
+    return LintCache.open(
+        Path(settings.root) / CACHE_DIRECTORY, [enabled, settings.max_file_size, settings.fix_style]
+    )

@@ -1,0 +1,178 @@
+"""The result cache, through the command: same findings cold, warm, without it and in
+parallel; invalidated by content, settings and the project index; and harmless when it
+is corrupt, foreign or missing."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dropout_lint.cache import CACHE_DIRECTORY, LintCache
+from dropout_lint.cli import main
+from dropout_lint import runner
+
+BUGGY = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        return F.dropout(x, 0.5)
+"""
+CLEAN = """\
+import torch.nn as nn
+
+
+class Plain(nn.Module):
+    def forward(self, x):
+        return x
+"""
+# `Block` is a module only through `Base`, defined in another file: the project index says so.
+SUBCLASS = """\
+import torch.nn.functional as F
+from base import Base
+
+
+class Block(Base):
+    def forward(self, x):
+        return F.dropout(x, 0.1)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.dropout-lint]\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "net.py").write_text(BUGGY)
+    (tmp_path / "pkg" / "plain.py").write_text(CLEAN)
+    (tmp_path / "pkg" / "block.py").write_text(SUBCLASS)
+    (tmp_path / "pkg" / "base.py").write_text("import torch.nn as nn\n\n\nclass Base(nn.Module):\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    code = main(["--format", "concise", "--quiet", *args])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def parse_count(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the runner lints with libcst from now on (in this process: --jobs 1)."""
+    parsed: list[str] = []
+    real = runner.lint_file
+
+    def counting(path: str, *args: object) -> object:
+        parsed.append(path)
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "lint_file", counting)
+    return parsed
+
+
+def test_warm_run_reports_the_same_without_parsing(project: Path, capsys, monkeypatch) -> None:
+    cold = run(capsys, "--jobs", "1", "pkg")
+    assert cold[0] == 1 and [line.split()[1] for line in cold[1]] == ["DRP001", "DRP001"]
+    parsed = parse_count(monkeypatch)
+    assert run(capsys, "--jobs", "1", "pkg") == cold
+    assert parsed == []
+    assert run(capsys, "--jobs", "1", "--no-cache", "pkg") == cold
+    assert parsed == ["pkg/block.py", "pkg/net.py"]
+
+
+def test_findings_are_the_same_with_cache_and_workers(project: Path, capsys) -> None:
+    for index in range(40):  # enough files for the first pass to use workers too
+        (project / "pkg" / f"copy{index}.py").write_text(BUGGY if index % 3 else CLEAN)
+    runner_minimum = runner.MIN_FILES_FOR_SURVEY_WORKERS
+    runner.MIN_FILES_FOR_SURVEY_WORKERS = 8
+    try:
+        expected = run(capsys, "--no-cache", "--jobs", "1", "pkg")
+        assert run(capsys, "--jobs", "2", "pkg") == expected  # cold, in workers
+        assert run(capsys, "--jobs", "2", "pkg") == expected  # warm
+        assert run(capsys, "--jobs", "1", "pkg") == expected
+    finally:
+        runner.MIN_FILES_FOR_SURVEY_WORKERS = runner_minimum
+
+
+def test_changed_content_is_linted_again(project: Path, capsys) -> None:
+    run(capsys, "pkg")
+    path = project / "pkg" / "plain.py"
+    path.write_text(CLEAN.replace("return x", "return F.dropout(x)").replace("import torch.nn as nn", "import torch.nn as nn\nimport torch.nn.functional as F"))
+    os.utime(path, ns=(1, 1))  # an old mtime: the content hash must still notice
+    code, lines = run(capsys, "pkg")
+    assert any(line.startswith("pkg/plain.py:7:16: DRP001") for line in lines)
+
+
+def test_settings_and_project_index_are_part_of_the_key(project: Path, capsys) -> None:
+    assert len(run(capsys, "pkg")[1]) == 2
+    assert run(capsys, "--ignore", "DRP001", "pkg") == (0, [])
+    (project / "pyproject.toml").write_text(
+        '[tool.dropout-lint]\nper-file-ignores = { "pkg/net.py" = ["DRP001"] }\n'
+    )
+    assert [line.split(":")[0] for line in run(capsys, "pkg")[1]] == ["pkg/block.py"]
+    (project / "pkg" / "base.py").write_text("class Base:\n    pass\n")  # no longer a module
+    assert run(capsys, "pkg") == (0, [])
+
+
+def test_cache_directory_is_marked_and_safe_to_delete(project: Path, capsys) -> None:
+    expected = run(capsys, "pkg")
+    directory = project / CACHE_DIRECTORY
+    assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (directory / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    for entry in directory.iterdir():
+        entry.unlink()
+    directory.rmdir()
+    assert run(capsys, "pkg") == expected
+    assert run(capsys, "--no-cache", "pkg") == expected
+
+
+def test_no_cache_writes_nothing(project: Path, capsys) -> None:
+    run(capsys, "--no-cache", "pkg")
+    assert not (project / CACHE_DIRECTORY).exists()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: "",
+        lambda text: text[: len(text) // 2],
+        lambda text: "[1, 2, 3]",
+        lambda text: json.dumps({"format": 1, "paths": 7, "surveys": {}, "results": {}}),
+        # Every result entry replaced by findings of the wrong shape.
+        lambda text: json.dumps(
+            {**json.loads(text), "results": {k: [{"line": "one"}] for k in json.loads(text)["results"]}}
+        ),
+        lambda text: json.dumps(
+            {**json.loads(text), "surveys": {k: [[["X", 1]], "DRP001", 0] for k in json.loads(text)["surveys"]}}
+        ),
+    ],
+    ids=["empty", "truncated", "foreign", "wrong-types", "bad-results", "bad-surveys"],
+)
+def test_corrupt_cache_is_ignored(project: Path, capsys, damage) -> None:
+    expected = run(capsys, "pkg")
+    [cache_file] = (project / CACHE_DIRECTORY).glob("*.json")
+    cache_file.write_text(damage(cache_file.read_text()))
+    assert run(capsys, "pkg") == expected
+    assert run(capsys, "pkg") == expected  # and the rewritten cache is good
+
+
+def test_unwritable_cache_directory_is_not_an_error(project: Path, capsys) -> None:
+    (project / CACHE_DIRECTORY).write_text("a file where the directory should be")
+    expected = run(capsys, "--no-cache", "pkg")
+    assert run(capsys, "pkg") == expected
+
+
+def test_recently_modified_files_are_hashed_again(tmp_path: Path) -> None:
+    """A stat seen within the clock's resolution of the run may hide a later change."""
+    cache = LintCache(tmp_path, "test")
+    from dropout_lint.cache import FileSurvey
+
+    survey = FileSurvey("abc", (), (), False)
+    now = cache._started_ns
+    cache.remember_survey("/old.py", (1, now - 10**10, now - 10**10, 1), survey)
+    cache.remember_survey("/new.py", (1, now, now, 2), survey)
+    assert cache.digest_for("/old.py", (1, now - 10**10, now - 10**10, 1)) == "abc"
+    assert cache.digest_for("/new.py", (1, now, now, 2)) is None
