@@ -24,6 +24,7 @@ from .module_scope import Method, ModuleScope
 # Attribute names tried for a new module, after its snake-case class name (``dropout``).
 _NAME_SUFFIXES = ("", "_layer")
 _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
+_RATE_SUFFIX = re.compile(r"_(?:prob|probability|rate|ratio|p)$")
 _TORCH_NN_CLASS = ("torch.nn.{}", "torch.nn.modules.{}", "torch.nn.modules.dropout.{}")
 
 
@@ -127,6 +128,8 @@ class DropoutRegistrar:
         self._facts: dict[cst.ClassDef, _ClassFacts] = {}
         self._added_import = False
         self._names: Optional[set[str]] = None
+        self._classes: Optional[list[cst.ClassDef]] = None
+        self._blocked: dict[tuple[cst.FunctionDef, str], list[bool]] = {}
 
     def register(self, request: DropoutRequest) -> bool:
         """Record the edits for ``request`` if it can be done safely; whether it was."""
@@ -194,7 +197,7 @@ class DropoutRegistrar:
         if index is None:
             return None
         key = (request.module_class, _code(constructor))
-        attribute = facts.shared.get(key) or self._free_name(request.module_class, facts)
+        attribute = facts.shared.get(key) or self._free_name(request, facts)
         return facts, index, attribute, constructor, new_import
 
     # --- where the new line goes -------------------------------------------------------
@@ -207,10 +210,13 @@ class DropoutRegistrar:
         """
         assert facts.init is not None and facts.init_self is not None
         statements = _body(facts.init).body
-        calls = {"forward", method.name}
-        blocked = [
-            _returns_or_calls_self(statement, facts.init_self, calls) for statement in statements
-        ]
+        key = (facts.init, method.name)
+        if key not in self._blocked:
+            calls = {"forward", method.name}
+            self._blocked[key] = [
+                _returns_or_calls_self(statement, facts.init_self, calls) for statement in statements
+            ]
+        blocked = self._blocked[key]
         if any(blocked[:earliest]):
             return None
         last_write = max(
@@ -223,9 +229,12 @@ class DropoutRegistrar:
 
     # --- names ------------------------------------------------------------------------
 
-    def _free_name(self, module_class: str, facts: _ClassFacts) -> str:
-        base = _snake_case(module_class)
-        candidates = [base + suffix for suffix in _NAME_SUFFIXES]
+    def _free_name(self, request: DropoutRequest, facts: _ClassFacts) -> str:
+        """A name after the rate's (``attention_dropout``), else the class's (``dropout``)."""
+        base = _snake_case(request.module_class)
+        stem = _rate_stem(request.constructor_args)
+        stems = [stem, base] if stem is not None and stem != base else [base]
+        candidates = [name + suffix for name in stems for suffix in _NAME_SUFFIXES]
         number = 2
         while True:
             for candidate in candidates:
@@ -439,10 +448,12 @@ class DropoutRegistrar:
         self._facts[classdef] = facts
         return facts
 
-    def _all_classes(self) -> Iterator[cst.ClassDef]:
-        finder = _ClassFinder()
-        self.context.module.visit(finder)
-        return iter(finder.classes)
+    def _all_classes(self) -> list[cst.ClassDef]:
+        if self._classes is None:
+            finder = _ClassFinder()
+            self.context.module.visit(finder)
+            self._classes = finder.classes
+        return self._classes
 
     def _gather(self, owner: cst.ClassDef, facts: _ClassFacts) -> None:
         strings = _StringCollector()
@@ -643,6 +654,20 @@ def _keyword_style(args: Sequence[cst.Arg]) -> list[cst.Arg]:
             )
         )
     return result
+
+
+def _rate_stem(args: Sequence[cst.Arg]) -> Optional[str]:
+    """``attention_dropout`` for a rate ``self.attention_dropout`` or ``config.attention_dropout_prob``.
+
+    Only for rates whose name says dropout, so the module's name does too.
+    """
+    positional = [arg for arg in args if arg.keyword is None]
+    rate = next((arg for arg in args if arg.keyword is not None and arg.keyword.value == "p"), None)
+    rate = rate or (positional[0] if positional else None)
+    if rate is None or not isinstance(rate.value, cst.Attribute):
+        return None
+    stem = _RATE_SUFFIX.sub("", rate.value.attr.value)
+    return stem if "drop" in stem and _IDENTIFIER.match(stem) else None
 
 
 def _snake_case(name: str) -> str:

@@ -69,7 +69,9 @@ def fix_source(
     for _ in range(MAX_PASSES):
         module = cst.parse_module(data)
         context = file_context(module, path, options)
-        found = unsuppressed(check_context(context, interested_rules(data, options.rules)), module.code)
+        found = list(
+            unsuppressed(check_context(context, interested_rules(data, options.rules)), module.code)
+        )
         applicable = [d for d in found if is_applicable(d, fixers.keys() - stuck, unsafe_fixes)]
         if not applicable:
             break
@@ -92,7 +94,7 @@ def fix_source(
         return _failed(source, remaining, path, f"the fixes did not settle in {MAX_PASSES} passes")
     if data == source:
         return FixResult(source, {}, remaining)
-    return FixResult(data, dict(fixed), lint_source(data, path, options))
+    return FixResult(data, dict(fixed), sorted(d.detached() for d in found))
 
 
 def _keep_bom(data: bytes, original: bytes) -> bytes:
