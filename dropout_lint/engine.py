@@ -14,6 +14,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from .context import FileContext
+from .deep_stack import call_with_deep_stack
 from .diagnostics import (
     FILE_TOO_LARGE,
     INTERNAL_ERROR,
@@ -48,39 +49,46 @@ def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]
     """The file's libcst tree, or a DRP900 diagnostic saying why there is none.
 
     Bytes are decoded as Python does (BOM, coding cookie); text is taken as it is.
+    CPython's own parser goes first: it is fast, its messages are the ones users know,
+    and its nesting limits keep pathological input away from libcst.
     """
+    problem = _python_parse_problem(source, path)
+    if problem is not None:
+        return problem
     try:
-        return cst.parse_module(source)
+        return call_with_deep_stack(lambda: cst.parse_module(source))
     except cst.ParserSyntaxError as error:
-        return _syntax_error(source, path, error)
+        message = error.message.splitlines()[0] if error.message else "invalid syntax"
+        return file_problem(
+            path,
+            UNREADABLE_FILE,
+            f"syntax error (libcst): {message}",
+            line=max(error.raw_line, 1),
+            column=error.raw_column + 1,
+        )
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")
     except RecursionError:
         return file_problem(path, UNREADABLE_FILE, "too deeply nested to parse")
 
 
-def _syntax_error(source: Union[str, bytes], path: str, error: cst.ParserSyntaxError) -> Diagnostic:
-    """Python's own account of the error (clearer, better placed) when it has one."""
+def _python_parse_problem(source: Union[str, bytes], path: str) -> Optional[Diagnostic]:
+    """What CPython's parser says is wrong with the source, if anything."""
     try:
         ast.parse(source)
-    except SyntaxError as python_error:
+    except SyntaxError as error:
         return file_problem(
             path,
             UNREADABLE_FILE,
-            f"syntax error: {python_error.msg}",
-            line=max(python_error.lineno or 1, 1),
-            column=max(python_error.offset or 1, 1),
+            f"syntax error: {error.msg}",
+            line=max(error.lineno or 1, 1),
+            column=max(error.offset or 1, 1),
         )
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    message = error.message.splitlines()[0] if error.message else "invalid syntax"
-    return file_problem(
-        path,
-        UNREADABLE_FILE,
-        f"syntax error: {message}",
-        line=max(error.raw_line, 1),
-        column=error.raw_column + 1,
-    )
+    except (RecursionError, MemoryError):
+        return file_problem(path, UNREADABLE_FILE, "too deeply nested for Python's parser")
+    except ValueError as error:  # e.g. source null bytes given as text
+        return file_problem(path, UNREADABLE_FILE, f"cannot parse: {error}")
+    return None
 
 
 def check_module(
@@ -107,7 +115,7 @@ def check_context(context: FileContext, rules: Sequence[type[Rule]]) -> list[Dia
     """Run ``rules`` over the module of ``context``; see :func:`check_module`."""
     visitors = [rule(context) for rule in rules]
     try:
-        context.wrapper.visit_batched(visitors)
+        call_with_deep_stack(lambda: context.wrapper.visit_batched(visitors))
     except Exception:  # noqa: BLE001 - isolate the failing rule below
         return _check_one_by_one(context, rules)
     return [d for visitor in visitors for d in visitor.diagnostics]
@@ -118,7 +126,7 @@ def _check_one_by_one(context: FileContext, rules: Sequence[type[Rule]]) -> list
     for rule in rules:
         visitor = rule(context)
         try:
-            context.wrapper.visit_batched([visitor])
+            call_with_deep_stack(lambda: context.wrapper.visit_batched([visitor]))
         except Exception as error:  # noqa: BLE001 - a rule bug must not stop the run
             diagnostics.append(
                 file_problem(
