@@ -2,5 +2,5 @@
 # Install dropout-lint from this checkout and lint the bundled MNIST example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install --quiet .
+python -m pip install --quiet --quiet .
 dropout-lint examples/
