@@ -15,7 +15,9 @@ of some import statement in the file, or is ``torch``.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterator, Optional
@@ -95,6 +97,29 @@ class CallSite:
         return positional[position] if len(positional) > position else None
 
 
+@dataclass(frozen=True)
+class NameAttributeRead:
+    """``name.attribute`` read in code (not in a comment or string) and not called,
+    subscripted or read further; its name maybe parenthesised: ``(self).train``.
+
+    ``before`` holds the two tokens before it, nearest last (``""`` at the start of the
+    file); ``after`` the one after it (``""`` at the end). Line breaks inside brackets are
+    not tokens; a statement's end is ``"\\n"``.
+    """
+
+    before: tuple[str, str]
+    after: str
+
+
+# Tokens that are no part of the code a rule reads.
+_INSIGNIFICANT = frozenset(
+    (tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+)
+# What makes the expression before it its value, so not the whole expression: a call,
+# a subscript, another attribute.
+_TRAILERS = frozenset(("(", "[", "."))
+
+
 class SourceScan:
     """One file's bytes and what cheap scans of them say, each computed once, on demand."""
 
@@ -136,6 +161,55 @@ class SourceScan:
                     return True
         return False
 
+    def name_attribute_reads(self, attribute: str) -> Optional[tuple[NameAttributeRead, ...]]:
+        """Every read of ``<name>.attribute``, as Python's tokenizer sees the file.
+
+        None when the tokenizer cannot read the file, or an f-string it keeps whole
+        (before Python 3.12) may read ``attribute`` in its fields: then a read may be
+        anywhere.
+        Tokenizing costs far more than the byte scans, so it is done once, and only for
+        files whose bytes show ``.attribute`` read.
+        """
+        if not self.may_read_attribute(attribute):
+            return ()
+        tokens = self._code_tokens
+        if tokens is None or any(
+            token.type == tokenize.STRING
+            and _is_f_string_with_fields(token.string.encode())
+            and SourceScan(token.string.encode()).may_read_attribute(attribute)
+            for token in tokens
+        ):
+            return None
+        reads = []
+        for index, token in enumerate(tokens):
+            if token.type != tokenize.NAME or token.string != attribute:
+                continue
+            if index < 2 or tokens[index - 1].string != ".":
+                continue
+            after = tokens[index + 1].string if index + 1 < len(tokens) else ""
+            if after in _TRAILERS:
+                continue
+            start = _parenthesised_name_start(tokens, index - 2)
+            if start is not None:
+                before = (_token_at(tokens, start - 2), _token_at(tokens, start - 1))
+                reads.append(NameAttributeRead(before, after))
+        return tuple(reads)
+
+    @cached_property
+    def _code_tokens(self) -> Optional[list[tokenize.TokenInfo]]:
+        """The file's tokens without comments and layout, None if it cannot be tokenized."""
+        try:
+            tokens = [
+                token._replace(string="\n") if token.type == tokenize.NEWLINE else token
+                for token in tokenize.tokenize(io.BytesIO(self.data).readline)
+                if token.type not in _INSIGNIFICANT
+            ]
+        except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError):
+            return None
+        if any(token.type == tokenize.ERRORTOKEN for token in tokens):
+            return None
+        return tokens
+
     def _sites(self, name: bytes) -> list[CallSite]:
         sites = []
         callees = [name]
@@ -155,6 +229,33 @@ class SourceScan:
                 if root is None or root in self._roots:
                     sites.append(_read_call(self.data, opening.end() - 1))
         return sites
+
+
+def _parenthesised_name_start(tokens: list[tokenize.TokenInfo], last: int) -> Optional[int]:
+    """Where the name ending at ``tokens[last]`` starts, with its parentheses, if it is a
+    name: ``self`` or ``((self))``. None for anything else (``a.b``, ``f(x)``, ``x[0]``).
+
+    ``f(self)`` counts as a parenthesised name: a caller judging by what comes before it
+    judges rightly both ways, as a call is never a name.
+    """
+    closing = 0
+    while last >= 0 and tokens[last].string == ")":
+        closing += 1
+        last -= 1
+    if last < 0 or tokens[last].type != tokenize.NAME:
+        return None
+    start = last
+    for _ in range(closing):
+        start -= 1
+        if start < 0 or tokens[start].string != "(":
+            return None
+    if closing == 0 and start > 0 and tokens[start - 1].string == ".":
+        return None
+    return start
+
+
+def _token_at(tokens: list[tokenize.TokenInfo], index: int) -> str:
+    return tokens[index].string if index >= 0 else ""
 
 
 def _word_ends(data: bytes, word: bytes) -> Iterator[int]:

@@ -200,3 +200,107 @@ def modules(draw: st.DrawFn) -> bytes:
 def test_gate_is_conservative_on_generated_calls(source: bytes) -> None:
     assume(not isinstance(parse(source, "<generated>"), Diagnostic))
     assert_conservative(source)
+
+
+# DRP002 needs `<name>.train` in code, used as a test or as a call's argument: the gate
+# reads the tokens around each such read, so docs, comments and `a.b.train` do not count.
+TRAIN_MODULE = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        {statement}
+        return x
+"""
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        '"""Each call to [`~Trainer.train`] starts anew."""',
+        "if hasattr(self.optimizer, 'train') and callable(self.optimizer.train):\n            pass",
+        "# if self.train:",
+        "y = 'if self.train else'",
+        "self.train()\n        self.model.train(False)",
+        "super().train(True)",
+        "self.train = True",
+        "y = self.train",
+        "y = F.dropout(x, p=self.train)",
+        "y = [self.train]",
+        "y = x[0].train if x else x",
+    ],
+)
+def test_drp002_gate_turns_away_reads_that_cannot_be_a_mode(statement: str) -> None:
+    source = TRAIN_MODULE.format(statement=statement).encode()
+    assert not gate_says_may_fire(RULES_BY_CODE["DRP002"], source)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "if self.train:\n            x = -x",
+        "while (self).train:\n            break",
+        "assert self . train",
+        "y = x if not self.\\\n            train else -x",
+        "y = self.train and x",
+        "y = F.dropout(x, 0.5, training=self.train)",
+        "y = torch.dropout(x, 0.5, self.train)",
+        "y = f'{1 if self.train else 0}'",
+        "y = (self  # c\n            .train) or x",
+    ],
+)
+def test_drp002_gate_lets_modes_through(statement: str) -> None:
+    source = TRAIN_MODULE.format(statement=statement).encode()
+    assert gate_says_may_fire(RULES_BY_CODE["DRP002"], source)
+
+
+def test_drp002_gate_passes_what_it_cannot_tokenize() -> None:
+    unterminated = TRAIN_MODULE.format(statement="y = (self.train, '''").encode()
+    assert gate_says_may_fire(RULES_BY_CODE["DRP002"], unterminated)
+
+
+TRAIN_RECEIVERS = st.sampled_from(
+    ["self", "me", "(self)", "((self))", "self.model", "x[0]", "f(self)", "super()", "Trainer"]
+)
+TRAIN_DOTS = st.sampled_from([".", " . ", ".\\\n            ", "  # c\n            ."])
+TRAIN_USES = st.sampled_from(
+    ["if {}:\n            x = -x", "while {}:\n            break", "assert {}", "assert {}\n        (x)",
+     "y = x if {} else -x", "y = {} if x else -x", "y = not {}", "y = {} and x", "y = x or {}",
+     "y = F.dropout(x, 0.5, {})", "y = F.dropout(x, 0.5, training={})", "y = f(x, train={})",
+     "y = torch.dropout(x, 0.5, {})", "y = F.dropout(x, {}, True)", "y = f(p={})", "y = f(*{})",
+     "y = {}", "{} = True", "y = [{}]", "y = {}()", "y = {}(x)", "y = {}[0]", "y = {}.x",
+     "y = lambda: {}", "y = {} == x", "y = f'{{{}}}'", "y = f'{{1 if {} else 0}}'", "# if {}:",
+     "y = 'if {}:'", '"""if {}:"""', "return {}", "y = [x for x in x if {}]"]
+)
+
+
+@st.composite
+def train_reads(draw: st.DrawFn) -> str:
+    receiver, dot, use = draw(TRAIN_RECEIVERS), draw(TRAIN_DOTS), draw(TRAIN_USES)
+    expression = f"{receiver}{dot}train"
+    if "\n" in dot and "#" in dot:
+        expression = f"({expression})"  # a comment may only break the line in brackets
+    return use.format(expression)
+
+
+@st.composite
+def train_modules(draw: st.DrawFn) -> bytes:
+    statements = "\n        ".join(draw(st.lists(train_reads(), min_size=1, max_size=3)))
+    parameter = draw(st.sampled_from(["self", "me"]))
+    own_train = "\n    train = False\n" if draw(st.booleans()) else ""
+    return (
+        f"import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+        f"class Net(nn.Module):{own_train}\n    def forward({parameter}, x):\n"
+        f"        {statements}\n        return x\n"
+    ).encode()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(train_modules())
+def test_drp002_gate_is_conservative_on_generated_reads(source: bytes) -> None:
+    assume(not isinstance(parse(source, "<generated>"), Diagnostic))
+    rule = RULES_BY_CODE["DRP002"]
+    if not gate_says_may_fire(rule, source):
+        assert findings_without_gate(rule, source) == []

@@ -10,12 +10,15 @@ import libcst as cst
 from ..arguments import argument
 from ..context import FileContext
 from ..diagnostics import Diagnostic, Fix
-from ..gate import SourceScan
+from ..gate import NameAttributeRead, SourceScan
 from ..module_scope import Method, ModuleScope
 from ..rule import Invalid, Rule, Valid
 from ..torch_api import dropout_function
 
 _MODE_KEYWORDS = ("training", "train")
+# What may come right before an expression that is a test, an operand of `and`, `or` or
+# `not`, or a call's positional argument (or the call's parenthesised expression).
+_TEST_OPENERS = frozenset(("if", "elif", "while", "assert", "and", "or", "not", "(", ","))
 
 
 class TrainMethodAsMode(Rule):
@@ -143,7 +146,10 @@ class Net(torch.nn.Module):
 
     @classmethod
     def may_fire(cls, scan: SourceScan) -> bool:
-        return scan.may_read_attribute("train")
+        """Only ``<name>.train`` in code can fire, as a test or a call's argument: after
+        a test's keyword, ``(``, ``,`` or a mode keyword's ``=``, or before ``and``/``or``."""
+        reads = scan.name_attribute_reads("train")
+        return reads is None or any(_may_be_mode(read) for read in reads)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value != "train" or not isinstance(node.value, cst.Name):
@@ -193,6 +199,16 @@ class Net(torch.nn.Module):
                 diagnostic.node, diagnostic.node.with_changes(attr=cst.Name("training"))
             )
         return module
+
+
+def _may_be_mode(read: NameAttributeRead) -> bool:
+    """Whether the tokens around a read allow one of the uses ``_use_as_mode`` reports."""
+    keyword, previous = read.before
+    return (
+        previous in _TEST_OPENERS
+        or (previous == "=" and keyword in _MODE_KEYWORDS)
+        or read.after in ("and", "or")
+    )
 
 
 def _sets_own_train(method: Method, scope: ModuleScope) -> bool:
