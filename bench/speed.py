@@ -1,0 +1,360 @@
+"""How fast dropout-lint is beside the tools people run next to it, on any tree of Python.
+
+Every tool runs once per round, in an order that rotates from round to round, so a change
+in the machine's load weighs on all of them alike; what is printed is the median over
+rounds. Nothing here asserts on time: the targets of issue 6 are printed beside the
+measured ratios for a reader to judge.
+
+    python bench/speed.py                      # a generated corpus of PyTorch-like modules
+    python bench/speed.py --quick              # a smaller corpus, one round: a smoke test
+    python bench/speed.py /path/to/tree --repeat 5 --torchfix /venv-tf/bin/torchfix
+
+flake8 without our plugin runs in the same interpreter and environment, minus our
+distribution: ``python -S`` over a directory of links to every entry of site-packages
+except dropout-lint's. Ignoring our codes (``--extend-ignore``) would still run the plugin.
+flake8 with the plugin runs the same way, with every entry linked, so both pay alike for
+starting up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Optional, Sequence
+
+# The ratios issue 6 sets targets for, and how each is judged. RSS "flat" allows 25%.
+TARGETS = {
+    "dropout-lint cold / ruff": ("<= 1.0", lambda r: r <= 1.0),
+    "TorchFix / dropout-lint cold": (">= 100", lambda r: r >= 100),
+    "dropout-lint warm, seconds": ("< 1", lambda r: r < 1),
+    "flake8 with / without plugin": ("<= 1.02", lambda r: r <= 1.02),
+    "peak RSS, tree / half tree": ("~ 1 (flat)", lambda r: r <= 1.25),
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One tool's invocation: what runs, where, with what environment, on how many files."""
+
+    name: str
+    argv: Sequence[str]
+    cwd: Path
+    files: int
+    lines: int
+    env: Optional[dict[str, str]] = None
+    counts_findings: bool = False
+
+
+@dataclass
+class Timings:
+    seconds: list[float] = field(default_factory=list)
+    peak_rss_kib: list[int] = field(default_factory=list)
+    findings: list[int] = field(default_factory=list)
+
+
+def run_once(command: Command, timings: Timings) -> None:
+    """Run ``command`` to its end; record its wall time, peak RSS and findings."""
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command.argv, cwd=command.cwd, env=command.env, stdout=output, stderr=subprocess.PIPE
+        )
+        # wait4, not wait: its rusage is this child's (and its reaped workers'), no other's.
+        _, status, usage = os.wait4(process.pid, 0)
+        timings.seconds.append(time.perf_counter() - start)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        if process.returncode not in (0, 1):
+            raise SystemExit(f"{command.name} failed ({process.returncode}): {stderr[-2000:]}")
+        timings.peak_rss_kib.append(usage.ru_maxrss)
+        if command.counts_findings:
+            output.seek(0)
+            timings.findings.append(len(json.loads(output.read() or b"[]")))
+
+
+def measure(commands: Sequence[Command], rounds: int) -> dict[str, Timings]:
+    """Each command once per round, the order rotated by one each round."""
+    results = {command.name: Timings() for command in commands}
+    for round_number in range(rounds):
+        shift = round_number % len(commands)
+        for command in [*commands[shift:], *commands[:shift]]:
+            run_once(command, results[command.name])
+    return results
+
+
+# The generated corpus: modules as models are written, some with the bugs we look for.
+_CLEAN_BLOCK = '''
+
+class {name}(nn.Module):
+    """A residual block with dropout on the attention and the MLP."""
+
+    def __init__(self, dim: int, heads: int = 8, drop: float = 0.1) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, dropout=drop, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+        self.dropout = nn.Dropout(drop)
+        self.p = drop
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Pre-norm attention, then the MLP, each behind a residual connection.
+        h = self.norm(x)
+        h, _ = self.attn(h, h, h, need_weights=False)
+        x = x + self.dropout(h)
+        x = x + F.dropout(self.mlp(self.norm(x)), p=self.p, training=self.training)
+        return x
+
+    def train(self, mode: bool = True) -> "{name}":
+        super().train(mode)
+        return self
+'''
+_BUGGY_BLOCK = '''
+
+class {name}(nn.Module):
+    """A convolutional head with the dropout mistakes dropout-lint reports."""
+
+    def __init__(self, channels: int, drop: float = 0.2) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        self.bn = nn.BatchNorm2d(channels)
+        self.p = drop
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.bn(self.conv(x)))
+        if self.train:
+            x = x + torch.randn_like(x) * 0.01
+        x = F.dropout(x, self.p)
+        return nn.Dropout(self.p)(x)
+'''
+_UTILITIES = '''
+
+def {name}(values: list[float], window: int = 5) -> list[float]:
+    """A moving average, as training scripts keep around."""
+    averages = []
+    for index in range(len(values)):
+        chunk = values[max(0, index - window + 1) : index + 1]
+        averages.append(sum(chunk) / len(chunk))
+    return averages
+'''
+_HEADER = '"""Generated for bench/speed.py: a module as model code is written."""\n\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n'
+
+
+def write_corpus(directory: Path, files: int) -> None:
+    """``files`` modules in a package tree: most clean, one in eight with findings."""
+    for number in range(files):
+        package = directory / f"package_{number // 50}"
+        package.mkdir(parents=True, exist_ok=True)
+        blocks = [_HEADER]
+        for block in range(6):
+            template = _UTILITIES if block % 3 == 2 else _CLEAN_BLOCK
+            if number % 8 == 0 and block == 0:
+                template = _BUGGY_BLOCK
+            blocks.append(template.format(name=f"Block{number}x{block}"))
+        (package / f"module_{number}.py").write_text("".join(blocks))
+
+
+def python_files(paths: Sequence[Path]) -> list[Path]:
+    return sorted(
+        path
+        for root in paths
+        for path in (root.rglob("*.py") if root.is_dir() else [root])
+        if not any(part.startswith(".") for part in path.parts[len(root.parts) :])
+    )
+
+
+def site_packages_view(directory: Path, without: Optional[str]) -> dict[str, str]:
+    """An environment for ``python -S`` that sees site-packages, minus ``without``'s files.
+
+    A linked copy rather than a second install: same interpreter, same versions of every
+    other package, so the one difference is the missing distribution.
+    """
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    excluded: set[str] = set()
+    if without is not None:
+        distribution = metadata.distribution(without)
+        excluded = {Path(str(f)).parts[0] for f in distribution.files or ()}
+        excluded |= {
+            entry.name
+            for entry in site_packages.iterdir()
+            if entry.name.startswith(("__editable__.", "__editable___"))
+            and without.replace("-", "_") in entry.name
+        }
+    directory.mkdir(parents=True)
+    for entry in site_packages.iterdir():
+        if entry.name not in excluded and not entry.name.endswith(".pth"):
+            (directory / entry.name).symlink_to(entry)
+    path = [str(directory)]
+    if without is None:
+        # An editable install is found through a .pth that -S skips: add its source.
+        spec = find_spec("dropout_lint")
+        if spec is not None and spec.origin is not None:
+            path.append(str(Path(spec.origin).parent.parent))
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+
+
+def flake8_plugins(env: dict[str, str]) -> str:
+    version = subprocess.run(
+        [sys.executable, "-S", "-m", "flake8", "--version"], env=env, capture_output=True, text=True
+    )
+    return version.stdout.strip()
+
+
+def torchfix_command(given: Optional[str]) -> Optional[list[str]]:
+    """TorchFix as given, as importable here, or as found on PATH; None if nowhere."""
+    if given:
+        return [given]
+    if find_spec("torchfix") is not None:
+        return [sys.executable, "-m", "torchfix"]
+    found = shutil.which("torchfix")
+    return [found] if found else None
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tree", nargs="?", type=Path, help="default: a generated corpus")
+    parser.add_argument("--quick", action="store_true", help="small corpus, one round")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are printed")
+    parser.add_argument("--corpus-files", type=int, default=600)
+    parser.add_argument("--torchfix", help="TorchFix's executable (it pins its own libcst)")
+    parser.add_argument(
+        "--torchfix-sample", type=int, help="run TorchFix on every k-th file, this many in all"
+    )
+    args = parser.parse_args(argv)
+    rounds = 1 if args.quick else args.repeat
+    with tempfile.TemporaryDirectory(prefix="dropout-lint-speed-") as scratch_name:
+        scratch = Path(scratch_name)
+        tree = args.tree
+        if tree is None:
+            tree = scratch / "corpus"
+            write_corpus(tree, 40 if args.quick else args.corpus_files)
+        tree = tree.resolve()
+        files = python_files([tree])
+        half = files[::2]
+        lines = {path: path.read_bytes().count(b"\n") for path in files}
+        total_lines = sum(lines.values())
+        commands = _commands(args, scratch, tree, files, half, lines)
+        warm_cwd = scratch / "warm"
+        warm_cwd.mkdir()
+        run_once(next(c for c in commands if c.name == "dropout-lint warm"), Timings())
+        print(f"tree: {tree} ({len(files)} files, {total_lines} lines), {rounds} round(s)")
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()}")
+        results = measure(commands, rounds)
+    print_table(commands, results)
+    print_ratios(commands, results)
+    return 0
+
+
+def _commands(
+    args: argparse.Namespace,
+    scratch: Path,
+    tree: Path,
+    files: list[Path],
+    half: list[Path],
+    lines: dict[Path, int],
+) -> list[Command]:
+    total = sum(lines.values())
+    lint = [sys.executable, "-m", "dropout_lint", "--isolated", "--exit-zero", "--format", "json"]
+    cold_cwd = scratch / "cold"
+    cold_cwd.mkdir()
+    commands = [
+        Command("dropout-lint cold", [*lint, "--no-cache", str(tree)], cold_cwd, len(files), total,
+                counts_findings=True),
+        Command("dropout-lint warm", [*lint, str(tree)], scratch / "warm", len(files), total,
+                counts_findings=True),
+        Command("dropout-lint --jobs 1", [*lint, "--no-cache", "--jobs", "1", str(tree)], cold_cwd,
+                len(files), total, counts_findings=True),
+        Command("dropout-lint cold, half tree", [*lint, "--no-cache", *map(str, half)], cold_cwd,
+                len(half), sum(lines[path] for path in half), counts_findings=True),
+    ]
+    # Installed beside this interpreter, or anywhere on PATH.
+    ruff = shutil.which("ruff", path=os.pathsep.join([str(Path(sys.executable).parent),
+                                                      os.environ.get("PATH", "")]))
+    if ruff is None:
+        print("ruff: not installed, skipped")
+    else:
+        commands.append(Command("ruff", [ruff, "check", "--isolated", "--no-cache", "--exit-zero",
+                                         str(tree)], cold_cwd, len(files), total))
+    flake8 = [sys.executable, "-S", "-m", "flake8", "--isolated", "--exit-zero", str(tree)]
+    for name, without in (("flake8 with plugin", None), ("flake8 without plugin", "dropout-lint")):
+        env = site_packages_view(scratch / name.replace(" ", "-"), without)
+        print(f"{name}: {flake8_plugins(env)}")
+        commands.append(Command(name, flake8, cold_cwd, len(files), total, env=env))
+    torchfix = torchfix_command(args.torchfix)
+    if torchfix is None:
+        print("TorchFix: not importable and not on PATH, skipped")
+    else:
+        # TorchFix takes about a second a file: --quick gives it a few.
+        sample_size = args.torchfix_sample or (4 if args.quick else None)
+        step = max(1, len(files) // sample_size) if sample_size else 1
+        sample = files[::step][:sample_size]
+        commands.append(Command("TorchFix", [*torchfix, *map(str, sample)], cold_cwd, len(sample),
+                                sum(lines[path] for path in sample)))
+    return commands
+
+
+def print_table(commands: Sequence[Command], results: dict[str, Timings]) -> None:
+    print()
+    print(f"| {'tool':<30} | {'files':>6} | {'lines':>9} | {'wall s':>8} | {'files/s':>8} "
+          f"| {'peak RSS MiB':>12} | {'findings':>8} |")
+    print(f"|{'-' * 32}|{'-' * 8}:|{'-' * 10}:|{'-' * 9}:|{'-' * 9}:|{'-' * 13}:|{'-' * 9}:|")
+    for command in commands:
+        timings = results[command.name]
+        seconds = statistics.median(timings.seconds)
+        rss = statistics.median(timings.peak_rss_kib) / 1024
+        findings = " ".join(str(n) for n in sorted(set(timings.findings))) or "-"
+        print(f"| {command.name:<30} | {command.files:>6} | {command.lines:>9} | {seconds:>8.2f} "
+              f"| {command.files / seconds:>8.0f} | {rss:>12.0f} | {findings:>8} |")
+
+
+def print_ratios(commands: Sequence[Command], results: dict[str, Timings]) -> None:
+    """The ratios issue 6 sets targets for. TorchFix may run on a sample of the files, so
+    its ratio compares seconds per file."""
+    files = {command.name: command.files for command in commands}
+
+    def seconds(name: str) -> Optional[float]:
+        return statistics.median(results[name].seconds) if name in results else None
+
+    def per_file(name: str) -> Optional[float]:
+        value = seconds(name)
+        return None if value is None else value / files[name]
+
+    ratios = {
+        "dropout-lint cold / ruff": _ratio(seconds("dropout-lint cold"), seconds("ruff")),
+        "TorchFix / dropout-lint cold": _ratio(per_file("TorchFix"), per_file("dropout-lint cold")),
+        "dropout-lint warm, seconds": seconds("dropout-lint warm"),
+        "flake8 with / without plugin": _ratio(
+            seconds("flake8 with plugin"), seconds("flake8 without plugin")
+        ),
+        "peak RSS, tree / half tree": _ratio(
+            statistics.median(results["dropout-lint cold"].peak_rss_kib),
+            statistics.median(results["dropout-lint cold, half tree"].peak_rss_kib),
+        ),
+    }
+    print()
+    print(f"| {'ratio':<30} | {'measured':>9} | {'target':>10} | met |")
+    print(f"|{'-' * 32}|{'-' * 10}:|{'-' * 11}:|:---:|")
+    for name, (target, met) in TARGETS.items():
+        value = ratios[name]
+        shown = "n/a" if value is None else f"{value:.2f}"
+        verdict = "-" if value is None else ("yes" if met(value) else "no")
+        print(f"| {name:<30} | {shown:>9} | {target:>10} | {verdict:^3} |")
+
+
+def _ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:
+    return None if numerator is None or denominator is None else numerator / denominator
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
