@@ -7,6 +7,7 @@ file systems), are flushed to disk, get the old file's permissions, and replace 
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -27,6 +28,8 @@ def replace_file_contents(path: str, data: bytes, expected: bytes) -> None:
         if current.read() != expected:
             raise ChangedOnDisk(path)
     status = os.stat(target)
+    if not _is_writable(target, status):
+        raise PermissionError(errno.EACCES, "read-only file", path)
     directory, name = os.path.split(target)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
@@ -45,6 +48,16 @@ def replace_file_contents(path: str, data: bytes, expected: bytes) -> None:
         os.unlink(temporary)
         raise
     _sync_directory(directory)
+
+
+def _is_writable(path: str, status: os.stat_result) -> bool:
+    """Whether we may write the file, by access and by its mode.
+
+    Replacing a file needs only the directory's permission, so without this check a
+    read-only file would be rewritten; and for root ``os.access`` allows everything.
+    """
+    write_bits = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    return os.access(path, os.W_OK) and bool(status.st_mode & write_bits)
 
 
 def _owner(path: str) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """The ``dropout-lint`` command: an adapter from arguments to the engine and back to text.
 
 Exit codes: 0 no findings, 1 findings, 2 a usage error or a file that could not be read,
-parsed or checked (the other files are still checked and reported).
+parsed or checked (the other files are still checked and reported), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from . import __version__
 from .cache import CACHE_DIRECTORY, cache_for
 from .config import FIX_STYLES, ConfigError, Settings, find_pyproject, load_settings
 from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem, is_file_problem
-from .discovery import DiscoveryProblem, SourceKind, iter_source_files
+from .discovery import STDIN_PATH, DiscoveryProblem, SourceKind, iter_source_files
 from .engine import lint_source
 from .formats import FORMATS, in_report_order
 from .notebook import is_notebook, lint_notebook
@@ -28,6 +28,7 @@ from .fixing import fix_source, is_applicable, unified_diff
 from .runner import FileFix, FixMode, fix_files, index_project, lint_files, options_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 # "text" is "full" (source line, caret, fix) on a terminal and "concise" (one line) elsewhere.
 TEXT_FORMATS = ("text", "concise", "full")
 
@@ -141,7 +142,8 @@ def _report(
 def _fix_mode(args: argparse.Namespace) -> Optional[FixMode]:
     if not (args.fix or args.fix_only or args.diff):
         return None
-    return FixMode(unsafe_fixes=args.unsafe_fixes, write=not args.diff)
+    roots = tuple(os.path.realpath(path) for path in args.paths if path != STDIN_PATH)
+    return FixMode(writable_roots=roots, unsafe_fixes=args.unsafe_fixes, write=not args.diff)
 
 
 def _fix_stdin(args: argparse.Namespace, settings: Settings, mode: FixMode) -> FileFix:
@@ -255,6 +257,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as error:
         print(f"dropout-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("dropout-lint: interrupted; each file is either unchanged or fully fixed", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

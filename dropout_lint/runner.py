@@ -7,6 +7,7 @@ so output is the same for ``--jobs 1`` and ``--jobs 8``.
 from __future__ import annotations
 
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar, Union
@@ -212,7 +213,7 @@ class _Workers:
         if self.count <= 1 or len(items) < minimum:
             return map(job, items)
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.count)
+            self._pool = ProcessPoolExecutor(max_workers=self.count, initializer=_ignore_interrupts)
         return self._pool.map(job, items, chunksize=chunk)
 
     def __enter__(self) -> "_Workers":
@@ -236,14 +237,28 @@ def _in_workers(job: Callable[[str], T], paths: Sequence[str], jobs: Optional[in
     if workers <= 1:
         yield from zip(paths, map(job, paths))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    try:
         yield from zip(paths, pool.map(job, paths, chunksize=CHUNK_SIZE))
+    finally:
+        pool.shutdown(cancel_futures=True)  # on Ctrl-C: finish the running files, start no more
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C is the main process's to handle: it stops the run between files, cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass(frozen=True)
 class FixMode:
-    """What ``--fix``/``--diff`` asks of each file."""
+    """What ``--fix``/``--diff`` asks of each file.
 
+    ``writable_roots`` are the real paths of what the user asked to check: a fix is
+    written only to a file whose real path is under one of them, so a symlink in the
+    tree cannot make ``--fix`` write somewhere else.
+    """
+
+    writable_roots: tuple[str, ...]
     unsafe_fixes: bool = False
     write: bool = True
 
@@ -270,15 +285,23 @@ def fix_file(
         return FileFix(result.remaining, result.fixed)
     if not mode.write:
         return FileFix(result.remaining, result.fixed, unified_diff(path, source, result.source))
-    try:
-        replace_file_contents(path, result.source, expected=source)
-    except ChangedOnDisk:
-        problem = "changed on disk while it was being fixed; not written"
-    except OSError as error:
-        problem = f"cannot write the fixes: {error.strerror or error}"
+    target = os.path.realpath(path)
+    if not any(_is_within(target, root) for root in mode.writable_roots):
+        problem = f"not fixed: it links to {target}, outside the paths given"
     else:
-        return FileFix(result.remaining, result.fixed)
+        try:
+            replace_file_contents(path, result.source, expected=source)
+        except ChangedOnDisk:
+            problem = "changed on disk while it was being fixed; not written"
+        except OSError as error:
+            problem = f"cannot write the fixes: {error.strerror or error}"
+        else:
+            return FileFix(result.remaining, result.fixed)
     return FileFix([*lint_file(path, settings, project_module_classes), file_problem(path, UNREADABLE_FILE, problem)], {})
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or os.path.commonpath([path, root]) == root
 
 
 @dataclass(frozen=True)
