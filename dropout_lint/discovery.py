@@ -11,6 +11,7 @@ import enum
 import errno
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
@@ -18,6 +19,8 @@ from typing import Iterator, Optional, Sequence, Union
 from .config import PathPattern, Settings, glob_to_regex
 
 STDIN_PATH = "-"
+# A FIFO or device named like a source file: reading it could block or never end.
+NOT_A_REGULAR_FILE = "not a regular file (a pipe, socket or device); skipped"
 
 
 class SourceKind(enum.Enum):
@@ -151,6 +154,8 @@ class _Walker:
             absolute = os.path.abspath(given)
             gitignores = self._parent_gitignores(absolute)
             yield from self._walk(os.path.normpath(given), absolute, gitignores, frozenset())
+        elif not stat.S_ISREG(status.st_mode):
+            yield DiscoveryProblem(given, NOT_A_REGULAR_FILE)
         elif self._first_visit(status):
             yield SourcePath(given, SUFFIX_KINDS.get(Path(given).suffix, SourceKind.PYTHON), True)
 
@@ -206,7 +211,9 @@ class _Walker:
             yield from self._walk(path, absolute, gitignores, ancestors)
             return
         kind = SUFFIX_KINDS.get(os.path.splitext(entry.name)[1])
-        if kind is not None and self._first_visit(status):
+        if kind is not None and not stat.S_ISREG(status.st_mode):
+            yield DiscoveryProblem(path, NOT_A_REGULAR_FILE)
+        elif kind is not None and self._first_visit(status):
             yield SourcePath(path, kind, explicit=False)
 
     def _is_excluded(

@@ -6,12 +6,18 @@ instead of killing the test run.
 
 from __future__ import annotations
 
+import builtins
+import errno
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from dropout_lint.cli import main
 
 MODULE = (
     "import torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
@@ -91,3 +97,79 @@ def test_file_over_the_size_limit_is_skipped_with_a_note(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert "DRP902" in result.stdout and "max-file-size" in result.stdout
+
+
+def generated_models(size: int) -> bytes:
+    """Real-looking model classes, each with a finding, to ``size`` bytes."""
+    parts, total, index = [MODULE.encode()], len(MODULE), 0
+    while total < size:
+        part = (
+            f"\n\nclass Net{index}(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            f"        self.fc = nn.Linear({index + 1}, 10)\n\n    def forward(self, x):\n"
+            f"        return F.dropout(self.fc(x), 0.{index % 9 + 1})\n"
+        ).encode()
+        parts.append(part)
+        total, index = total + len(part), index + 1
+    return b"".join(parts)
+
+
+def test_a_20_mb_file_is_skipped_by_the_default_limit_quickly(tmp_path: Path) -> None:
+    (tmp_path / "huge.py").write_bytes(generated_models(20 * 1024 * 1024))
+    (tmp_path / "small.py").write_bytes(MODULE.encode())
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "."], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert time.monotonic() - started < 60  # libcst would take minutes and gigabytes
+    assert result.returncode == 2
+    assert "huge.py:1:1: DRP902 skipped: 20,971," in result.stdout and "max-file-size of 4,194,304" in result.stdout
+    assert "small.py:7:16: DRP001" in result.stdout
+
+
+def test_a_2_mb_file_under_the_limit_is_linted(tmp_path: Path) -> None:
+    """Mostly docstrings, as big generated files are: libcst's cost is in nodes, not bytes."""
+    docstring = '    """' + "Weights table, kept for reference. " * 3000 + '"""\n'
+    tables = "".join(f"\n\ndef table_{i}():\n{docstring}    return {i}\n" for i in range(20))
+    data = (MODULE + tables).encode()
+    assert 2_000_000 < len(data) < 4 * 1024 * 1024
+    code, found = lint_file(tmp_path, data)
+    assert code == 1 and codes(found) == FINDING
+
+
+def test_missing_paths_loops_and_pipes_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "tree" / "pkg").mkdir(parents=True)
+    (tmp_path / "tree" / "model.py").write_text(MODULE)
+    (tmp_path / "tree" / "pkg" / "loop").symlink_to("..")
+    os.mkfifo(tmp_path / "tree" / "pipe.py")  # reading it would block forever
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "tree", "missing.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert "missing.py:1:1: DRP900 no such file or directory [unreadable-file]" in lines
+    assert "tree/pipe.py:1:1: DRP900 not a regular file (a pipe, socket or device); skipped [unreadable-file]" in lines
+    assert any(line.startswith("tree/pkg/loop:1:1: DRP900 symlink loop") for line in lines), lines
+    assert any(line.startswith("tree/model.py:7:16: DRP001") for line in lines), lines
+
+
+def test_an_unreadable_file_in_a_walk_is_reported_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process, so that it holds for root too (chmod 000 does not stop root reading)."""
+    (tmp_path / "model.py").write_text(MODULE)
+    (tmp_path / "secret.py").write_text(MODULE)
+    real_open = builtins.open
+
+    def open_denying_secret(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file).endswith("secret.py"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(builtins, "open", open_denying_secret)
+    assert main(["--isolated", "--no-cache", "--jobs", "1", "."]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert "secret.py:1:1: DRP900 cannot read: Permission denied [unreadable-file]" in lines
+    assert any(line.startswith("model.py:7:16: DRP001") for line in lines), lines
+
