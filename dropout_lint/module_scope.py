@@ -73,9 +73,18 @@ class ModuleScope:
         self._qualified_names = wrapper.resolve(QualifiedNameProvider)
         self._project_module_classes = project_module_classes
         self._classes_by_name: dict[str, list[cst.ClassDef]] = {}
+        # ``name.method(...)`` calls by method name, indexed once: looking them up per
+        # finding by walking every node made a file with many findings quadratic.
+        self._calls_by_method_name: dict[str, list[cst.Call]] = {}
         for node in self._parents:
             if isinstance(node, cst.ClassDef):
                 self._classes_by_name.setdefault(node.name.value, []).append(node)
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and isinstance(node.func.value, cst.Name)
+            ):
+                self._calls_by_method_name.setdefault(node.func.attr.value, []).append(node)
         self._is_module: dict[cst.ClassDef, bool] = {}
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
@@ -128,20 +137,14 @@ class ModuleScope:
         if not isinstance(owner, cst.ClassDef):
             return []
         found: list[tuple[cst.Call, cst.FunctionDef]] = []
-        for node in self._parents:
+        for node in self._calls_by_method_name.get(function.name.value, ()):
+            caller = self.enclosing_method(node)
             if (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and node.func.attr.value == function.name.value
-                and isinstance(node.func.value, cst.Name)
+                caller is not None
+                and caller.self_name == node.func.value.value  # type: ignore[attr-defined]
+                and owner in self.classes_in_hierarchy(caller.owner)
             ):
-                caller = self.enclosing_method(node)
-                if (
-                    caller is not None
-                    and caller.self_name == node.func.value.value
-                    and owner in self.classes_in_hierarchy(caller.owner)
-                ):
-                    found.append((node, caller.function))
+                found.append((node, caller.function))
         return found
 
     def classes_in_hierarchy(self, classdef: cst.ClassDef) -> list[cst.ClassDef]:
