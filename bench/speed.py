@@ -204,9 +204,15 @@ def site_packages_view(directory: Path, without: Optional[str]) -> dict[str, str
     return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 
 
-def flake8_plugins(env: dict[str, str]) -> str:
+def flake8_plugins(env: dict[str, str], cwd: Path) -> str:
+    """``flake8 --version`` as the timed runs see it: from their directory, since ``-m``
+    puts the working directory on the path (a checkout's egg-info would add the plugin)."""
     version = subprocess.run(
-        [sys.executable, "-S", "-m", "flake8", "--version"], env=env, capture_output=True, text=True
+        [sys.executable, "-S", "-m", "flake8", "--version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
     )
     return version.stdout.strip()
 
@@ -289,7 +295,7 @@ def _commands(
     flake8 = [sys.executable, "-S", "-m", "flake8", "--isolated", "--exit-zero", str(tree)]
     for name, without in (("flake8 with plugin", None), ("flake8 without plugin", "dropout-lint")):
         env = site_packages_view(scratch / name.replace(" ", "-"), without)
-        print(f"{name}: {flake8_plugins(env)}")
+        print(f"{name}: {flake8_plugins(env, cold_cwd)}")
         commands.append(Command(name, flake8, cold_cwd, len(files), total, env=env))
     torchfix = torchfix_command(args.torchfix)
     if torchfix is None:
