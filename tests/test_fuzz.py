@@ -97,7 +97,7 @@ def test_any_bytes_give_diagnostics_never_an_exception(data: bytes) -> None:
 
 
 @pytest.mark.slow
-@settings(FUZZ, max_examples=3000, derandomize=False)
+@settings(FUZZ, max_examples=2000, derandomize=False)
 @given(source=python_sources())
 def test_generated_python_long_run(source: str) -> None:
     check_engine_on(source.encode("utf-8", "surrogatepass"))
