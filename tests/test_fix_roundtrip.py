@@ -1,6 +1,6 @@
 """``scripts/fix_roundtrip.py`` on a generated corpus: what CI proves on every change.
 
-The same script is run by hand on unpacked transformers and timm (docs/reliability.md).
+The same script is run by hand on unpacked transformers and timm (README, "Reliability").
 """
 
 from __future__ import annotations
