@@ -7,12 +7,14 @@ the code that runs with a module's train/eval mode at hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Collection, Mapping, Optional
+from typing import Callable, Collection, Mapping, Optional, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
 
 from . import torch_api
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,14 @@ class ModuleScope:
         if callable(names):  # libcst computes qualified names lazily
             names = names()
         return {name.name for name in names}
+
+    def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
+        """What ``lookup`` says of every name ``node`` may refer to, when they all agree.
+
+        The same rule as ``Rule.resolve_name``, for code that runs outside a visit (fixes).
+        """
+        answers = {lookup(name) for name in self.qualified_names(node)}
+        return answers.pop() if len(answers) == 1 else None
 
     def _is_module_base(self, base: cst.BaseExpression) -> bool:
         names = self.qualified_names(base)

@@ -216,7 +216,7 @@ class Net(torch.nn.Module):
         for diagnostic in diagnostics:
             call: cst.Call = diagnostic.node
             method = context.scope.enclosing_method(call)
-            function = _resolved(context, call)
+            function = context.scope.resolve_name(call.func, dropout_function)
             if method is None or method.self_name is None or function is None:
                 continue
             if context.fix_style == "module":
@@ -225,11 +225,6 @@ class Net(torch.nn.Module):
                     continue
             registrar.edits.replace(call, _with_training_flag(call, function, method.self_name))
         return registrar.apply()
-
-
-def _resolved(context: FileContext, call: cst.Call) -> Optional[DropoutFunction]:
-    functions = {dropout_function(name) for name in context.scope.qualified_names(call.func)}
-    return functions.pop() if len(functions) == 1 else None
 
 
 def _registration_request(

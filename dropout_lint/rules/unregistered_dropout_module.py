@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from typing import Sequence
 
 import libcst as cst
 
@@ -153,16 +153,10 @@ class Net(nn.Module):
         for diagnostic in diagnostics:
             call: cst.Call = diagnostic.node
             method = context.scope.enclosing_method(call)
-            layer = _layer(context, call)
+            layer = context.scope.resolve_name(call.func.func, dropout_module)
             if method is not None and layer is not None:
                 registrar.register(_registration_request(call, method, layer))
         return registrar.apply()
-
-
-def _layer(context: FileContext, call: cst.Call) -> Optional[str]:
-    assert isinstance(call.func, cst.Call)
-    layers = {dropout_module(name) for name in context.scope.qualified_names(call.func.func)}
-    return layers.pop() if len(layers) == 1 else None
 
 
 def _registration_request(call: cst.Call, method: Method, layer: str) -> DropoutRequest:
