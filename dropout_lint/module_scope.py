@@ -7,7 +7,7 @@ the code that runs with a module's train/eval mode at hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Mapping, Optional, TypeVar
+from typing import Callable, Collection, Iterable, Mapping, Optional, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
@@ -15,6 +15,17 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNamePr
 from . import torch_api
 
 T = TypeVar("T")
+
+
+def agreed_answer(names: Iterable[str], lookup: Callable[[str], Optional[T]]) -> Optional[T]:
+    """What ``lookup`` says of every name a node may refer to, when they all agree.
+
+    A name bound in several ways (``try: import torch.nn.functional as F`` / ``except:
+    import chainer.functions as F``) only counts when every binding agrees, so the
+    answer never depends on which one a set happens to yield first.
+    """
+    answers = {lookup(name) for name in names}
+    return answers.pop() if len(answers) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -108,12 +119,8 @@ class ModuleScope:
         return {name.name for name in names}
 
     def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
-        """What ``lookup`` says of every name ``node`` may refer to, when they all agree.
-
-        The same rule as ``Rule.resolve_name``, for code that runs outside a visit (fixes).
-        """
-        answers = {lookup(name) for name in self.qualified_names(node)}
-        return answers.pop() if len(answers) == 1 else None
+        """``agreed_answer`` for ``node``, for code that runs outside a visit (fixes)."""
+        return agreed_answer(self.qualified_names(node), lookup)
 
     def _is_module_base(self, base: cst.BaseExpression) -> bool:
         names = self.qualified_names(base)

@@ -14,6 +14,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
 
 from .diagnostics import Diagnostic, Fix
+from .module_scope import agreed_answer
 
 if TYPE_CHECKING:
     from .context import FileContext
@@ -85,14 +86,9 @@ class Rule(cst.BatchableCSTVisitor):
         )
 
     def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
-        """What ``lookup`` says of the names ``node`` refers to, when they all agree.
-
-        A name bound in several ways (``try: import torch.nn.functional as F`` / ``except:
-        import chainer.functions as F``) only counts when every binding agrees, so the
-        answer never depends on which one a set happens to yield first.
-        """
-        answers = {lookup(name.name) for name in self.get_metadata(QualifiedNameProvider, node, ())}
-        return answers.pop() if len(answers) == 1 else None
+        """``agreed_answer`` for ``node``, from the metadata of the current visit."""
+        names = self.get_metadata(QualifiedNameProvider, node, ())
+        return agreed_answer((name.name for name in names), lookup)
 
     @classmethod
     def may_fire(cls, scan: "SourceScan") -> bool:
