@@ -1,7 +1,10 @@
 """The one lint engine: bytes in, diagnostics out. The CLI and flake8 plugin are adapters.
 
-One pass per file: decide from the bytes whether any rule could fire, parse once with
-libcst, resolve metadata once, run every interested rule in a single batched traversal.
+One pass per file, each step only for what the step before lets through: the bytes say
+which rules may fire (:mod:`dropout_lint.gate`); CPython's tree says where
+(:mod:`dropout_lint.syntax_scan`); libcst parses the top-level statements around those
+sites (:mod:`dropout_lint.reduction`), resolves metadata once, and runs the rules in a
+single batched traversal.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from .diagnostics import (
 )
 from .gate import SourceScan
 from .noqa import unsuppressed
+from .reduction import reduced_source
 from .rule import Rule
+from .source_text import decoded
+from .syntax_scan import SyntaxScan
 
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
 
@@ -52,9 +58,29 @@ def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]
     CPython's own parser goes first: it is fast, its messages are the ones users know,
     and its nesting limits keep pathological input away from libcst.
     """
-    problem = _python_parse_problem(source, path)
-    if problem is not None:
-        return problem
+    tree = python_tree(source, path)
+    return tree if isinstance(tree, Diagnostic) else _libcst_module(source, path)
+
+
+def python_tree(source: Union[str, bytes], path: str) -> Union[ast.Module, Diagnostic]:
+    """CPython's tree of the source, or a DRP900 diagnostic saying why there is none."""
+    try:
+        return ast.parse(source)
+    except SyntaxError as error:
+        return file_problem(
+            path,
+            UNREADABLE_FILE,
+            f"syntax error: {error.msg}",
+            line=max(error.lineno or 1, 1),
+            column=max(error.offset or 1, 1),
+        )
+    except (RecursionError, MemoryError):
+        return file_problem(path, UNREADABLE_FILE, "too deeply nested for Python's parser")
+    except ValueError as error:  # e.g. source null bytes given as text
+        return file_problem(path, UNREADABLE_FILE, f"cannot parse: {error}")
+
+
+def _libcst_module(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:
     try:
         return call_with_deep_stack(lambda: cst.parse_module(source))
     except cst.ParserSyntaxError as error:
@@ -72,23 +98,28 @@ def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]
         return file_problem(path, UNREADABLE_FILE, "too deeply nested to parse")
 
 
-def _python_parse_problem(source: Union[str, bytes], path: str) -> Optional[Diagnostic]:
-    """What CPython's parser says is wrong with the source, if anything."""
-    try:
-        ast.parse(source)
-    except SyntaxError as error:
-        return file_problem(
-            path,
-            UNREADABLE_FILE,
-            f"syntax error: {error.msg}",
-            line=max(error.lineno or 1, 1),
-            column=max(error.offset or 1, 1),
-        )
-    except (RecursionError, MemoryError):
-        return file_problem(path, UNREADABLE_FILE, "too deeply nested for Python's parser")
-    except ValueError as error:  # e.g. source null bytes given as text
-        return file_problem(path, UNREADABLE_FILE, f"cannot parse: {error}")
-    return None
+def rules_with_sites(
+    rules: Sequence[type[Rule]], scan: SyntaxScan
+) -> tuple[list[type[Rule]], Optional[set[int]]]:
+    """The rules that have a site, and the top-level statements holding the sites (None:
+    some rule may report anywhere). A rule whose ``sites`` fails may report anywhere."""
+    found: list[type[Rule]] = []
+    statements: Optional[set[int]] = set()
+    for rule in rules:
+        try:
+            sites = rule.sites(scan)
+        except Exception:  # noqa: BLE001 - the rule itself still runs, on the whole file
+            sites = None
+        if sites is None:
+            found.append(rule)
+            statements = None
+            continue
+        held = {scan.statement_of(node) for node in sites}
+        if held:
+            found.append(rule)
+            if statements is not None:
+                statements |= held
+    return found, statements
 
 
 def check_module(
@@ -142,11 +173,15 @@ def _check_one_by_one(context: FileContext, rules: Sequence[type[Rule]]) -> list
 
 
 def lint_source(
-    source: Union[str, bytes], path: str = "<string>", options: Optional[LintOptions] = None
+    source: Union[str, bytes],
+    path: str = "<string>",
+    options: Optional[LintOptions] = None,
+    tree: Optional[ast.Module] = None,
 ) -> list[Diagnostic]:
     """Lint one file's source: its unsuppressed findings, sorted, without tree nodes.
 
-    ``options`` defaults to the rules that are on by default.
+    ``options`` defaults to the rules that are on by default; ``tree`` is CPython's tree
+    of the source, when the caller has it already (flake8 does).
     """
     if options is None:
         from .rules import ALL_RULES
@@ -167,8 +202,22 @@ def lint_source(
                 f"{options.max_file_size:,} bytes",
             )
         ]
-    module = parse(source, path)
+    tree = python_tree(source, path) if tree is None else tree
+    if isinstance(tree, Diagnostic):
+        return [tree]
+    try:
+        text = decoded(source)
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        return [file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")]
+    rules, statements = rules_with_sites(rules, SyntaxScan(tree, text))
+    if not rules:
+        return []
+    seen = text if statements is None else reduced_source(text, tree, statements)
+    module = _libcst_module(seen, path)
+    if isinstance(module, Diagnostic) and seen is not text:
+        seen = text
+        module = _libcst_module(text, path)
     if isinstance(module, Diagnostic):
         return [module]
     found = check_module(module, path, rules, options)
-    return sorted(d.detached() for d in unsuppressed(found, module.code))
+    return sorted(d.detached() for d in unsuppressed(found, seen))

@@ -22,6 +22,7 @@ import libcst as cst
 from .diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
 from .engine import LintOptions, check_context, file_context, interested_rules, lint_source
 from .noqa import unsuppressed
+from .source_text import split_lines
 
 # Each pass fixes one rule's findings; a handful of rules converge in a few passes.
 MAX_PASSES = 10
@@ -133,7 +134,7 @@ def _failed(source: bytes, remaining: Sequence[Diagnostic], path: str, why: str)
 def unified_diff(path: str, before: bytes, after: bytes) -> str:
     """What ``--diff`` prints for one file: a unified diff of the decoded source."""
     encoding = tokenize.detect_encoding(io.BytesIO(before).readline)[0]
-    old, new = (data.decode(encoding).splitlines(keepends=True) for data in (before, after))
+    old, new = (split_lines(data.decode(encoding)) for data in (before, after))
     lines = []
     for line in difflib.unified_diff(old, new, fromfile=path, tofile=path):
         lines.append(line)

@@ -6,6 +6,7 @@ import re
 from typing import Iterable, Iterator, Sequence
 
 from .diagnostics import Diagnostic
+from .source_text import split_lines
 
 _NOQA = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
@@ -29,5 +30,5 @@ def is_suppressed(diagnostic: Diagnostic, lines: Sequence[str]) -> bool:
 
 
 def unsuppressed(diagnostics: Iterable[Diagnostic], source: str) -> Iterator[Diagnostic]:
-    lines = source.splitlines()
+    lines = [line.rstrip("\r\n") for line in split_lines(source)]
     return (d for d in diagnostics if not is_suppressed(d, lines))

@@ -25,6 +25,7 @@ from typing import Any, Optional, Sequence, Union
 from .diagnostics import INTERNAL_ERROR, UNREADABLE_FILE, Diagnostic, file_problem
 from .engine import LintOptions, lint_source
 from .fixing import FixResult, fix_source
+from .source_text import split_lines
 
 NOTEBOOK_SUFFIX = ".ipynb"
 PLACEHOLDER = "pass"
@@ -35,7 +36,6 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 _ESCAPES = ("%", "!", "?", ",", ";", "/")
 _ASSIGNED_ESCAPE = re.compile(r"[ \t]*[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*,?[ \t]*=[ \t]*[!%]")
 _HELP_SUFFIX = re.compile(r"[ \t]*[\w.*\[\]%]+\?\??[ \t]*")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _BOM = "\ufeff"
 # How messages point at another line of the file ("after `torch.flatten` at line 33").
 _LINE_REFERENCE = re.compile(r"\bat line (\d+)\b")
@@ -43,11 +43,6 @@ _LINE_REFERENCE = re.compile(r"\bat line (\d+)\b")
 
 def is_notebook(path: str) -> bool:
     return path.endswith(NOTEBOOK_SUFFIX)
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their endings, split where Python splits them (not on form feeds)."""
-    return _LINE.findall(text)
 
 
 @dataclass(frozen=True)

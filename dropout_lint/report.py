@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence, TextIO
 
 from .diagnostics import Applicability, Diagnostic
-from .notebook import Notebook, is_notebook, read_notebook, split_lines
+from .notebook import Notebook, is_notebook, read_notebook
+from .source_text import split_lines
 
 _RESET = "\x1b[0m"
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}

@@ -6,9 +6,10 @@ the file, in a single traversal, and collects what each one reports.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Optional, Sequence, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
@@ -19,6 +20,7 @@ from .module_scope import agreed_answer
 if TYPE_CHECKING:
     from .context import FileContext
     from .gate import SourceScan
+    from .syntax_scan import SyntaxScan
 
 T = TypeVar("T")
 
@@ -48,7 +50,7 @@ class Rule(cst.BatchableCSTVisitor):
     is this bad, example, use instead, fix safety, references. ``trigger`` is a regular
     expression over the source: a file it does not match cannot contain a finding, so the
     engine neither parses it nor runs the rule on it. ``may_fire`` is a finer gate, asked
-    only when ``trigger`` matched.
+    only when ``trigger`` matched, and ``sites`` a finer one still, on CPython's tree.
     """
 
     code: ClassVar[str]
@@ -99,6 +101,16 @@ class Rule(cst.BatchableCSTVisitor):
         a cheap reading of the bytes (see :mod:`dropout_lint.gate`).
         """
         return True
+
+    @classmethod
+    def sites(cls, scan: "SyntaxScan") -> Optional[Iterable[ast.AST]]:
+        """The nodes of CPython's tree around which the rule may report; None: anywhere.
+
+        Asked only when ``may_fire`` said yes. The engine gives libcst only the top-level
+        statements holding a site (see :mod:`dropout_lint.reduction`), and nothing at all
+        when no rule has one; so every finding must be in the statement of some site.
+        """
+        return None
 
     @classmethod
     def has_fix(cls) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
@@ -14,6 +15,7 @@ from ..context import FileContext
 from ..diagnostics import Applicability, Diagnostic, Fix
 from ..rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
 from ..rule import Invalid, Rule, Valid
+from ..syntax_scan import SyntaxScan
 from ..torch_api import dropout_function, dropout_module
 
 # The ranks each channel dropout is made for, and how to say so.
@@ -273,6 +275,16 @@ class Encoder(nn.Module):
         self._functions: list[tuple[cst.Call, str]] = []
         self._classes: list[cst.ClassDef] = []
         self.swaps: dict[cst.CSTNode, _Swap] = {}
+
+    @classmethod
+    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
+        """Every call that may build a channel dropout or call its function: the ranks
+        reaching it are for the rank analysis, over the statements around it, to find."""
+        return [
+            site.node
+            for lookup in (_channel_layer, _channel_function)
+            for site, _ in scan.calls(lookup)
+        ]
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Optional, Sequence
 
@@ -11,10 +12,11 @@ from ..arguments import argument, has_unpacking
 from ..context import FileContext
 from ..diagnostics import Applicability, Diagnostic, Fix
 from ..dropout_registration import DropoutRegistrar, DropoutRequest
-from ..gate import SourceScan
+from ..gate import CallSite, SourceScan
 from ..guards import runs_only_in_training
 from ..module_scope import Method
 from ..rule import Invalid, Rule, Valid
+from ..syntax_scan import SyntaxScan
 from ..torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
 
 
@@ -188,15 +190,22 @@ class Net(torch.nn.Module):
     def may_fire(cls, scan: SourceScan) -> bool:
         """Only a call that may leave the mode out can fire: as visit_Call decides, by bytes."""
         return any(
-            site.arguments is None
-            or not (
-                site.has_unpacking
-                or site.argument(function.mode_keyword, function.mode_position) is not None
-            )
+            _may_leave_mode_out(site, function)
             for function in DROPOUT_FUNCTIONS.values()
             if function.mode_default is not None
             for site in scan.calls_to(function.short_name)
         )
+
+    @classmethod
+    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
+        """The same calls, by CPython's tree: in a method, and with the mode left out."""
+        return [
+            site.node
+            for site, function in scan.calls(dropout_function)
+            if function.mode_default is not None
+            and site.method is not None
+            and _may_leave_mode_out(site, function)
+        ]
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.resolve_name(node.func, dropout_function)
@@ -292,6 +301,13 @@ def _fix(function: DropoutFunction, method: Method) -> Optional[Fix]:
             Applicability.UNSAFE,
         )
     return Fix(_fix_description(function))
+
+
+def _may_leave_mode_out(site: CallSite, function: DropoutFunction) -> bool:
+    """Whether the call may pass no mode argument, as far as its arguments can be read."""
+    return site.arguments is None or not (
+        site.has_unpacking or site.argument(function.mode_keyword, function.mode_position) is not None
+    )
 
 
 def _message(function: DropoutFunction) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Optional, Sequence
 
@@ -13,6 +14,7 @@ from ..diagnostics import Diagnostic, Fix
 from ..gate import NameAttributeRead, SourceScan
 from ..module_scope import Method, ModuleScope
 from ..rule import Invalid, Rule, Valid
+from ..syntax_scan import Function, SyntaxScan
 from ..torch_api import dropout_function
 
 _MODE_KEYWORDS = ("training", "train")
@@ -151,6 +153,19 @@ class Net(torch.nn.Module):
         reads = scan.name_attribute_reads("train")
         return reads is None or any(_may_be_mode(read) for read in reads)
 
+    @classmethod
+    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
+        """The same reads, by CPython's tree: of the method's own instance, used as a
+        mode, in a class that stores no ``train`` of its own."""
+        return [
+            node
+            for node in scan.nodes()
+            if isinstance(node, ast.Attribute)
+            and node.attr == "train"
+            and isinstance(node.value, ast.Name)
+            and _may_be_mode_use(node, scan)
+        ]
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value != "train" or not isinstance(node.value, cst.Name):
             return
@@ -209,6 +224,62 @@ def _may_be_mode(read: NameAttributeRead) -> bool:
         or (previous == "=" and keyword in _MODE_KEYWORDS)
         or read.after in ("and", "or")
     )
+
+
+def _may_be_mode_use(node: ast.Attribute, scan: SyntaxScan) -> bool:
+    """visit_Attribute's test on CPython's tree; a positional argument of any call that
+    may be a dropout function's counts as its mode."""
+    method = scan.method_of(node)
+    owner = scan.parent(method) if method is not None else None
+    if method is None or _self_name(method) != node.value.id:  # type: ignore[attr-defined]
+        return False
+    if any(_stores_train(c) for c in scan.classes_in_hierarchy(owner)):  # type: ignore[arg-type]
+        return False
+    parent = scan.parent(node)
+    if isinstance(parent, ast.keyword):
+        return parent.arg in _MODE_KEYWORDS
+    if isinstance(parent, ast.Call):
+        return node in parent.args and any(
+            dropout_function(name) for name in scan.possible_names(parent.func)
+        )
+    return (
+        isinstance(parent, (ast.If, ast.IfExp, ast.While, ast.Assert)) and parent.test is node
+    ) or isinstance(parent, ast.BoolOp) or (
+        isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
+    )
+
+
+def _self_name(method: Function) -> Optional[str]:
+    """``Method.self_name`` on CPython's tree."""
+    for decorator in method.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+        if name == "staticmethod":
+            return None
+    first = (method.args.posonlyargs + method.args.args)[:1]
+    return first[0].arg if first else None
+
+
+def _stores_train(classdef: ast.ClassDef) -> bool:
+    """``_assigns_train`` on CPython's tree."""
+    for node in ast.walk(classdef):
+        if isinstance(node, ast.Assign) and any(map(_is_train_target_node, node.targets)):
+            return True
+        if isinstance(node, ast.AnnAssign) and _is_train_target_node(node.target):
+            return True
+        if (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.name == "train"
+            and any(isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list)
+        ):
+            return True
+    return False
+
+
+def _is_train_target_node(target: ast.expr) -> bool:
+    if isinstance(target, ast.Attribute):
+        return target.attr == "train"
+    return isinstance(target, ast.Name) and target.id == "train"
 
 
 def _sets_own_train(method: Method, scope: ModuleScope) -> bool:

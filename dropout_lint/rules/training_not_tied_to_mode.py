@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Optional
 
 import libcst as cst
 
 from ..arguments import argument, has_unpacking
-from ..gate import GAP, ArgumentText, SourceScan
+from ..gate import GAP, ArgumentText, CallSite, SourceScan
 from ..guards import runs_only_in_training
 from ..rule import Invalid, Rule, Valid
-from ..torch_api import DROPOUT_FUNCTIONS, dropout_function
+from ..syntax_scan import SyntaxScan
+from ..torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
 
 
 class TrainingNotTiedToMode(Rule):
@@ -100,16 +102,19 @@ class Prenet(nn.Module):
     def may_fire(cls, scan: SourceScan) -> bool:
         """Only a call whose mode argument may be fixed can fire: visit_Call's test, by bytes."""
         return any(
-            site.arguments is None
-            or (
-                not site.has_unpacking
-                and _may_be_fixed_mode(
-                    site.argument(function.mode_keyword, function.mode_position)
-                )
-            )
+            _may_fire_on(site, function)
             for function in DROPOUT_FUNCTIONS.values()
             for site in scan.calls_to(function.short_name)
         )
+
+    @classmethod
+    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
+        """The same calls, by CPython's tree, in a method."""
+        return [
+            site.node
+            for site, function in scan.calls(dropout_function)
+            if site.method is not None and _may_fire_on(site, function)
+        ]
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.resolve_name(node.func, dropout_function)
@@ -134,6 +139,14 @@ class Prenet(nn.Module):
 _NOT_FIXED_MODE = re.compile(
     GAP + rb"(?:(?!(?:True|False)\b)\w+|.*\." + GAP + rb"(?:training|train))" + GAP, re.DOTALL
 )
+
+
+def _may_fire_on(site: CallSite, function: DropoutFunction) -> bool:
+    """Whether the call's mode argument may be fixed, as far as its arguments can be read."""
+    return site.arguments is None or (
+        not site.has_unpacking
+        and _may_be_fixed_mode(site.argument(function.mode_keyword, function.mode_position))
+    )
 
 
 def _may_be_fixed_mode(mode: Optional[ArgumentText]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Sequence
 
@@ -13,6 +14,7 @@ from ..dropout_registration import DropoutRegistrar, DropoutRequest
 from ..gate import SourceScan
 from ..module_scope import Method
 from ..rule import Invalid, Rule, Valid
+from ..syntax_scan import SyntaxScan
 from ..torch_api import DROPOUT_MODULES, dropout_module
 
 
@@ -128,6 +130,16 @@ class Net(nn.Module):
             for layer in DROPOUT_MODULES
             for site in scan.calls_to(layer)
         )
+
+    @classmethod
+    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
+        """The same constructions, by CPython's tree: called at once, in a method but
+        ``__init__``."""
+        return [
+            site.node
+            for site, _ in scan.calls(dropout_module)
+            if site.called_again and site.method is not None and site.method.name != "__init__"
+        ]
 
     def visit_Call(self, node: cst.Call) -> None:
         if not isinstance(node.func, cst.Call):
