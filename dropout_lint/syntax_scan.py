@@ -31,8 +31,8 @@ class LocatedCall(CallSite):
     known), with its node and the method it is in: the innermost function defined
     directly in a class body around it, as ``ModuleScope.enclosing_method`` finds it."""
 
-    node: ast.Call = field(default=None, repr=False)  # type: ignore[assignment]
-    method: Optional[Function] = field(default=None, repr=False)
+    node: ast.Call = field(repr=False)
+    method: Optional[Function] = field(repr=False)
 
 
 class SyntaxScan:
@@ -114,9 +114,7 @@ class SyntaxScan:
             )
             for keyword in call.keywords
         )
-        return LocatedCall(
-            tuple(arguments), call in self._called_again, node=call, method=self._methods[call]
-        )
+        return LocatedCall(tuple(arguments), call in self._called_again, call, self._methods[call])
 
     def _text_of(self, node: ast.expr) -> bytes:
         """The node's source, as UTF-8 (the encoding ``ast`` offsets count in)."""

@@ -61,3 +61,23 @@ def test_file_without_dropout_is_silent(tmp_path: Path) -> None:
     path = tmp_path / "plain.py"
     path.write_text("import torch\n\nx = torch.ones(3)\n")
     assert flake8(path) == []
+
+
+@pytest.mark.parametrize(
+    "argv, codes",
+    [
+        ([], ["DRP001", "DRP002", "DRP010", "DRP020"]),
+        (["--extend-select", "DRP003"], ["DRP001", "DRP002", "DRP003", "DRP010", "DRP020"]),
+        (["--select", "DRP"], ["DRP001", "DRP002", "DRP003", "DRP010", "DRP020"]),
+        (["--extend-ignore", "DRP0"], []),
+        (["--select", "E,W"], []),
+    ],
+)
+def test_rules_flake8_will_not_report_are_not_run(argv: list[str], codes: list[str]) -> None:
+    """A rule's cost is only paid when flake8 may show its findings."""
+    from flake8.options.parse_args import parse_args
+
+    from dropout_lint.flake8_plugin import DropoutLintPlugin
+
+    parse_args(["--isolated", *argv, "net.py"])
+    assert [rule.code for rule in DropoutLintPlugin.options.rules] == codes
