@@ -4,7 +4,7 @@ libcst's metadata (scopes, qualified names, parents, positions) costs seconds on
 file, and is computed for the whole module. A rule that may only report around some
 sites needs only the statements holding them, with what they depend on in the file:
 every import and other top-level statement that is not a definition, and the whole of
-every class related to a kept class by inheritance (the rules read bases and subclasses
+the subclasses of a kept class and of the bases of those (the rules read both, when
 defined in the same file). Every other top-level function and class keeps its decorators
 and header, so its name is still bound and its bases still known, but its body becomes
 one string literal over the same lines. Line numbers and columns are unchanged, so findings in
@@ -14,7 +14,7 @@ the reduced source are reported where they are in the file.
 from __future__ import annotations
 
 import ast
-from typing import Collection, Union
+from typing import Callable, Collection, Iterable, Union
 
 from .source_text import split_lines
 
@@ -35,29 +35,41 @@ def reduced_source(text: str, tree: ast.Module, sites: Collection[int]) -> str:
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def _with_related_classes(tree: ast.Module, keep: set[int]) -> set[int]:
-    """``keep`` and every top-level statement with a class related to a kept one by
-    inheritance, through base classes named in the file (in either direction)."""
-    defined: dict[str, set[int]] = {}  # class name -> statements defining one so named
-    based_on: dict[str, set[int]] = {}  # base name -> statements with a class on that base
-    names_in: dict[int, set[str]] = {}  # statement -> its class and base names
+def _with_related_classes(tree: ast.Module, sites: set[int]) -> set[int]:
+    """``sites``, the statements with a subclass of a class in them (the rules follow
+    ``self.<method>()`` calls and layers into subclasses), and the statements with a base
+    of any of those (the rules read what bases define). Bases and subclasses are matched
+    by name, as the rules match them; classes merely sharing a base are not related."""
+    defining: dict[str, set[int]] = {}  # class name -> statements defining one so named
+    deriving: dict[str, set[int]] = {}  # base name -> statements with a class on that base
+    classes_in: dict[int, set[str]] = {}  # statement -> names of the classes it defines
+    bases_in: dict[int, set[str]] = {}  # statement -> names its classes derive from
     for index, statement in enumerate(tree.body):
         for node in ast.walk(statement):
             if isinstance(node, ast.ClassDef):
-                defined.setdefault(node.name, set()).add(index)
-                names_in.setdefault(index, set()).add(node.name)
+                defining.setdefault(node.name, set()).add(index)
+                classes_in.setdefault(index, set()).add(node.name)
                 for base in node.bases:
                     if isinstance(base, ast.Name):
-                        based_on.setdefault(base.id, set()).add(index)
-                        names_in[index].add(base.id)
-    pending = [index for index in keep if index in names_in]
+                        deriving.setdefault(base.id, set()).add(index)
+                        bases_in.setdefault(index, set()).add(base.id)
+    with_subclasses = _closure(sites, lambda index: classes_in.get(index, ()), deriving)
+    return _closure(with_subclasses, lambda index: bases_in.get(index, ()), defining)
+
+
+def _closure(
+    start: set[int], names_of: Callable[[int], Iterable[str]], statements_for: dict[str, set[int]]
+) -> set[int]:
+    """``start`` and every statement reached from it by name, again and again."""
+    found = set(start)
+    pending = list(start)
     while pending:
-        for name in names_in[pending.pop()]:
-            for related in defined.get(name, set()) | based_on.get(name, set()):
-                if related not in keep:
-                    keep.add(related)
-                    pending.append(related)
-    return keep
+        for name in names_of(pending.pop()):
+            for index in statements_for.get(name, ()):
+                if index not in found:
+                    found.add(index)
+                    pending.append(index)
+    return found
 
 
 def _empty_body(lines: list[str], definition: Definition) -> None:

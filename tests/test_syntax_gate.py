@@ -202,10 +202,20 @@ class Other(nn.Module):
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
+
+
+class Sibling(Base):
+    def forward(self, x):
+        return x + 1
+
+
+class Child(Net):
+    def forward(self, x):
+        return super().forward(x) * 2
 """
 
 
-def test_libcst_sees_the_statements_around_sites_and_their_bases() -> None:
+def test_libcst_sees_the_statements_around_sites_their_bases_and_subclasses() -> None:
     tree = ast.parse(LONG_FILE)
     scan = SyntaxScan(tree, LONG_FILE)
     (rule,) = [r for r in ALL_RULES if r.code == "DRP001"]
@@ -214,6 +224,8 @@ def test_libcst_sees_the_statements_around_sites_and_their_bases() -> None:
     assert "return F.dropout(x, 0.5)" in reduced and "class Base(nn.Module):\n    def forward" in reduced
     assert "y = x" not in reduced and "self.training" not in reduced
     assert "def unrelated(x):\n" in reduced and "class Other(nn.Module):\n" in reduced
+    assert "return super().forward(x) * 2" in reduced  # a subclass of the site's class
+    assert "class Sibling(Base):\n" in reduced and "return x + 1" not in reduced
     (finding,) = lint_source(LONG_FILE, "<test>")
     assert (finding.line, finding.column, finding.code) == (18, 16, "DRP001")
 
