@@ -27,7 +27,7 @@ from .diagnostics import (
 )
 from .gate import SourceScan
 from .noqa import unsuppressed
-from .reduction import reduced_source
+from .reduction import reduced
 from .rule import Rule
 from .source_text import decoded
 from .syntax_scan import SyntaxScan
@@ -212,7 +212,7 @@ def lint_source(
     rules, statements = rules_with_sites(rules, SyntaxScan(tree, text))
     if not rules:
         return []
-    seen = text if statements is None else reduced_source(text, tree, statements)
+    seen = text if statements is None else reduced(text, tree, statements).text
     module = _libcst_module(seen, path)
     if isinstance(module, Diagnostic) and seen is not text:
         seen = text

@@ -14,15 +14,24 @@ import difflib
 import io
 import tokenize
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import libcst as cst
 
 from .diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
-from .engine import LintOptions, check_context, file_context, interested_rules, lint_source
+from .engine import (
+    LintOptions,
+    check_context,
+    file_context,
+    interested_rules,
+    lint_source,
+    rules_with_sites,
+)
 from .noqa import unsuppressed
-from .source_text import split_lines
+from .reduction import reduced
+from .source_text import decoded, split_lines
+from .syntax_scan import SyntaxScan
 
 # Each pass fixes one rule's findings; a handful of rules converge in a few passes.
 MAX_PASSES = 10
@@ -60,9 +69,74 @@ def fix_source(
     with the failure among ``remaining``.
     """
     remaining = lint_source(source, path, options)
-    fixers = {rule.code: rule for rule in options.rules if rule.has_fix()}
-    if not any(is_applicable(d, fixers, unsafe_fixes) for d in remaining):
+    if not _has_applicable(remaining, options, unsafe_fixes):
         return FixResult(source, {}, remaining)
+    fixed_in_part = _fix_in_part(source, path, options, unsafe_fixes)
+    if fixed_in_part is not None:
+        return fixed_in_part
+    outcome = _fix_to_fixed_point(source, path, options, unsafe_fixes)
+    if isinstance(outcome, str):
+        return _failed(source, remaining, path, outcome)
+    data, fixed, found = outcome
+    if data == source:
+        return FixResult(source, {}, remaining)
+    return FixResult(data, fixed, sorted(d.detached() for d in found))
+
+
+def _has_applicable(found: Iterable[Diagnostic], options: LintOptions, unsafe_fixes: bool) -> bool:
+    fixable = [rule.code for rule in options.rules if rule.has_fix()]
+    return any(is_applicable(d, fixable, unsafe_fixes) for d in found)
+
+
+def _fix_in_part(
+    source: bytes, path: str, options: LintOptions, unsafe_fixes: bool
+) -> Optional[FixResult]:
+    """Fix only the statements the rules see (:mod:`dropout_lint.reduction`) and carry
+    the edits into the file, so fixing costs what linting does. None when that cannot be
+    done exactly: a rule may fire anywhere, an edit falls in an emptied body, a pass
+    fails, or the result is not a fixed point. The whole file is fixed then."""
+    try:
+        text = decoded(source)
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
+        return None
+    rules, statements = rules_with_sites(interested_rules(source, options.rules), SyntaxScan(tree, text))
+    if statements is None:
+        return None
+    part = reduced(text, tree, statements)
+    outcome = _fix_to_fixed_point(
+        part.text.encode("utf-8", "surrogatepass"), path, replace(options, rules=rules), unsafe_fixes
+    )
+    if isinstance(outcome, str):
+        return None
+    edited = part.carry_edits(text, outcome[0].decode("utf-8", "surrogatepass"))
+    if edited is None:
+        return None
+    try:
+        data = edited.encode(_encoding(source), "surrogatepass")
+    except UnicodeEncodeError:
+        return None
+    if _parse_problem(data, path, check_python=True) is not None:
+        return None
+    remaining = lint_source(data, path, options)
+    if _has_applicable(remaining, options, unsafe_fixes):
+        return None
+    return FixResult(data, outcome[1], remaining)
+
+
+def _encoding(source: bytes) -> str:
+    return tokenize.detect_encoding(io.BytesIO(source).readline)[0]
+
+
+_Fixed = tuple[bytes, dict[str, int], list[Diagnostic]]
+
+
+def _fix_to_fixed_point(
+    source: bytes, path: str, options: LintOptions, unsafe_fixes: bool
+) -> Union[_Fixed, str]:
+    """Apply one rule's fixes per pass until none applies: the new bytes, the count of
+    fixes by code and the (unsuppressed) findings left; or why it failed."""
+    fixers = {rule.code: rule for rule in options.rules if rule.has_fix()}
     data = source
     fixed: Counter[str] = Counter()
     stuck: set[str] = set()
@@ -75,27 +149,23 @@ def fix_source(
         )
         applicable = [d for d in found if is_applicable(d, fixers.keys() - stuck, unsafe_fixes)]
         if not applicable:
-            break
+            return data, dict(fixed), found
         code = min(d.code for d in applicable)
         chosen = [d for d in applicable if d.code == code]
         try:
             new_module = fixers[code].fix_module(context, chosen)
         except Exception as error:  # noqa: BLE001 - a fixer bug must not cost the file
-            return _failed(source, remaining, path, f"the fix for {code} failed: {type(error).__name__}: {error}")
+            return f"the fix for {code} failed: {type(error).__name__}: {error}"
         new_data = _keep_bom(new_module.bytes, source)
         if new_data == data:
             stuck.add(code)
             continue
         problem = _parse_problem(new_data, path, parses_as_python)
         if problem is not None:
-            return _failed(source, remaining, path, f"the fix for {code} produced {problem}")
+            return f"the fix for {code} produced {problem}"
         fixed[code] += len(chosen)
         data = new_data
-    else:
-        return _failed(source, remaining, path, f"the fixes did not settle in {MAX_PASSES} passes")
-    if data == source:
-        return FixResult(source, {}, remaining)
-    return FixResult(data, dict(fixed), sorted(d.detached() for d in found))
+    return f"the fixes did not settle in {MAX_PASSES} passes"
 
 
 def _keep_bom(data: bytes, original: bytes) -> bytes:
@@ -133,7 +203,7 @@ def _failed(source: bytes, remaining: Sequence[Diagnostic], path: str, why: str)
 
 def unified_diff(path: str, before: bytes, after: bytes) -> str:
     """What ``--diff`` prints for one file: a unified diff of the decoded source."""
-    encoding = tokenize.detect_encoding(io.BytesIO(before).readline)[0]
+    encoding = _encoding(before)
     old, new = (split_lines(data.decode(encoding)) for data in (before, after))
     lines = []
     for line in difflib.unified_diff(old, new, fromfile=path, tofile=path):

@@ -8,28 +8,64 @@ the subclasses of a kept class and of the bases of those (the rules read both, w
 defined in the same file). Every other top-level function and class keeps its decorators
 and header, so its name is still bound and its bases still known, but its body becomes
 one string literal over the same lines. Line numbers and columns are unchanged, so findings in
-the reduced source are reported where they are in the file.
+the reduced source are reported where they are in the file, and edits made to it (fixes)
+can be carried back into the file.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Callable, Collection, Iterable, Union
+import difflib
+from dataclasses import dataclass
+from typing import Callable, Collection, Iterable, Optional, Union
 
 from .source_text import split_lines
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
 
 
-def reduced_source(text: str, tree: ast.Module, sites: Collection[int]) -> str:
+@dataclass(frozen=True)
+class Reduction:
+    """A reduced source, and the lines (0-based) whose text the reduction replaced."""
+
+    text: str
+    emptied: tuple[range, ...]
+
+    def carry_edits(self, original: str, edited: str) -> Optional[str]:
+        """``original`` with the edits that turned this reduction's text into ``edited``;
+        None when an edit touches an emptied body, where the two texts differ."""
+        before, after = split_lines(self.text), split_lines(edited)
+        result = split_lines(original)
+        opcodes = difflib.SequenceMatcher(None, before, after).get_opcodes()
+        for tag, start, end, new_start, new_end in reversed(opcodes):
+            if tag == "equal":
+                continue
+            if any(_touches(body, start, end) for body in self.emptied):
+                return None
+            result[start:end] = after[new_start:new_end]
+        return "".join(result)
+
+
+def _touches(body: range, start: int, end: int) -> bool:
+    """Whether replacing lines ``start:end`` (inserting, if equal) changes ``body``."""
+    if start == end:  # an insertion before line ``start``: inside unless after the body
+        return body.start <= start < body.stop
+    return start < body.stop and body.start < end
+
+
+def reduced(text: str, tree: ast.Module, sites: Collection[int]) -> Reduction:
     """``text`` with the body of every top-level definition emptied but for those of the
     statements at the indices ``sites`` and of the classes they need."""
     keep = _with_related_classes(tree, set(sites))
     lines = split_lines(text)
-    for index, statement in enumerate(tree.body):
-        if index not in keep and isinstance(statement, _DEFINITIONS):
-            _empty_body(lines, statement)
-    return "".join(lines)
+    emptied = tuple(
+        body
+        for index, statement in enumerate(tree.body)
+        if index not in keep and isinstance(statement, _DEFINITIONS)
+        for body in [_empty_body(lines, statement)]
+        if body is not None
+    )
+    return Reduction("".join(lines), emptied)
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -72,9 +108,9 @@ def _closure(
     return found
 
 
-def _empty_body(lines: list[str], definition: Definition) -> None:
+def _empty_body(lines: list[str], definition: Definition) -> Optional[range]:
     """Replace the body of ``definition`` by a string over its lines (``...`` if it has
-    one line), in place.
+    one line), in place; return the lines replaced.
 
     A body that starts on the header's line (``def f(): pass``) is left as it is.
     """
@@ -85,16 +121,17 @@ def _empty_body(lines: list[str], definition: Definition) -> None:
     indent = line[: len(line) - len(line.lstrip(" \t\f"))]
     # A decorator always starts its line; a statement does when only indentation is before it.
     if not decorators and len(indent.encode("utf-8")) != first.col_offset:
-        return
+        return None
     last = definition.end_lineno - 1  # type: ignore[operator]
     if last == start:
         lines[start] = f"{indent}...{_ending(line)}"
-        return
+        return range(start, last + 1)
     # One string literal over the body's lines: one node for libcst, not one per line.
     lines[start] = f'{indent}"""{_ending(line)}'
     for number in range(start + 1, last):
         lines[number] = _ending(lines[number])
     lines[last] = f'"""{_ending(lines[last])}'
+    return range(start, last + 1)
 
 
 def _ending(line: str) -> str:

@@ -19,7 +19,7 @@ from dropout_lint import engine
 from dropout_lint.diagnostics import Diagnostic
 from dropout_lint.engine import LintOptions, check_module, lint_source, parse
 from dropout_lint.noqa import unsuppressed
-from dropout_lint.reduction import reduced_source
+from dropout_lint.reduction import Reduction, reduced
 from dropout_lint.rule import Rule
 from dropout_lint.rules import ALL_RULES
 from dropout_lint.source_text import decoded, split_lines
@@ -166,9 +166,9 @@ def test_reduced_source_parses_with_the_same_lines(source: bytes, data: st.DataO
     text = source.decode()
     tree = ast.parse(source)
     sites = data.draw(st.sets(st.integers(0, len(tree.body) - 1)))
-    reduced = reduced_source(text, tree, sites)
-    reduced_tree = ast.parse(reduced)
-    assert len(split_lines(reduced)) == len(split_lines(text))
+    reduced_text = reduced(text, tree, sites).text
+    reduced_tree = ast.parse(reduced_text)
+    assert len(split_lines(reduced_text)) == len(split_lines(text))
     for index, (before, after) in enumerate(zip(tree.body, reduced_tree.body)):
         assert (after.lineno, after.col_offset) == (before.lineno, before.col_offset)
         if index in sites:
@@ -220,12 +220,12 @@ def test_libcst_sees_the_statements_around_sites_their_bases_and_subclasses() ->
     scan = SyntaxScan(tree, LONG_FILE)
     (rule,) = [r for r in ALL_RULES if r.code == "DRP001"]
     held = {scan.statement_of(node) for node in rule.sites(scan)}
-    reduced = reduced_source(LONG_FILE, tree, held)
-    assert "return F.dropout(x, 0.5)" in reduced and "class Base(nn.Module):\n    def forward" in reduced
-    assert "y = x" not in reduced and "self.training" not in reduced
-    assert "def unrelated(x):\n" in reduced and "class Other(nn.Module):\n" in reduced
-    assert "return super().forward(x) * 2" in reduced  # a subclass of the site's class
-    assert "class Sibling(Base):\n" in reduced and "return x + 1" not in reduced
+    kept = reduced(LONG_FILE, tree, held).text
+    assert "return F.dropout(x, 0.5)" in kept and "class Base(nn.Module):\n    def forward" in kept
+    assert "y = x" not in kept and "self.training" not in kept
+    assert "def unrelated(x):\n" in kept and "class Other(nn.Module):\n" in kept
+    assert "return super().forward(x) * 2" in kept  # a subclass of the site's class
+    assert "class Sibling(Base):\n" in kept and "return x + 1" not in kept
     (finding,) = lint_source(LONG_FILE, "<test>")
     assert (finding.line, finding.column, finding.code) == (18, 16, "DRP001")
 
@@ -247,7 +247,7 @@ def test_a_file_whose_calls_all_pass_the_mode_is_not_given_to_libcst(monkeypatch
 
 
 def test_a_reduced_source_libcst_rejects_falls_back_to_the_whole_file(monkeypatch) -> None:
-    monkeypatch.setattr(engine, "reduced_source", lambda text, tree, sites: "def broken(:\n")
+    monkeypatch.setattr(engine, "reduced", lambda text, tree, sites: Reduction("def broken(:\n", ()))
     assert lint_source(LONG_FILE, "<test>") == full_findings(LONG_FILE.encode(), [
         r for r in ALL_RULES if r.default_enabled
     ])
@@ -272,3 +272,82 @@ def test_noqa_is_read_on_python_lines_not_at_form_feeds() -> None:
     )
     assert lint_source(source) == []
     assert [d.line for d in lint_source(source.replace("  # noqa: DRP001", ""))] == [6]
+
+
+# Fixing: the fixes are made on the reduced source and carried into the file. The result
+# must be the file the whole-file fix loop makes, byte for byte.
+FIXTURES_WITH_FIXES = sorted(p for p in SOURCES if p.with_name(p.stem + ".fixed.py").exists())
+
+
+def fixed_both_ways(source: bytes, monkeypatch: pytest.MonkeyPatch, unsafe: bool) -> tuple[object, object]:
+    from dropout_lint import fixing
+
+    in_part = fixing.fix_source(source, "<test>", ALL, unsafe)
+    with monkeypatch.context() as patched:
+        patched.setattr(fixing, "_fix_in_part", lambda *args: None)
+        whole = fixing.fix_source(source, "<test>", ALL, unsafe)
+    return in_part, whole
+
+
+@pytest.mark.parametrize("path", FIXTURES_WITH_FIXES, ids=lambda p: p.name)
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_fixing_in_part_makes_the_file_the_whole_loop_makes(
+    path: Path, unsafe: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_part, whole = fixed_both_ways(path.read_bytes(), monkeypatch, unsafe)
+    assert in_part == whole
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(files())
+def test_fixing_in_part_makes_the_file_the_whole_loop_makes_on_generated_files(source: bytes) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        in_part, whole = fixed_both_ways(source, monkeypatch, unsafe=True)
+    assert in_part == whole
+
+
+def test_fixing_in_part_is_what_happens_to_a_long_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dropout_lint import fixing
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the whole file was fixed, not the part the rules see")
+
+    monkeypatch.setattr(fixing, "_fix_to_fixed_point", _only_small(fixing._fix_to_fixed_point, refuse))
+    result = fixing.fix_source(LONG_FILE.encode(), "<test>", ALL)
+    assert result.fixed == {"DRP001": 1}
+    assert b"F.dropout(x, 0.5, training=self.training)" in result.source and b"y = x\n" in result.source
+
+
+def _only_small(fix_loop, refuse):  # type: ignore[no-untyped-def]
+    """The fix loop, refusing sources that still hold the emptied function's body."""
+
+    def loop(source: bytes, *args):  # type: ignore[no-untyped-def]
+        return refuse() if b"y = x" in source else fix_loop(source, *args)
+
+    return loop
+
+
+@pytest.mark.parametrize(
+    "edit, carried",
+    [
+        # An import added at the top and a line changed in the kept class: carried.
+        (lambda reduced: "import torch\n" + reduced, True),
+        (lambda reduced: reduced.replace("return x", "return -x"), True),
+        # A line inside an emptied body, or inserted into one: not carried.
+        (lambda reduced: reduced.replace('    """\n', '    """\n    1\n', 1), False),
+        (lambda reduced: reduced.replace('    """\n', "    pass\n", 1), False),
+    ],
+)
+def test_edits_are_carried_back_only_outside_emptied_bodies(edit, carried: bool) -> None:  # type: ignore[no-untyped-def]
+    text = "import os\n\n\ndef unrelated():\n    a = 1\n    return a\n\n\nclass Kept:\n    def f(self, x):\n        return x\n"
+    tree = ast.parse(text)
+    part = reduced(text, tree, {2})
+    assert part.text.count('"""') == 2 and "a = 1" not in part.text
+    edited = edit(part.text)
+    assert edited != part.text
+    result = part.carry_edits(text, edited)
+    if carried:
+        assert result is not None and "    a = 1\n" in result and result != text
+        assert ast.parse(result)
+    else:
+        assert result is None
