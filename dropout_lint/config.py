@@ -12,7 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .engine import DEFAULT_MAX_FILE_SIZE
 from .rule import Rule
@@ -78,10 +78,36 @@ class PathPattern:
         subject = relative_path.rsplit("/", 1)[-1] if self.matches_name_only else relative_path
         return self._regex.fullmatch(subject) is not None
 
+    @property
+    def regex(self) -> str:
+        """The regular expression, for ``fullmatch``, of the name or path it matches."""
+        return self._regex.pattern
+
     def matches_within(self, relative_path: str) -> bool:
         """Whether this pattern names ``relative_path`` or a directory that contains it."""
         parts = relative_path.split("/")
         return any(self.matches("/".join(parts[:end])) for end in range(len(parts), 0, -1))
+
+
+class PathPatterns:
+    """Many patterns, matched at once: one regular expression for the names, one for paths."""
+
+    def __init__(self, patterns: Sequence[PathPattern]) -> None:
+        self._names = _any_of(p.regex for p in patterns if p.matches_name_only)
+        self._paths = _any_of(p.regex for p in patterns if not p.matches_name_only)
+
+    def match(self, relative_path: str) -> bool:
+        """Whether some pattern ``matches`` ``relative_path``."""
+        name = relative_path.rsplit("/", 1)[-1]
+        return bool(
+            (self._names is not None and self._names.fullmatch(name))
+            or (self._paths is not None and self._paths.fullmatch(relative_path))
+        )
+
+
+def _any_of(regexes: Iterable[str]) -> Optional[re.Pattern[str]]:
+    alternatives = [f"(?:{regex})" for regex in regexes]
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
 def glob_to_regex(glob: str) -> str:
@@ -174,12 +200,17 @@ class Settings:
         return self._cache[key]
 
     def relative_path(self, path: str) -> str:
-        """``path`` as a POSIX path relative to ``root``, or absolute when outside it."""
-        absolute = Path(os.path.abspath(path))
-        try:
-            return absolute.relative_to(os.path.abspath(self.root)).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+        """``path`` as a POSIX path relative to ``root``, or absolute when outside it.
+
+        String operations, not ``pathlib``: discovery asks this of every entry it walks.
+        """
+        absolute = os.path.abspath(path)
+        root = os.path.abspath(self.root)
+        if absolute == root:
+            return "."
+        inside = os.path.join(root, "")
+        relative = absolute[len(inside) :] if absolute.startswith(inside) else absolute
+        return relative.replace(os.sep, "/")
 
     def enabled_rules(self, all_rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
         """The selected rules before per-file ignores (for SARIF's rule list, say).

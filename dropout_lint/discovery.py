@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
-from .config import PathPattern, Settings, glob_to_regex
+from .config import PathPattern, PathPatterns, Settings, glob_to_regex
 
 STDIN_PATH = "-"
 # A FIFO or device named like a source file: reading it could block or never end.
@@ -140,7 +140,9 @@ class _Walker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.exclude = [PathPattern(glob) for glob in (*settings.exclude, *settings.extend_exclude)]
+        self.exclude = PathPatterns(
+            [PathPattern(glob) for glob in (*settings.exclude, *settings.extend_exclude)]
+        )
         self.walked_directories: set[tuple[int, int]] = set()
         self.yielded_files: set[tuple[int, int]] = set()
 
@@ -220,7 +222,7 @@ class _Walker:
         self, absolute: str, is_dir: bool, gitignores: Sequence[GitignoreFile]
     ) -> bool:
         relative = self.settings.relative_path(absolute)
-        if any(pattern.matches(relative) for pattern in self.exclude):
+        if self.exclude.match(relative):
             return True
         return self.settings.respect_gitignore and is_gitignored(absolute, is_dir, gitignores)
 

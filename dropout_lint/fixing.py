@@ -4,6 +4,10 @@ One rule's fixes are applied per pass, on the tree its diagnostics came from; th
 is rendered and parsed again, so the next rule sees the code as it now is. The result is
 all or nothing: if any pass fails (a fix crashes, the output does not parse, the passes do
 not converge), the original bytes are kept and the failure is reported as DRP901.
+
+The loop runs first on the statements the rules see (:mod:`dropout_lint.reduction`), and
+its edits are carried into the file; when they cannot be carried exactly, it runs again
+on the whole file.
 """
 
 from __future__ import annotations

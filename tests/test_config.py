@@ -12,6 +12,7 @@ from dropout_lint.config import (
     DEFAULT_EXCLUDE,
     ConfigError,
     PathPattern,
+    PathPatterns,
     Settings,
     find_pyproject,
     load_settings,
@@ -307,3 +308,29 @@ def test_settings_survive_pickling_for_worker_processes(per_file_settings: Setti
 )
 def test_path_pattern(pattern: str, path: str, matches: bool) -> None:
     assert PathPattern(pattern).matches(path) is matches
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["build", "pkg/build", "pkg/build/x.py", "a/b/test_x.py", "test_x.py", ".", "venv/lib",
+     "src/gen/x_pb2.py", "docs/conf.py", "a/docs/conf.py", "/abs/outside/x.py"],
+)
+def test_patterns_matched_at_once_match_as_each_does(relative: str) -> None:
+    globs = ["build", "test_*.py", "**/gen/*_pb2.py", "docs/conf.py", "venv/", "[ab]/docs/*"]
+    patterns = [PathPattern(glob) for glob in globs]
+    assert PathPatterns(patterns).match(relative) == any(p.matches(relative) for p in patterns)
+    assert not PathPatterns([]).match(relative)
+
+
+@pytest.mark.parametrize(
+    "root, path, relative",
+    [
+        ("/work/p", "/work/p/a/b.py", "a/b.py"),
+        ("/work/p", "/work/p", "."),
+        ("/work/p", "/work/pkg/x.py", "/work/pkg/x.py"),  # a sibling sharing a prefix
+        ("/work/p/", "/work/p/./a/../b.py", "b.py"),
+        ("/", "/etc/x.py", "etc/x.py"),
+    ],
+)
+def test_relative_path_is_relative_to_the_root_or_absolute(root: str, path: str, relative: str) -> None:
+    assert Settings(root=Path(root)).relative_path(path) == relative
