@@ -15,6 +15,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNamePr
 from . import torch_api
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 
 def agreed_answer(names: Iterable[str], lookup: Callable[[str], Optional[T]]) -> Optional[T]:
@@ -166,14 +167,29 @@ class ModuleScope:
 
     def classes_in_hierarchy(self, classdef: cst.ClassDef) -> list[cst.ClassDef]:
         """The class and its bases defined in this file, nearest first."""
-        seen: list[cst.ClassDef] = []
-        pending = [classdef]
-        while pending:
-            current = pending.pop(0)
-            if current in seen:
-                continue
-            seen.append(current)
-            for arg in current.bases:
-                if arg.keyword is None and isinstance(arg.value, cst.Name):
-                    pending.extend(self._classes_by_name.get(arg.value.value, ()))
-        return seen
+        return class_hierarchy(
+            classdef,
+            lambda current: (
+                arg.value.value
+                for arg in current.bases
+                if arg.keyword is None and isinstance(arg.value, cst.Name)
+            ),
+            lambda name: self._classes_by_name.get(name, ()),
+        )
+
+
+def class_hierarchy(
+    classdef: C, base_names: Callable[[C], Iterable[str]], classes_named: Callable[[str], Iterable[C]]
+) -> list[C]:
+    """The class and its bases defined in the file, nearest first, for either tree: bases
+    are followed by name (``Base``, not ``pkg.Base``) to every class of the file so named."""
+    seen: list[C] = []
+    pending = [classdef]
+    while pending:
+        current = pending.pop(0)
+        if current in seen:
+            continue
+        seen.append(current)
+        for name in base_names(current):
+            pending.extend(classes_named(name))
+    return seen

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, TypeVar, Union
 
 from .gate import ArgumentText, CallSite
+from .module_scope import class_hierarchy
 from .source_text import split_lines
 
 T = TypeVar("T")
@@ -69,17 +70,11 @@ class SyntaxScan:
     def classes_in_hierarchy(self, classdef: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its bases defined in this file, nearest first, as
         ``ModuleScope.classes_in_hierarchy`` finds them."""
-        seen: list[ast.ClassDef] = []
-        pending = [classdef]
-        while pending:
-            current = pending.pop(0)
-            if current in seen:
-                continue
-            seen.append(current)
-            for base in current.bases:
-                if isinstance(base, ast.Name):
-                    pending.extend(self._classes.get(base.id, ()))
-        return seen
+        return class_hierarchy(
+            classdef,
+            lambda current: (base.id for base in current.bases if isinstance(base, ast.Name)),
+            lambda name: self._classes.get(name, ()),
+        )
 
     def possible_names(self, expression: ast.expr) -> set[str]:
         """Every qualified name libcst may give ``expression`` (a dotted name), and more."""
