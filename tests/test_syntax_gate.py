@@ -70,11 +70,11 @@ def test_every_finding_is_in_the_statement_of_a_site(rule: type[Rule]) -> None:
     """The promise ``Rule.sites`` makes, checked on every source at hand."""
     sources = [*(p.read_bytes() for p in SOURCES), *(s.encode() for s in RULE_EXAMPLES)]
     for source in sources:
-        tree = ast.parse(source)
-        sites = rule.sites(SyntaxScan(tree, decoded(source)))
+        scan = SyntaxScan(ast.parse(source), decoded(source))
+        sites = rule.sites(scan)
         if sites is None:
             continue
-        held = {SyntaxScan(tree, decoded(source)).statement_of(node) for node in sites}
+        held = {scan.statement_of(node) for node in sites}
         lines = _statement_lines(source)
         for finding in full_findings(source, [rule]):
             assert any(finding.line in lines[i] for i in held), (rule.code, finding)
