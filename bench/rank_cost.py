@@ -4,7 +4,7 @@ Usage: python bench/rank_cost.py DIR [DIR ...]
 
 Lints every .py file twice, with the other default rules and with them plus DRP010, and
 reports the difference, how many files DRP010's trigger lets through, and the time spent
-inside ``dropout_lint.rank.analyze`` itself.
+inside ``dropout_lint.analysis.rank.analyze`` itself.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from dropout_lint.engine import LintOptions, lint_source
-from dropout_lint.rules import ALL_RULES
-from dropout_lint.rules import channel_dropout_rank
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.rules import ALL_RULES, channel_dropout_rank
 from dropout_lint.rules.channel_dropout_rank import ChannelDropoutRank
 
 

@@ -18,7 +18,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
-from dropout_lint.torch_api import DROPOUT_FUNCTIONS
+from dropout_lint.analysis.torch_api import DROPOUT_FUNCTIONS
 
 from . import functional
 from .checks import CHANNEL_DROPOUT, shape_message

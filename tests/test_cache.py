@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.cache import CACHE_DIRECTORY, LintCache
-from dropout_lint.cli import main
-from dropout_lint import runner
+from dropout_lint.integrations.cli import main
+from dropout_lint.workspace import runner
+from dropout_lint.workspace.cache import CACHE_DIRECTORY, LintCache
 
 BUGGY = """\
 import torch.nn as nn
@@ -168,7 +168,7 @@ def test_unwritable_cache_directory_is_not_an_error(project: Path, capsys) -> No
 def test_recently_modified_files_are_hashed_again(tmp_path: Path) -> None:
     """A stat seen within the clock's resolution of the run may hide a later change."""
     cache = LintCache(tmp_path, "test")
-    from dropout_lint.cache import FileSurvey
+    from dropout_lint.workspace.cache import FileSurvey
 
     survey = FileSurvey("abc", (), (), False)
     now = cache._started_ns

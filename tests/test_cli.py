@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.cli import main
+from dropout_lint.integrations.cli import main
 
 BUGGY = """\
 import torch.nn as nn
@@ -176,7 +176,7 @@ def test_jobs_do_not_change_the_output(tmp_path: Path, monkeypatch, capsys) -> N
 def test_console_script_runs_without_torch(project: Path) -> None:
     """The installed command works; the linter never imports torch (or flake8)."""
     probe = (
-        "import sys, dropout_lint.cli, dropout_lint.engine, dropout_lint.rules;"
+        "import sys, dropout_lint.integrations.cli, dropout_lint.engine.lint, dropout_lint.rules;"
         "print(sorted(m for m in ('torch', 'flake8') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.config import (
+from dropout_lint.engine.lint import DEFAULT_MAX_FILE_SIZE
+from dropout_lint.engine.rule import Rule
+from dropout_lint.workspace.config import (
     DEFAULT_EXCLUDE,
     ConfigError,
     PathPattern,
@@ -17,8 +19,6 @@ from dropout_lint.config import (
     find_pyproject,
     load_settings,
 )
-from dropout_lint.engine import DEFAULT_MAX_FILE_SIZE
-from dropout_lint.rule import Rule
 
 
 def fake_rule(code: str, default_enabled: bool = True) -> type[Rule]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.config import Settings
-from dropout_lint.discovery import (
+from dropout_lint.workspace.config import Settings
+from dropout_lint.workspace.discovery import (
     DiscoveryProblem,
     GitignoreFile,
     SourceKind,

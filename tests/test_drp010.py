@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from libcst.metadata import MetadataWrapper
 
-from dropout_lint.context import FileContext
-from dropout_lint.diagnostics import Applicability, Diagnostic
-from dropout_lint.engine import LintOptions, check_module, lint_source, parse
+from dropout_lint.engine.context import FileContext
+from dropout_lint.engine.diagnostics import Applicability, Diagnostic
+from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
 from dropout_lint.rules.channel_dropout_rank import ChannelDropoutRank
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "drp010"

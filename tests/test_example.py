@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.engine import LintOptions, lint_source
-from dropout_lint.fixing import fix_source
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.fixes.fixer import fix_source
 from dropout_lint.rules import ALL_RULES
 
 torch = pytest.importorskip("torch")

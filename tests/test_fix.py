@@ -10,14 +10,14 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-
-from dropout_lint.cli import main
-from dropout_lint.diagnostics import Fix
-from dropout_lint.engine import LintOptions
-from dropout_lint.fixing import fix_source
-from dropout_lint.rule import Invalid, Rule
-from dropout_lint.rules import ALL_RULES
 from test_fixtures import FIXTURES, selected_rules
+
+from dropout_lint.engine.diagnostics import Fix
+from dropout_lint.engine.lint import LintOptions
+from dropout_lint.engine.rule import Invalid, Rule
+from dropout_lint.fixes.fixer import fix_source
+from dropout_lint.integrations.cli import main
+from dropout_lint.rules import ALL_RULES
 
 FIX_FIXTURES = sorted(
     path for path in (FIXTURES / "fix").glob("*.py") if not path.name.endswith(".fixed.py")

@@ -10,12 +10,12 @@ import difflib
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import pytest
 
-from dropout_lint.engine import LintOptions, lint_source
-from dropout_lint.fixing import fix_source
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.fixes.fixer import fix_source
 from dropout_lint.rules import ALL_RULES
 
 # The rules whose fixes edit the reported call (DRP010's swaps the layer where it is defined).

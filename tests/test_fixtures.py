@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.engine import LintOptions, lint_source
+from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.rules import ALL_RULES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -77,7 +77,7 @@ def test_rules_flake8_will_not_report_are_not_run(argv: list[str], codes: list[s
     """A rule's cost is only paid when flake8 may show its findings."""
     from flake8.options.parse_args import parse_args
 
-    from dropout_lint.flake8_plugin import DropoutLintPlugin
+    from dropout_lint.integrations.flake8_plugin import DropoutLintPlugin
 
     parse_args(["--isolated", *argv, "net.py"])
     assert [rule.code for rule in DropoutLintPlugin.options.rules] == codes

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from dropout_lint import __version__
-from dropout_lint.diagnostics import (
+from dropout_lint.engine.diagnostics import (
     FILE_TOO_LARGE,
     UNREADABLE_FILE,
     Applicability,
@@ -18,8 +18,8 @@ from dropout_lint.diagnostics import (
     Fix,
     file_problem,
 )
-from dropout_lint.formats import FORMATS
-from dropout_lint.rule import Rule
+from dropout_lint.engine.rule import Rule
+from dropout_lint.output.formats import FORMATS
 
 
 class FakeFunctionalDropout(Rule):

@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dropout_lint.diagnostics import Diagnostic, is_file_problem
-from dropout_lint.engine import LintOptions, interested_rules, lint_source
-from dropout_lint.fixing import fix_source
+from dropout_lint.engine.diagnostics import Diagnostic, is_file_problem
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.fixes.fixer import fix_source
+from dropout_lint.prefilter.stages import byte_stage
 from dropout_lint.rules import ALL_RULES
 
 OPTIONS = LintOptions(rules=list(ALL_RULES))
@@ -78,7 +79,7 @@ def check_engine_on(data: bytes) -> None:
     try:
         compile(data, "fuzz.py", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        if interested_rules(data, OPTIONS.rules):  # else it is not parsed at all
+        if byte_stage(data, OPTIONS.rules):  # else it is not parsed at all
             assert [d.code for d in found if is_file_problem(d)] in (["DRP900"], ["DRP902"]), found
         return
     assert_fix_properties(data)

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dropout_lint.diagnostics import Diagnostic
-from dropout_lint.engine import LintOptions, check_module, interested_rules, parse
-from dropout_lint.gate import SourceScan
-from dropout_lint.rule import Rule
+from dropout_lint.engine.diagnostics import Diagnostic
+from dropout_lint.engine.lint import LintOptions, check_module, parse
+from dropout_lint.engine.rule import Rule
+from dropout_lint.prefilter.byte_scan import ByteScan
+from dropout_lint.prefilter.stages import byte_stage
 from dropout_lint.rules import ALL_RULES, RULES_BY_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ RULE_EXAMPLES = [
 
 
 def gate_says_may_fire(rule: type[Rule], data: bytes) -> bool:
-    return bool(rule.trigger.search(data)) and rule.may_fire(SourceScan(data))
+    return bool(rule.trigger.search(data)) and rule.may_fire(ByteScan(data))
 
 
 def findings_without_gate(rule: type[Rule], data: bytes) -> list[tuple[int, str]]:
@@ -93,7 +94,7 @@ class Block(nn.Module):
 
 
 def test_well_written_module_is_never_parsed() -> None:
-    assert interested_rules(WELL_WRITTEN, ALL_RULES) == []
+    assert byte_stage(WELL_WRITTEN, ALL_RULES) == []
 
 
 @pytest.mark.parametrize(

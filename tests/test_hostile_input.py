@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.cli import main
+from dropout_lint.integrations.cli import main
 
 MODULE = (
     "import torch.nn as nn\nimport torch.nn.functional as F\n\n\n"

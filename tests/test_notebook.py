@@ -11,9 +11,14 @@ from typing import Any
 
 import pytest
 
-from dropout_lint.cli import main
-from dropout_lint.engine import LintOptions
-from dropout_lint.notebook import lint_notebook, python_lines, read_notebook, split_into_cells
+from dropout_lint.engine.lint import LintOptions
+from dropout_lint.integrations.cli import main
+from dropout_lint.integrations.notebook import (
+    lint_notebook,
+    python_lines,
+    read_notebook,
+    split_into_cells,
+)
 from dropout_lint.rules import ALL_RULES
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "fixtures" / "notebooks"

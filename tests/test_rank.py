@@ -12,8 +12,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from dropout_lint.module_scope import ModuleScope
-from dropout_lint.rank import SourceFacts, Tensor, analyze
+from dropout_lint.analysis.module_classes import ModuleClasses
+from dropout_lint.analysis.rank import SourceFacts, Tensor, analyze
 
 HEADER = """
 import torch
@@ -27,7 +27,7 @@ from torch import Tensor
 
 def _analyses(source: str):
     wrapper = MetadataWrapper(cst.parse_module(HEADER + source))
-    scope = ModuleScope(wrapper)
+    scope = ModuleClasses(wrapper)
     positions = wrapper.resolve(PositionProvider)
 
     def qualified_name(node: cst.CSTNode) -> Optional[str]:

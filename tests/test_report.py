@@ -18,10 +18,10 @@ import jsonschema
 import pytest
 
 from dropout_lint import __version__
-from dropout_lint.cli import main
-from dropout_lint.diagnostics import Applicability, Diagnostic, Fix
-from dropout_lint.progress import DELAY, MIN_FILES, ProgressBar
-from dropout_lint.report import (
+from dropout_lint.engine.diagnostics import Applicability, Diagnostic, Fix
+from dropout_lint.integrations.cli import main
+from dropout_lint.output.progress import DELAY, MIN_FILES, ProgressBar
+from dropout_lint.output.report import (
     PLAIN,
     Palette,
     concise_line,
@@ -306,7 +306,7 @@ def test_bar_redraws_at_most_ten_times_a_second() -> None:
 def test_the_command_draws_the_bar_on_a_terminal_only(project: Path, monkeypatch, capsys, stderr, args, drawn) -> None:
     for index in range(MIN_FILES):
         shutil.copy(project / "mnist.py", project / f"copy{index}.py")
-    monkeypatch.setattr("dropout_lint.progress.DELAY", 0.0)
+    monkeypatch.setattr("dropout_lint.output.progress.DELAY", 0.0)
     monkeypatch.setattr(sys, "stderr", stderr)
     main([*args, "--exit-zero", "."])
     assert (f"] {MIN_FILES + 2}/{MIN_FILES + 2} files" in stderr.getvalue()) is drawn

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from dropout_lint.engine import LintOptions, lint_source
-from dropout_lint.rule import Rule
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.engine.rule import Rule
 from dropout_lint.rules import RULES_BY_CODE
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dropout_lint.engine import LintOptions, lint_source
-from dropout_lint.fixing import fix_source
-from dropout_lint.rule import Rule
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.engine.rule import Rule
+from dropout_lint.fixes.fixer import fix_source
 from dropout_lint.rules import ALL_RULES
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety", "## References")

@@ -15,15 +15,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dropout_lint import engine
-from dropout_lint.diagnostics import Diagnostic
-from dropout_lint.engine import LintOptions, check_module, lint_source, parse
-from dropout_lint.noqa import unsuppressed
-from dropout_lint.reduction import Reduction, reduced
-from dropout_lint.rule import Rule
+from dropout_lint.engine import lint as engine
+from dropout_lint.engine.diagnostics import Diagnostic
+from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
+from dropout_lint.engine.noqa import unsuppressed
+from dropout_lint.engine.rule import Rule
+from dropout_lint.engine.source_text import decoded, split_lines
+from dropout_lint.prefilter.reduction import Reduction, reduced
+from dropout_lint.prefilter.stages import byte_stage
+from dropout_lint.prefilter.syntax_scan import SyntaxScan
 from dropout_lint.rules import ALL_RULES
-from dropout_lint.source_text import decoded, split_lines
-from dropout_lint.syntax_scan import SyntaxScan
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(
@@ -237,7 +238,7 @@ def test_a_file_whose_calls_all_pass_the_mode_is_not_given_to_libcst(monkeypatch
         "    def forward(self, x):\n"
         "        return F.dropout(x, p=self.rates[f'{self.name}'], training=self.training)\n"
     )
-    assert engine.interested_rules(source.encode(), ALL_RULES)
+    assert byte_stage(source.encode(), ALL_RULES)
 
     def refuse(*args: object) -> None:
         raise AssertionError("libcst was asked to parse a file no rule can fire on")
@@ -280,7 +281,7 @@ FIXTURES_WITH_FIXES = sorted(p for p in SOURCES if p.with_name(p.stem + ".fixed.
 
 
 def fixed_both_ways(source: bytes, monkeypatch: pytest.MonkeyPatch, unsafe: bool) -> tuple[object, object]:
-    from dropout_lint import fixing
+    from dropout_lint.fixes import fixer as fixing
 
     in_part = fixing.fix_source(source, "<test>", ALL, unsafe)
     with monkeypatch.context() as patched:
@@ -307,7 +308,7 @@ def test_fixing_in_part_makes_the_file_the_whole_loop_makes_on_generated_files(s
 
 
 def test_fixing_in_part_is_what_happens_to_a_long_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dropout_lint import fixing
+    from dropout_lint.fixes import fixer as fixing
 
     def refuse(*args: object) -> None:
         raise AssertionError("the whole file was fixed, not the part the rules see")

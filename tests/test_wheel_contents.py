@@ -44,5 +44,5 @@ def test_wheel_contains_every_source_module(tmp_path: Path) -> None:
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith("entry_points.txt"))
     ).decode()
-    assert "dropout-lint = dropout_lint.cli:main" in entry_points
-    assert "DRP = dropout_lint.flake8_plugin:DropoutLintPlugin" in entry_points
+    assert "dropout-lint = dropout_lint.integrations.cli:main" in entry_points
+    assert "DRP = dropout_lint.integrations.flake8_plugin:DropoutLintPlugin" in entry_points

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ..rule import Rule
+from ..engine.rule import Rule
 
 
 def _discover() -> tuple[type[Rule], ...]:

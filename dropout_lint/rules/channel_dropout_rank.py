@@ -10,13 +10,13 @@ from typing import Optional, Sequence, Union
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from ..arguments import argument
-from ..context import FileContext
-from ..diagnostics import Applicability, Diagnostic, Fix
-from ..rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
-from ..rule import Invalid, Rule, Valid
-from ..syntax_scan import SyntaxScan
-from ..torch_api import dropout_function, dropout_module
+from ..analysis.call_arguments import argument
+from ..analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
+from ..analysis.torch_api import dropout_function, dropout_module
+from ..engine.context import FileContext
+from ..engine.diagnostics import Applicability, Diagnostic, Fix
+from ..engine.rule import Invalid, Rule, Valid
+from ..prefilter.syntax_scan import SyntaxScan
 
 # The ranks each channel dropout is made for, and how to say so.
 _ACCEPTED_RANKS = {"Dropout1d": (2, 3), "Dropout2d": (4,), "Dropout3d": (4, 5)}
@@ -302,7 +302,7 @@ class Encoder(nn.Module):
         if not self._layers and not self._functions:
             return
         facts = SourceFacts(self._qualified_name, self._line)
-        analyses = [analyze(unit, self.context.scope, facts) for unit in self._units()]
+        analyses = [analyze(unit, self.context.classes, facts) for unit in self._units()]
         for node, layer in self._layers:
             self._check_layer(node, layer, analyses)
         for node, layer in self._functions:
@@ -322,15 +322,15 @@ class Encoder(nn.Module):
         units: dict[Union[cst.ClassDef, cst.FunctionDef, cst.Module], None] = {}
         for node, _ in (*self._layers, *self._functions):
             units[self._unit_of(node)] = None
-        scope = self.context.scope
+        classes = self.context.classes
         for classdef in self._classes:
-            if any(base in units for base in scope.classes_in_hierarchy(classdef)[1:]):
+            if any(base in units for base in classes.classes_in_hierarchy(classdef)[1:]):
                 units[classdef] = None
         return list(units)
 
     def _unit_of(self, node: cst.CSTNode) -> Union[cst.ClassDef, cst.FunctionDef, cst.Module]:
         """The innermost class around ``node``; else its outermost function; else the module."""
-        scope = self.context.scope
+        classes = self.context.classes
         function: Optional[cst.FunctionDef] = None
         current: Optional[cst.CSTNode] = node
         while current is not None:
@@ -338,7 +338,7 @@ class Encoder(nn.Module):
                 return current
             if isinstance(current, cst.FunctionDef):
                 function = current
-            current = scope.parent(current)
+            current = classes.parent(current)
         return function if function is not None else self.context.module
 
     def _check_layer(self, node: cst.Call, layer: str, analyses: Sequence[RankAnalysis]) -> None:

@@ -8,16 +8,16 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from ..arguments import argument, has_unpacking
-from ..context import FileContext
-from ..diagnostics import Applicability, Diagnostic, Fix
-from ..dropout_registration import DropoutRegistrar, DropoutRequest
-from ..gate import CallSite, SourceScan
-from ..guards import runs_only_in_training
-from ..module_scope import Method
-from ..rule import Invalid, Rule, Valid
-from ..syntax_scan import SyntaxScan
-from ..torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
+from ..analysis.call_arguments import argument, has_unpacking
+from ..analysis.guards import runs_only_in_training
+from ..analysis.module_classes import Method
+from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
+from ..engine.context import FileContext
+from ..engine.diagnostics import Applicability, Diagnostic, Fix
+from ..engine.rule import Invalid, Rule, Valid
+from ..fixes.dropout_registration import DropoutRegistrar, DropoutRequest
+from ..prefilter.byte_scan import ByteScan, CallSite
+from ..prefilter.syntax_scan import SyntaxScan
 
 
 class FunctionalDropoutWithoutTraining(Rule):
@@ -187,7 +187,7 @@ class Net(torch.nn.Module):
     )
 
     @classmethod
-    def may_fire(cls, scan: SourceScan) -> bool:
+    def may_fire(cls, scan: ByteScan) -> bool:
         """Only a call that may leave the mode out can fire: as visit_Call decides, by bytes."""
         return any(
             _may_leave_mode_out(site, function)
@@ -213,8 +213,8 @@ class Net(torch.nn.Module):
             return
         if argument(node, function.mode_keyword, function.mode_position) is not None:
             return
-        method = self.context.scope.enclosing_method(node)
-        if method is None or runs_only_in_training(node, self.context.scope, method.function):
+        method = self.context.classes.enclosing_method(node)
+        if method is None or runs_only_in_training(node, self.context.classes, method.function):
             return
         self.report(node, _message(function), _fix(function, method))
 
@@ -224,8 +224,8 @@ class Net(torch.nn.Module):
         registrar = DropoutRegistrar(context)
         for diagnostic in diagnostics:
             call: cst.Call = diagnostic.node
-            method = context.scope.enclosing_method(call)
-            function = context.scope.resolve_name(call.func, dropout_function)
+            method = context.classes.enclosing_method(call)
+            function = context.classes.resolve_name(call.func, dropout_function)
             if method is None or method.self_name is None or function is None:
                 continue
             if context.fix_style == "module":

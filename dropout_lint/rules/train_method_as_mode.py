@@ -8,14 +8,14 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from ..arguments import argument
-from ..context import FileContext
-from ..diagnostics import Diagnostic, Fix
-from ..gate import NameAttributeRead, SourceScan
-from ..module_scope import Method, ModuleScope
-from ..rule import Invalid, Rule, Valid
-from ..syntax_scan import Function, SyntaxScan
-from ..torch_api import dropout_function
+from ..analysis.call_arguments import argument
+from ..analysis.module_classes import Method, ModuleClasses
+from ..analysis.torch_api import dropout_function
+from ..engine.context import FileContext
+from ..engine.diagnostics import Diagnostic, Fix
+from ..engine.rule import Invalid, Rule, Valid
+from ..prefilter.byte_scan import ByteScan, NameAttributeRead
+from ..prefilter.syntax_scan import Function, SyntaxScan
 
 _MODE_KEYWORDS = ("training", "train")
 # What may come right before an expression that is a test, an operand of `and`, `or` or
@@ -147,7 +147,7 @@ class Net(torch.nn.Module):
     )
 
     @classmethod
-    def may_fire(cls, scan: SourceScan) -> bool:
+    def may_fire(cls, scan: ByteScan) -> bool:
         """Only ``<name>.train`` in code can fire, as a test or a call's argument: after
         a test's keyword, ``(``, ``,`` or a mode keyword's ``=``, or before ``and``/``or``."""
         reads = scan.name_attribute_reads("train")
@@ -169,12 +169,12 @@ class Net(torch.nn.Module):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value != "train" or not isinstance(node.value, cst.Name):
             return
-        scope = self.context.scope
-        method = scope.enclosing_method(node)
+        classes = self.context.classes
+        method = classes.enclosing_method(node)
         if method is None or method.self_name != node.value.value:
             return
-        use = self._use_as_mode(node, scope)
-        if use is None or _sets_own_train(method, scope):
+        use = self._use_as_mode(node, classes)
+        if use is None or _sets_own_train(method, classes):
             return
         self.report(
             node,
@@ -183,11 +183,11 @@ class Net(torch.nn.Module):
             Fix(f"Replace `{method.self_name}.train` with `{method.self_name}.training`"),
         )
 
-    def _use_as_mode(self, node: cst.Attribute, scope: ModuleScope) -> Optional[str]:
+    def _use_as_mode(self, node: cst.Attribute, classes: ModuleClasses) -> Optional[str]:
         """How ``node`` is used as a mode, in words, or None if it is not."""
-        parent = scope.parent(node)
+        parent = classes.parent(node)
         if isinstance(parent, cst.Arg):
-            call = scope.parent(parent)
+            call = classes.parent(parent)
             if not isinstance(call, cst.Call):
                 return None
             function = self.resolve_name(call.func, dropout_function)
@@ -282,9 +282,9 @@ def _is_train_target_node(target: ast.expr) -> bool:
     return isinstance(target, ast.Name) and target.id == "train"
 
 
-def _sets_own_train(method: Method, scope: ModuleScope) -> bool:
+def _sets_own_train(method: Method, classes: ModuleClasses) -> bool:
     """Whether the class (or a base in this file) stores its own ``train`` attribute."""
-    return any(_assigns_train(c) for c in scope.classes_in_hierarchy(method.owner))
+    return any(_assigns_train(c) for c in classes.classes_in_hierarchy(method.owner))
 
 
 def _assigns_train(classdef: cst.ClassDef) -> bool:

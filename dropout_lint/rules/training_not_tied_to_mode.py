@@ -8,12 +8,12 @@ from typing import Optional
 
 import libcst as cst
 
-from ..arguments import argument, has_unpacking
-from ..gate import GAP, ArgumentText, CallSite, SourceScan
-from ..guards import runs_only_in_training
-from ..rule import Invalid, Rule, Valid
-from ..syntax_scan import SyntaxScan
-from ..torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
+from ..analysis.call_arguments import argument, has_unpacking
+from ..analysis.guards import runs_only_in_training
+from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
+from ..engine.rule import Invalid, Rule, Valid
+from ..prefilter.byte_scan import GAP, ArgumentText, ByteScan, CallSite
+from ..prefilter.syntax_scan import SyntaxScan
 
 
 class TrainingNotTiedToMode(Rule):
@@ -99,7 +99,7 @@ class Prenet(nn.Module):
     )
 
     @classmethod
-    def may_fire(cls, scan: SourceScan) -> bool:
+    def may_fire(cls, scan: ByteScan) -> bool:
         """Only a call whose mode argument may be fixed can fire: visit_Call's test, by bytes."""
         return any(
             _may_fire_on(site, function)
@@ -124,8 +124,8 @@ class Prenet(nn.Module):
         described = _describe_fixed_mode(mode.value) if mode is not None else None
         if described is None:
             return
-        method = self.context.scope.enclosing_method(node)
-        if method is None or runs_only_in_training(node, self.context.scope, method.function):
+        method = self.context.classes.enclosing_method(node)
+        if method is None or runs_only_in_training(node, self.context.classes, method.function):
             return
         self.report(
             node,

@@ -8,14 +8,14 @@ from typing import Sequence
 
 import libcst as cst
 
-from ..context import FileContext
-from ..diagnostics import Diagnostic, Fix
-from ..dropout_registration import DropoutRegistrar, DropoutRequest
-from ..gate import SourceScan
-from ..module_scope import Method
-from ..rule import Invalid, Rule, Valid
-from ..syntax_scan import SyntaxScan
-from ..torch_api import DROPOUT_MODULES, dropout_module
+from ..analysis.module_classes import Method
+from ..analysis.torch_api import DROPOUT_MODULES, dropout_module
+from ..engine.context import FileContext
+from ..engine.diagnostics import Diagnostic, Fix
+from ..engine.rule import Invalid, Rule, Valid
+from ..fixes.dropout_registration import DropoutRegistrar, DropoutRequest
+from ..prefilter.byte_scan import ByteScan
+from ..prefilter.syntax_scan import SyntaxScan
 
 
 class UnregisteredDropoutModule(Rule):
@@ -123,7 +123,7 @@ class Net(nn.Module):
     )
 
     @classmethod
-    def may_fire(cls, scan: SourceScan) -> bool:
+    def may_fire(cls, scan: ByteScan) -> bool:
         """Only a dropout module's construction whose result may be called at once can fire."""
         return any(
             site.called_again is not False
@@ -147,7 +147,7 @@ class Net(nn.Module):
         layer = self.resolve_name(node.func.func, dropout_module)
         if layer is None:
             return
-        method = self.context.scope.enclosing_method(node)
+        method = self.context.classes.enclosing_method(node)
         if method is None or method.name == "__init__":
             return
         request = _registration_request(node, method, layer)
@@ -164,8 +164,8 @@ class Net(nn.Module):
         registrar = DropoutRegistrar(context)
         for diagnostic in diagnostics:
             call: cst.Call = diagnostic.node
-            method = context.scope.enclosing_method(call)
-            layer = context.scope.resolve_name(call.func.func, dropout_module)
+            method = context.classes.enclosing_method(call)
+            layer = context.classes.resolve_name(call.func.func, dropout_module)
             if method is not None and layer is not None:
                 registrar.register(_registration_request(call, method, layer))
         return registrar.apply()

@@ -11,10 +11,10 @@ from pathlib import PurePath
 from typing import Any, Callable, Sequence
 from urllib.parse import quote
 
-from . import __version__
-from .diagnostics import FILE_PROBLEM_NAMES, Diagnostic, is_file_problem
+from .. import __version__
+from ..engine.diagnostics import FILE_PROBLEM_NAMES, Diagnostic, is_file_problem
+from ..engine.rule import Rule
 from .report import concise_line
-from .rule import Rule
 
 Formatter = Callable[[Sequence[Diagnostic], Sequence[type[Rule]]], str]
 

@@ -10,18 +10,45 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar, Union
+from typing import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Optional,
+    Sequence,
+    TypeVar,
+    Union,
+)
 
+from ..analysis.project_index import (
+    class_statements,
+    module_class_names,
+    module_classes_of,
+)
+from ..engine.diagnostics import UNREADABLE_FILE, Diagnostic, file_problem
+from ..engine.lint import LintOptions, lint_source
+from ..engine.rule import Rule
+from ..fixes.fixer import fix_source, unified_diff
+from ..integrations.notebook import (
+    fix_notebook,
+    is_notebook,
+    lint_notebook,
+    notebook_python_source,
+)
+from ..prefilter.stages import byte_stage
+from ..rules import ALL_RULES
 from .atomic_write import ChangedOnDisk, replace_file_contents
+from .cache import (
+    FileSurvey,
+    LintCache,
+    StatKey,
+    content_digest,
+    index_digest,
+    results_key,
+    stat_key,
+)
 from .config import Settings
-from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem
-from .cache import FileSurvey, LintCache, StatKey, content_digest, index_digest, results_key, stat_key
-from .engine import LintOptions, interested_rules, lint_source
-from .fixing import fix_source, unified_diff
-from .notebook import fix_notebook, is_notebook, lint_notebook, notebook_python_source
-from .project_index import class_statements, module_class_names, module_classes_of
-from .rule import Rule
-from .rules import ALL_RULES
 
 # Files per task sent to a worker: large enough to amortise the round trip.
 CHUNK_SIZE = 16
@@ -78,7 +105,7 @@ def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, 
     except OSError as error:
         return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
     classes = class_statements(notebook_python_source(data) if is_notebook(path) else data)
-    may_fire = tuple(rule.code for rule in interested_rules(data, rules))
+    may_fire = tuple(rule.code for rule in byte_stage(data, rules))
     return stat, FileSurvey(content_digest(data), classes, may_fire, b"\0" in data)
 
 

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-from . import __version__
-from .diagnostics import Applicability, Diagnostic, Fix
-from .project_index import ClassStatement
+from .. import __version__
+from ..analysis.project_index import ClassStatement
+from ..engine.diagnostics import Applicability, Diagnostic, Fix
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -233,7 +233,7 @@ def cache_for(settings: "Settings") -> LintCache:
 
     Per-file ignores are not among them: they are part of each result's key instead.
     """
-    from .rules import ALL_RULES
+    from ..rules import ALL_RULES
 
     enabled = [rule.code for rule in settings.enabled_rules(ALL_RULES)]
     return LintCache.open(

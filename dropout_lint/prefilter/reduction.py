@@ -19,7 +19,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Callable, Collection, Iterable, Optional, Union
 
-from .source_text import split_lines
+from ..engine.source_text import split_lines
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
 

@@ -18,8 +18,8 @@ import libcst as cst
 from libcst.metadata import GlobalScope, ScopeProvider
 from libcst.metadata.scope_provider import Assignment, BaseAssignment, Scope
 
-from .context import FileContext
-from .module_scope import Method, ModuleScope
+from ..analysis.module_classes import Method, ModuleClasses
+from ..engine.context import FileContext
 
 # Attribute names tried for a new module, after its snake-case class name (``dropout``).
 _NAME_SUFFIXES = ("", "_layer")
@@ -122,7 +122,7 @@ class DropoutRegistrar:
 
     def __init__(self, context: FileContext) -> None:
         self.context = context
-        self.scope: ModuleScope = context.scope
+        self.classes: ModuleClasses = context.classes
         self.scopes = context.wrapper.resolve(ScopeProvider)
         self.edits = NodeEdits()
         self._facts: dict[cst.ClassDef, _ClassFacts] = {}
@@ -390,8 +390,8 @@ class DropoutRegistrar:
             return False
         node: Optional[cst.CSTNode] = assignment.node
         while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            node = self.scope.parent(node)
-        return node is not None and self.scope.parent(node) is self.context.module
+            node = self.classes.parent(node)
+        return node is not None and self.classes.parent(node) is self.context.module
 
     def _lifetime_constant(self, attribute: str, facts: _ClassFacts) -> Optional[int]:
         """The ``__init__`` index after which ``self.<attribute>`` holds its final value.
@@ -423,11 +423,11 @@ class DropoutRegistrar:
     def _class_facts(self, classdef: cst.ClassDef) -> _ClassFacts:
         if classdef in self._facts:
             return self._facts[classdef]
-        hierarchy = self.scope.classes_in_hierarchy(classdef)
+        hierarchy = self.classes.classes_in_hierarchy(classdef)
         subclasses = [
             other
             for other in self._all_classes()
-            if other is not classdef and classdef in self.scope.classes_in_hierarchy(other)
+            if other is not classdef and classdef in self.classes.classes_in_hierarchy(other)
         ]
         inits = [s for s in _class_body(classdef) if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"]
         init = inits[0] if len(inits) == 1 and isinstance(inits[0].body, cst.IndentedBlock) else None

@@ -1,11 +1,11 @@
 """The second gate: CPython's syntax tree says where in a file a rule may report.
 
-The byte gate (:mod:`dropout_lint.gate`) lets through the few files whose bytes may hold a
+The byte gate (:mod:`dropout_lint.prefilter.byte_scan`) lets through the few files whose bytes may hold a
 finding. For those, CPython's ``ast`` tree (built anyway to check the syntax, and handed
 to the flake8 plugin for free) parses and walks a hundred times faster than libcst's. A
 :class:`SyntaxScan` finds in it the calls that may resolve to torch's dropout API, and
 where they are; each rule turns them into its *sites*, and libcst then only sees the
-top-level statements around them (see :mod:`dropout_lint.reduction`).
+top-level statements around them (see :mod:`dropout_lint.prefilter.reduction`).
 
 Like the byte gate, every answer errs on the side of "maybe". A callee ``a.b.c`` may be
 ``<m>.b.c`` for any module ``m`` that any import in the file binds to ``a``, or ``a.b.c``
@@ -18,9 +18,9 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, TypeVar, Union
 
-from .gate import ArgumentText, CallSite
-from .module_scope import class_hierarchy
-from .source_text import split_lines
+from ..analysis.module_classes import class_hierarchy
+from ..engine.source_text import split_lines
+from .byte_scan import ArgumentText, CallSite
 
 T = TypeVar("T")
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -28,9 +28,9 @@ Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 @dataclass(frozen=True)
 class LocatedCall(CallSite):
-    """A call as :class:`~dropout_lint.gate.CallSite` describes it (its arguments always
+    """A call as :class:`~dropout_lint.prefilter.byte_scan.CallSite` describes it (its arguments always
     known), with its node and the method it is in: the innermost function defined
-    directly in a class body around it, as ``ModuleScope.enclosing_method`` finds it."""
+    directly in a class body around it, as ``ModuleClasses.enclosing_method`` finds it."""
 
     node: ast.Call = field(repr=False)
     method: Optional[Function] = field(repr=False)
@@ -69,7 +69,7 @@ class SyntaxScan:
 
     def classes_in_hierarchy(self, classdef: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its bases defined in this file, nearest first, as
-        ``ModuleScope.classes_in_hierarchy`` finds them."""
+        ``ModuleClasses.classes_in_hierarchy`` finds them."""
         return class_hierarchy(
             classdef,
             lambda current: (base.id for base in current.bases if isinstance(base, ast.Name)),

@@ -5,7 +5,7 @@ is rendered and parsed again, so the next rule sees the code as it now is. The r
 all or nothing: if any pass fails (a fix crashes, the output does not parse, the passes do
 not converge), the original bytes are kept and the failure is reported as DRP901.
 
-The loop runs first on the statements the rules see (:mod:`dropout_lint.reduction`), and
+The loop runs first on the statements the rules see (:mod:`dropout_lint.prefilter.reduction`), and
 its edits are carried into the file; when they cannot be carried exactly, it runs again
 on the whole file.
 """
@@ -23,19 +23,13 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import libcst as cst
 
-from .diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
-from .engine import (
-    LintOptions,
-    check_context,
-    file_context,
-    interested_rules,
-    lint_source,
-    rules_with_sites,
-)
-from .noqa import unsuppressed
-from .reduction import reduced
-from .source_text import decoded, split_lines
-from .syntax_scan import SyntaxScan
+from ..engine.diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
+from ..engine.lint import LintOptions, check_context, file_context, lint_source
+from ..engine.noqa import unsuppressed
+from ..engine.source_text import decoded, split_lines
+from ..prefilter.reduction import reduced
+from ..prefilter.stages import byte_stage, syntax_stage
+from ..prefilter.syntax_scan import SyntaxScan
 
 # Each pass fixes one rule's findings; a handful of rules converge in a few passes.
 MAX_PASSES = 10
@@ -95,7 +89,7 @@ def _has_applicable(found: Iterable[Diagnostic], options: LintOptions, unsafe_fi
 def _fix_in_part(
     source: bytes, path: str, options: LintOptions, unsafe_fixes: bool
 ) -> Optional[FixResult]:
-    """Fix only the statements the rules see (:mod:`dropout_lint.reduction`) and carry
+    """Fix only the statements the rules see (:mod:`dropout_lint.prefilter.reduction`) and carry
     the edits into the file, so fixing costs what linting does. None when that cannot be
     done exactly: a rule may fire anywhere, an edit falls in an emptied body, a pass
     fails, or the result is not a fixed point. The whole file is fixed then."""
@@ -104,7 +98,7 @@ def _fix_in_part(
         tree = ast.parse(source)
     except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
         return None
-    rules, statements = rules_with_sites(interested_rules(source, options.rules), SyntaxScan(tree, text))
+    rules, statements = syntax_stage(byte_stage(source, options.rules), SyntaxScan(tree, text))
     if statements is None:
         return None
     part = reduced(text, tree, statements)
@@ -149,7 +143,7 @@ def _fix_to_fixed_point(
         module = cst.parse_module(data)
         context = file_context(module, path, options)
         found = list(
-            unsuppressed(check_context(context, interested_rules(data, options.rules)), module.code)
+            unsuppressed(check_context(context, byte_stage(data, options.rules)), module.code)
         )
         applicable = [d for d in found if is_applicable(d, fixers.keys() - stuck, unsafe_fixes)]
         if not applicable:

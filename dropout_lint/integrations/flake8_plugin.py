@@ -12,10 +12,10 @@ import argparse
 import ast
 from typing import Any, ClassVar, Iterator, Sequence
 
-from . import __version__
-from .engine import LintOptions, lint_source
-from .rule import Rule
-from .rules import ALL_RULES
+from .. import __version__
+from ..engine.lint import LintOptions, lint_source
+from ..engine.rule import Rule
+from ..rules import ALL_RULES
 
 # flake8 gives each file's whole source, whatever its size: it has read it already.
 _NO_SIZE_LIMIT = 1 << 62

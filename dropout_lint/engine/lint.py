@@ -1,9 +1,9 @@
 """The one lint engine: bytes in, diagnostics out. The CLI and flake8 plugin are adapters.
 
 One pass per file, each step only for what the step before lets through: the bytes say
-which rules may fire (:mod:`dropout_lint.gate`); CPython's tree says where
-(:mod:`dropout_lint.syntax_scan`); libcst parses the top-level statements around those
-sites (:mod:`dropout_lint.reduction`), resolves metadata once, and runs the rules in a
+which rules may fire (:mod:`dropout_lint.prefilter.byte_scan`); CPython's tree says where
+(:mod:`dropout_lint.prefilter.syntax_scan`); libcst parses the top-level statements around those
+sites (:mod:`dropout_lint.prefilter.reduction`), resolves metadata once, and runs the rules in a
 single batched traversal.
 """
 
@@ -16,6 +16,9 @@ from typing import Collection, Optional, Sequence, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from ..prefilter.reduction import reduced
+from ..prefilter.stages import byte_stage, syntax_stage
+from ..prefilter.syntax_scan import SyntaxScan
 from .context import FileContext
 from .deep_stack import call_with_deep_stack
 from .diagnostics import (
@@ -25,12 +28,9 @@ from .diagnostics import (
     Diagnostic,
     file_problem,
 )
-from .gate import SourceScan
 from .noqa import unsuppressed
-from .reduction import reduced
 from .rule import Rule
 from .source_text import decoded
-from .syntax_scan import SyntaxScan
 
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
 
@@ -43,12 +43,6 @@ class LintOptions:
     project_module_classes: Collection[str] = frozenset()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     fix_style: str = "module"
-
-
-def interested_rules(data: bytes, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
-    """The rules whose trigger matches and whose gate says they may fire: no other can."""
-    scan = SourceScan(data)
-    return [rule for rule in rules if rule.trigger.search(data) and rule.may_fire(scan)]
 
 
 def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:
@@ -96,30 +90,6 @@ def _libcst_module(source: Union[str, bytes], path: str) -> Union[cst.Module, Di
         return file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")
     except RecursionError:
         return file_problem(path, UNREADABLE_FILE, "too deeply nested to parse")
-
-
-def rules_with_sites(
-    rules: Sequence[type[Rule]], scan: SyntaxScan
-) -> tuple[list[type[Rule]], Optional[set[int]]]:
-    """The rules that have a site, and the top-level statements holding the sites (None:
-    some rule may report anywhere). A rule whose ``sites`` fails may report anywhere."""
-    found: list[type[Rule]] = []
-    statements: Optional[set[int]] = set()
-    for rule in rules:
-        try:
-            sites = rule.sites(scan)
-        except Exception:  # noqa: BLE001 - the rule itself still runs, on the whole file
-            sites = None
-        if sites is None:
-            found.append(rule)
-            statements = None
-            continue
-        held = {scan.statement_of(node) for node in sites}
-        if held:
-            found.append(rule)
-            if statements is not None:
-                statements |= held
-    return found, statements
 
 
 def check_module(
@@ -184,13 +154,13 @@ def lint_source(
     of the source, when the caller has it already (flake8 does).
     """
     if options is None:
-        from .rules import ALL_RULES
+        from ..rules import ALL_RULES
 
         options = LintOptions(rules=[r for r in ALL_RULES if r.default_enabled])
     data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if b"\0" in data:
         return [file_problem(path, UNREADABLE_FILE, "contains a NUL byte; not Python source")]
-    rules = interested_rules(data, options.rules)
+    rules = byte_stage(data, options.rules)
     if not rules:
         return []
     if len(data) > options.max_file_size:
@@ -209,7 +179,7 @@ def lint_source(
         text = decoded(source)
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return [file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")]
-    rules, statements = rules_with_sites(rules, SyntaxScan(tree, text))
+    rules, statements = syntax_stage(rules, SyntaxScan(tree, text))
     if not rules:
         return []
     seen = text if statements is None else reduced(text, tree, statements).text

@@ -13,19 +13,42 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
-from . import __version__
-from .cache import CACHE_DIRECTORY, cache_for
-from .config import FIX_STYLES, ConfigError, Settings, find_pyproject, load_settings
-from .diagnostics import UNREADABLE_FILE, Diagnostic, file_problem, is_file_problem
-from .discovery import STDIN_PATH, DiscoveryProblem, SourceKind, iter_source_files
-from .engine import lint_source
-from .formats import FORMATS, in_report_order
+from .. import __version__
+from ..engine.diagnostics import (
+    UNREADABLE_FILE,
+    Diagnostic,
+    file_problem,
+    is_file_problem,
+)
+from ..engine.lint import lint_source
+from ..fixes.fixer import fix_source, is_applicable, unified_diff
+from ..output.formats import FORMATS, in_report_order
+from ..output.progress import ProgressBar
+from ..output.report import Palette, SourceLines, TextReport, statistics, wants_color
+from ..rules import ALL_RULES, RULES_BY_CODE
+from ..workspace.cache import CACHE_DIRECTORY, cache_for
+from ..workspace.config import (
+    FIX_STYLES,
+    ConfigError,
+    Settings,
+    find_pyproject,
+    load_settings,
+)
+from ..workspace.discovery import (
+    STDIN_PATH,
+    DiscoveryProblem,
+    SourceKind,
+    iter_source_files,
+)
+from ..workspace.runner import (
+    FileFix,
+    FixMode,
+    fix_files,
+    index_project,
+    lint_files,
+    options_for,
+)
 from .notebook import is_notebook, lint_notebook
-from .progress import ProgressBar
-from .report import Palette, SourceLines, TextReport, statistics, wants_color
-from .rules import ALL_RULES, RULES_BY_CODE
-from .fixing import fix_source, is_applicable, unified_diff
-from .runner import FileFix, FixMode, fix_files, index_project, lint_files, options_for
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C

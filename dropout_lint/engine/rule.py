@@ -9,18 +9,26 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Optional, Sequence, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    ClassVar,
+    Iterable,
+    Optional,
+    Sequence,
+    TypeVar,
+)
 
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
 
+from ..analysis.module_classes import agreed_answer
 from .diagnostics import Diagnostic, Fix
-from .module_scope import agreed_answer
 
 if TYPE_CHECKING:
+    from ..prefilter.byte_scan import ByteScan
+    from ..prefilter.syntax_scan import SyntaxScan
     from .context import FileContext
-    from .gate import SourceScan
-    from .syntax_scan import SyntaxScan
 
 T = TypeVar("T")
 
@@ -93,12 +101,12 @@ class Rule(cst.BatchableCSTVisitor):
         return agreed_answer((name.name for name in names), lookup)
 
     @classmethod
-    def may_fire(cls, scan: "SourceScan") -> bool:
+    def may_fire(cls, scan: "ByteScan") -> bool:
         """Whether the rule may report anything in the file ``scan`` reads.
 
         It may only say False when the rule would certainly find nothing, for the file is
         then not parsed for it. The default, True, is always right; rules override it with
-        a cheap reading of the bytes (see :mod:`dropout_lint.gate`).
+        a cheap reading of the bytes (see :mod:`dropout_lint.prefilter.byte_scan`).
         """
         return True
 
@@ -107,7 +115,7 @@ class Rule(cst.BatchableCSTVisitor):
         """The nodes of CPython's tree around which the rule may report; None: anywhere.
 
         Asked only when ``may_fire`` said yes. The engine gives libcst only the top-level
-        statements holding a site (see :mod:`dropout_lint.reduction`), and nothing at all
+        statements holding a site (see :mod:`dropout_lint.prefilter.reduction`), and nothing at all
         when no rule has one; so every finding must be in the statement of some site.
         """
         return None

@@ -72,7 +72,7 @@ def base_name(expression: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-class ModuleScope:
+class ModuleClasses:
     """Answers "is this class an nn.Module?" and "is this node module code?" for one file.
 
     A class is a module when a base resolves to a class of ``torch.nn`` (or Lightning's

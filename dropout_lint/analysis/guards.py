@@ -12,7 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .module_scope import ModuleScope
+from .module_classes import ModuleClasses
 
 # The names people give a train/eval flag: self.training, training, is_training, ...
 _MODE_NAME = re.compile(r"^(?:is_)?train(?:ing)?$")
@@ -89,7 +89,7 @@ def _earlier_exit_on_eval(block: cst.BaseSuite | cst.Module, statement: cst.CSTN
 
 
 def runs_only_in_training(
-    node: cst.CSTNode, scope: ModuleScope, stop: cst.FunctionDef, _seen: frozenset = frozenset()
+    node: cst.CSTNode, classes: ModuleClasses, stop: cst.FunctionDef, _seen: frozenset = frozenset()
 ) -> bool:
     """Whether ``node`` can only run while the mode flag is true.
 
@@ -98,7 +98,7 @@ def runs_only_in_training(
     """
     current: cst.CSTNode = node
     while current is not stop:
-        parent = scope.parent(current)
+        parent = classes.parent(current)
         if parent is None:
             return False
         if isinstance(parent, (cst.If, cst.IfExp, cst.While)):
@@ -115,14 +115,14 @@ def runs_only_in_training(
             if _earlier_exit_on_eval(parent, current):
                 return True
         current = parent
-    return _called_only_in_training(stop, scope, _seen | {stop})
+    return _called_only_in_training(stop, classes, _seen | {stop})
 
 
 def _called_only_in_training(
-    method: cst.FunctionDef, scope: ModuleScope, seen: frozenset
+    method: cst.FunctionDef, classes: ModuleClasses, seen: frozenset
 ) -> bool:
-    calls = scope.calls_to_method(method)
+    calls = classes.calls_to_method(method)
     return bool(calls) and all(
-        caller not in seen and runs_only_in_training(call, scope, caller, seen)
+        caller not in seen and runs_only_in_training(call, classes, caller, seen)
         for call, caller in calls
     )

@@ -14,7 +14,7 @@ from typing import Callable, Optional, Protocol, Sequence
 
 import libcst as cst
 
-from ..arguments import argument
+from ..call_arguments import argument
 from .values import Repeated, Tensor, TupleValue, Value, tensor_rank
 
 ValueOf = Callable[[cst.BaseExpression], Value]

@@ -16,7 +16,7 @@ from typing import Union
 
 import libcst as cst
 
-from ..module_scope import ModuleScope
+from ..module_classes import ModuleClasses
 from .interpreter import Application, Interpreter, SourceFacts
 from .values import Layer, Tensor, Value, join_all
 
@@ -74,7 +74,7 @@ def _self_name(function: cst.FunctionDef) -> Union[str, None]:
 
 
 def _class_attributes(
-    classdef: cst.ClassDef, scope: ModuleScope, facts: SourceFacts
+    classdef: cst.ClassDef, classes: ModuleClasses, facts: SourceFacts
 ) -> dict[str, Value]:
     """What every method of the class and its bases in this file assigns to ``self.<attr>``.
 
@@ -82,16 +82,16 @@ def _class_attributes(
     swapped in a later method makes the attribute a choice, never a wrong certainty.
     """
     collector = Interpreter(facts, attributes={})
-    for owner in reversed(scope.classes_in_hierarchy(classdef)):
+    for owner in reversed(classes.classes_in_hierarchy(classdef)):
         for method in _methods(owner):
             collector.run_function(method, _self_name(method))
     return {attr: join_all(values) for attr, values in collector.assigned_attributes.items()}
 
 
-def analyze(unit: Unit, scope: ModuleScope, facts: SourceFacts) -> RankAnalysis:
+def analyze(unit: Unit, classes: ModuleClasses, facts: SourceFacts) -> RankAnalysis:
     """Infer the ranks in a class's methods, a function, or a module's top-level code."""
     if isinstance(unit, cst.ClassDef):
-        interpreter = Interpreter(facts, _class_attributes(unit, scope, facts))
+        interpreter = Interpreter(facts, _class_attributes(unit, classes, facts))
         for method in _methods(unit):
             interpreter.run_function(method, _self_name(method))
     elif isinstance(unit, cst.FunctionDef):

@@ -1,6 +1,6 @@
 """Cheap, conservative reading of a file's bytes, so that libcst parses only what may fire.
 
-Rules use a :class:`SourceScan` in their ``may_fire`` gate. Every answer here errs on the
+Rules use a :class:`ByteScan` in their ``may_fire`` gate. Every answer here errs on the
 side of "maybe": a call is only ruled out when the bytes prove that libcst could not
 resolve its callee to a torch name, or prove how its arguments bind. Anything the scan
 cannot read with certainty (a string or comment in an awkward place, unbalanced
@@ -84,11 +84,11 @@ class CallSite:
 
     @property
     def has_unpacking(self) -> bool:
-        """As :func:`dropout_lint.arguments.has_unpacking` says; for known arguments."""
+        """As :func:`dropout_lint.analysis.call_arguments.has_unpacking` says; for known arguments."""
         return any(arg.star for arg in self.arguments or ())
 
     def argument(self, keyword: str, position: int) -> Optional[ArgumentText]:
-        """As :func:`dropout_lint.arguments.argument` binds it; for known arguments."""
+        """As :func:`dropout_lint.analysis.call_arguments.argument` binds it; for known arguments."""
         arguments = self.arguments or ()
         for arg in arguments:
             if arg.keyword == keyword.encode():
@@ -120,7 +120,7 @@ _INSIGNIFICANT = frozenset(
 _TRAILERS = frozenset(("(", "[", "."))
 
 
-class SourceScan:
+class ByteScan:
     """One file's bytes and what cheap scans of them say, each computed once, on demand."""
 
     def __init__(self, data: bytes) -> None:
@@ -176,7 +176,7 @@ class SourceScan:
         if tokens is None or any(
             token.type == tokenize.STRING
             and _is_f_string_with_fields(token.string.encode())
-            and SourceScan(token.string.encode()).may_read_attribute(attribute)
+            and ByteScan(token.string.encode()).may_read_attribute(attribute)
             for token in tokens
         ):
             return None

@@ -22,10 +22,15 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Optional, Sequence, Union
 
-from .diagnostics import INTERNAL_ERROR, UNREADABLE_FILE, Diagnostic, file_problem
-from .engine import LintOptions, lint_source
-from .fixing import FixResult, fix_source
-from .source_text import split_lines
+from ..engine.diagnostics import (
+    INTERNAL_ERROR,
+    UNREADABLE_FILE,
+    Diagnostic,
+    file_problem,
+)
+from ..engine.lint import LintOptions, lint_source
+from ..engine.source_text import split_lines
+from ..fixes.fixer import FixResult, fix_source
 
 NOTEBOOK_SUFFIX = ".ipynb"
 PLACEHOLDER = "pass"

@@ -9,7 +9,7 @@ from typing import Collection
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from .module_scope import ModuleScope
+from ..analysis.module_classes import ModuleClasses
 
 
 @dataclass
@@ -27,5 +27,5 @@ class FileContext:
         return self.wrapper.module
 
     @cached_property
-    def scope(self) -> ModuleScope:
-        return ModuleScope(self.wrapper, self.project_module_classes)
+    def classes(self) -> ModuleClasses:
+        return ModuleClasses(self.wrapper, self.project_module_classes)

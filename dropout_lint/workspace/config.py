@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from .engine import DEFAULT_MAX_FILE_SIZE
-from .rule import Rule
+from ..engine.lint import DEFAULT_MAX_FILE_SIZE
+from ..engine.rule import Rule
 
 if sys.version_info >= (3, 11):
     import tomllib

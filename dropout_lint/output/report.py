@@ -2,7 +2,7 @@
 a caret under the offending code and the suggested fix; colour on a terminal; a summary.
 
 Every function takes the diagnostics in the order to print them (see
-:func:`dropout_lint.formats.in_report_order`). Without colour, the concise report is exactly
+:func:`dropout_lint.output.formats.in_report_order`). Without colour, the concise report is exactly
 ``--format text`` in a pipe: ``path:line:col: CODE message [short-name]``, which editors' and
 CI problem matchers parse.
 """
@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence, TextIO
 
-from .diagnostics import Applicability, Diagnostic
-from .notebook import Notebook, is_notebook, read_notebook
-from .source_text import split_lines
+from ..engine.diagnostics import Applicability, Diagnostic
+from ..engine.source_text import split_lines
+from ..integrations.notebook import Notebook, is_notebook, read_notebook
 
 _RESET = "\x1b[0m"
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}
