@@ -9,13 +9,14 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from ..analysis.call_arguments import argument
+from ..analysis.instance_parameter import ast_instance_parameter_of
 from ..analysis.module_classes import Method, ModuleClasses
 from ..analysis.torch_api import dropout_function
 from ..engine.context import FileContext
 from ..engine.diagnostics import Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.byte_scan import ByteScan, NameAttributeRead
-from ..prefilter.syntax_scan import Function, SyntaxScan
+from ..prefilter.syntax_scan import SyntaxScan
 
 _MODE_KEYWORDS = ("training", "train")
 # What may come right before an expression that is a test, an operand of `and`, `or` or
@@ -231,7 +232,7 @@ def _may_be_mode_use(node: ast.Attribute, scan: SyntaxScan) -> bool:
     may be a dropout function's counts as its mode."""
     method = scan.method_of(node)
     owner = scan.parent(method) if method is not None else None
-    if method is None or _self_name(method) != node.value.id:  # type: ignore[attr-defined]
+    if method is None or ast_instance_parameter_of(method) != node.value.id:  # type: ignore[attr-defined]
         return False
     if any(_stores_train(c) for c in scan.classes_in_hierarchy(owner)):  # type: ignore[arg-type]
         return False
@@ -247,17 +248,6 @@ def _may_be_mode_use(node: ast.Attribute, scan: SyntaxScan) -> bool:
     ) or isinstance(parent, ast.BoolOp) or (
         isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
     )
-
-
-def _self_name(method: Function) -> Optional[str]:
-    """``Method.self_name`` on CPython's tree."""
-    for decorator in method.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
-        if name == "staticmethod":
-            return None
-    first = (method.args.posonlyargs + method.args.args)[:1]
-    return first[0].arg if first else None
 
 
 def _stores_train(classdef: ast.ClassDef) -> bool:
