@@ -18,7 +18,8 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
-from dropout_lint.analysis.torch_api import DROPOUT_FUNCTIONS
+from dropout_lint.analysis.call_arguments import Parameter, bound_value
+from dropout_lint.analysis.torch_api import DROPOUT_FUNCTIONS, RATE
 
 from . import functional
 from .checks import CHANNEL_DROPOUT, shape_message
@@ -65,8 +66,7 @@ class _Watched:
     """How to read a dropout function's arguments: where ``training`` and ``p`` go."""
 
     name: str
-    mode_keyword: str
-    mode_position: int | None
+    mode: Parameter
     mode_default: bool | None
     # For torch's channel dropout: the layer it stands for, whose rank is checked.
     channel_layer: str | None = None
@@ -89,26 +89,15 @@ def _watched_functions() -> dict[Callable[..., Any], _Watched]:
         layer = spec.module_class if name.startswith("torch.nn.functional.") else None
         watched[target] = _Watched(
             spec.spelled,
-            spec.mode_keyword,
-            spec.mode_position,
+            spec.mode,
             spec.mode_default,
             layer if layer in CHANNEL_DROPOUT else None,
         )
     for ours in (functional.dropout1d, functional.dropout2d, functional.dropout3d):
         watched[ours] = _Watched(
-            f"dropout_lint.runtime.{ours.__name__}", "training", None, None
+            f"dropout_lint.runtime.{ours.__name__}", Parameter("training", None), None
         )
     return watched
-
-
-def _argument(
-    args: tuple, kwargs: dict, name: str, position: int | None, default: Any
-) -> Any:
-    if name in kwargs:
-        return kwargs[name]
-    if position is not None and len(args) > position:
-        return args[position]
-    return default
 
 
 _SKIPPED_DIRS = (
@@ -212,14 +201,8 @@ class audit:
                 self._record(
                     WRONG_RANK, name, lambda: shape_message(spec, shape, False)
                 )
-        training = _argument(
-            args,
-            kwargs,
-            watched.mode_keyword,
-            watched.mode_position,
-            watched.mode_default,
-        )
-        p = _argument(args, kwargs, "p", 1, 0.5)
+        training = bound_value(args, kwargs, watched.mode, watched.mode_default)
+        p = bound_value(args, kwargs, RATE, 0.5)
         if module is not None and not module.training and training is True and p > 0:
             where = _describe(name, self.model)
             self._record(

@@ -12,7 +12,7 @@ from libcst.metadata import PositionProvider
 
 from ..analysis.call_arguments import argument
 from ..analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
-from ..analysis.torch_api import dropout_function, dropout_module
+from ..analysis.torch_api import INPUT, dropout_function, dropout_module
 from ..engine.context import FileContext
 from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
@@ -373,7 +373,7 @@ class Encoder(nn.Module):
     def _check_function(
         self, node: cst.Call, layer: str, analyses: Sequence[RankAnalysis]
     ) -> None:
-        source = argument(node, "input", 0)
+        source = argument(node, INPUT)
         if source is None:
             return
         values = [analysis.value_of(source.value) for analysis in analyses]

@@ -11,7 +11,14 @@ import libcst as cst
 from ..analysis.call_arguments import argument, has_unpacking
 from ..analysis.guards import runs_only_in_training
 from ..analysis.module_classes import Method
-from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
+from ..analysis.torch_api import (
+    DROPOUT_FUNCTIONS,
+    INPLACE,
+    INPUT,
+    RATE,
+    DropoutFunction,
+    dropout_function,
+)
 from ..engine.context import FileContext
 from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
@@ -211,7 +218,7 @@ class Net(torch.nn.Module):
         function = self.resolve_name(node.func, dropout_function)
         if function is None or function.mode_default is None or has_unpacking(node):
             return
-        if argument(node, function.mode_keyword, function.mode_position) is not None:
+        if argument(node, function.mode) is not None:
             return
         method = self.context.classes.enclosing_method(node)
         if method is None or runs_only_in_training(node, self.context.classes, method.function):
@@ -240,11 +247,11 @@ def _registration_request(
     call: cst.Call, method: Method, function: DropoutFunction
 ) -> Optional[DropoutRequest]:
     """``self.<name>(x)`` with ``nn.<Class>(p=..., inplace=...)`` registered, if expressible."""
-    source = argument(call, "input", 0)
+    source = argument(call, INPUT)
     if function.module_class is None or source is None:
         return None
-    rate = argument(call, "p", 1)
-    inplace = argument(call, "inplace", 3)
+    rate = argument(call, RATE)
+    inplace = argument(call, INPLACE)
     if inplace is not None and function.mode_default is False:
         # AlphaDropout and FeatureAlphaDropout ignore `inplace` in forward.
         return None
@@ -272,7 +279,7 @@ def _with_training_flag(call: cst.Call, function: DropoutFunction, self_name: st
     """The call with ``training=self.training`` appended, in the call's own layout."""
     flag = cst.Arg(
         cst.Attribute(cst.Name(self_name), cst.Name("training")),
-        keyword=cst.Name(function.mode_keyword),
+        keyword=cst.Name(function.mode.keyword),
         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
     )
     args = list(call.args)
@@ -306,7 +313,7 @@ def _fix(function: DropoutFunction, method: Method) -> Optional[Fix]:
 def _may_leave_mode_out(site: CallSite, function: DropoutFunction) -> bool:
     """Whether the call may pass no mode argument, as far as its arguments can be read."""
     return site.arguments is None or not (
-        site.has_unpacking or site.argument(function.mode_keyword, function.mode_position) is not None
+        site.has_unpacking or site.argument(function.mode) is not None
     )
 
 

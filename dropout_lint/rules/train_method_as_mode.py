@@ -193,7 +193,7 @@ class Net(torch.nn.Module):
                 return None
             function = self.resolve_name(call.func, dropout_function)
             if function is not None and argument(
-                call, function.mode_keyword, function.mode_position
+                call, function.mode
             ) is parent:
                 return f"`{function.spelled}` raises TypeError when given it"
             if parent.keyword is not None and parent.keyword.value in _MODE_KEYWORDS:

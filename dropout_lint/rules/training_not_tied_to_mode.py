@@ -120,7 +120,7 @@ class Prenet(nn.Module):
         function = self.resolve_name(node.func, dropout_function)
         if function is None or has_unpacking(node):
             return
-        mode = argument(node, function.mode_keyword, function.mode_position)
+        mode = argument(node, function.mode)
         described = _describe_fixed_mode(mode.value) if mode is not None else None
         if described is None:
             return
@@ -129,7 +129,7 @@ class Prenet(nn.Module):
             return
         self.report(
             node,
-            f"`{function.spelled}` with `{function.mode_keyword}={described}` does not follow "
+            f"`{function.spelled}` with `{function.mode.keyword}={described}` does not follow "
             "`train()`/`eval()`; pass `training=self.training` (or `# noqa: DRP003` if intended)",
         )
 
@@ -145,7 +145,7 @@ def _may_fire_on(site: CallSite, function: DropoutFunction) -> bool:
     """Whether the call's mode argument may be fixed, as far as its arguments can be read."""
     return site.arguments is None or (
         not site.has_unpacking
-        and _may_be_fixed_mode(site.argument(function.mode_keyword, function.mode_position))
+        and _may_be_fixed_mode(site.argument(function.mode))
     )
 
 
