@@ -21,6 +21,10 @@ class Fix:
     description: str
     applicability: Applicability = Applicability.SAFE
 
+    def applies(self, unsafe_fixes: bool) -> bool:
+        """Whether ``--fix`` applies it: safe fixes always, unsafe ones with ``--unsafe-fixes``."""
+        return unsafe_fixes or self.applicability is Applicability.SAFE
+
     def to_json(self) -> dict[str, str]:
         return {"applicability": self.applicability.value, "description": self.description}
 

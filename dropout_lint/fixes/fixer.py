@@ -23,7 +23,7 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import libcst as cst
 
-from ..engine.diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
+from ..engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
 from ..engine.lint import LintOptions, check_context, file_context, lint_source
 from ..engine.noqa import unsuppressed
 from ..engine.source_text import decoded, split_lines
@@ -51,11 +51,7 @@ class FixResult:
 def is_applicable(diagnostic: Diagnostic, fixable_codes: Iterable[str], unsafe_fixes: bool) -> bool:
     """Whether ``--fix`` (with or without ``--unsafe-fixes``) applies this diagnostic's fix."""
     fix = diagnostic.fix
-    return (
-        fix is not None
-        and diagnostic.code in fixable_codes
-        and (unsafe_fixes or fix.applicability is Applicability.SAFE)
-    )
+    return fix is not None and diagnostic.code in fixable_codes and fix.applies(unsafe_fixes)
 
 
 def fix_source(

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence, TextIO
 
-from ..engine.diagnostics import Applicability, Diagnostic
+from ..engine.diagnostics import Diagnostic
 from ..engine.source_text import split_lines
 from ..integrations.notebook import Notebook, is_notebook, read_notebook
 
@@ -71,7 +71,7 @@ def concise_line(diagnostic: Diagnostic, palette: Palette = PLAIN) -> str:
 
 def is_fixable(diagnostic: Diagnostic) -> bool:
     """Whether plain ``--fix`` fixes it (unsafe fixes need ``--unsafe-fixes``)."""
-    return diagnostic.fix is not None and diagnostic.fix.applicability is Applicability.SAFE
+    return diagnostic.fix is not None and diagnostic.fix.applies(unsafe_fixes=False)
 
 
 def full_block(diagnostic: Diagnostic, source_line: Optional[str], palette: Palette = PLAIN) -> str:
