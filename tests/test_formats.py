@@ -15,6 +15,7 @@ from dropout_lint.engine.diagnostics import (
     UNREADABLE_FILE,
     Applicability,
     Diagnostic,
+    Edit,
     Fix,
     file_problem,
 )
@@ -49,7 +50,7 @@ DROPOUT = Diagnostic(
     code="DRP001",
     message="`F.dropout` without `training=self.training`",
     name="functional-dropout-without-training",
-    fix=Fix("Pass `training=self.training`"),
+    fix=Fix("Pass `training=self.training`", edits=(Edit((12, 27), (12, 27), ", training=self.training"),)),
 )
 TRAIN = Diagnostic(
     path="pkg/model.py",
@@ -60,7 +61,7 @@ TRAIN = Diagnostic(
     code="DRP002",
     message="`self.train` is always true",
     name="train-method-as-mode",
-    fix=Fix("Use `self.training`", Applicability.UNSAFE),
+    fix=Fix("Use `self.training`", Applicability.UNSAFE, (Edit((3, 13), (3, 18), "training"),)),
 )
 SAME_PLACE_LOWER_CODE = Diagnostic(
     path="pkg/model.py",
@@ -125,7 +126,20 @@ def test_json_is_sorted_indented_with_stable_keys() -> None:
     "message": "`self.train` is always true",
     "fix": {
       "applicability": "unsafe",
-      "description": "Use `self.training`"
+      "description": "Use `self.training`",
+      "edits": [
+        {
+          "content": "training",
+          "location": {
+            "row": 3,
+            "column": 13
+          },
+          "end_location": {
+            "row": 3,
+            "column": 18
+          }
+        }
+      ]
     }
   },
   {
@@ -139,7 +153,20 @@ def test_json_is_sorted_indented_with_stable_keys() -> None:
     "message": "`F.dropout` without `training=self.training`",
     "fix": {
       "applicability": "safe",
-      "description": "Pass `training=self.training`"
+      "description": "Pass `training=self.training`",
+      "edits": [
+        {
+          "content": ", training=self.training",
+          "location": {
+            "row": 12,
+            "column": 27
+          },
+          "end_location": {
+            "row": 12,
+            "column": 27
+          }
+        }
+      ]
     }
   }
 ]

@@ -20,6 +20,7 @@ from libcst.metadata.scope_provider import Assignment, BaseAssignment, Scope
 
 from ..analysis.module_classes import Method, ModuleClasses
 from ..engine.context import FileContext
+from .node_edits import NodeEdits
 
 # Attribute names tried for a new module, after its snake-case class name (``dropout``).
 _NAME_SUFFIXES = ("", "_layer")
@@ -45,60 +46,6 @@ class DropoutRequest:
     constructor_func: Optional[cst.BaseExpression] = None
 
 
-class NodeEdits:
-    """Replacements and insertions for one pass over a module, applied in one traversal."""
-
-    def __init__(self) -> None:
-        self.replacements: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.insertions: dict[cst.IndentedBlock, list[tuple[int, cst.BaseStatement]]] = {}
-        self.module_insertions: list[tuple[int, cst.BaseStatement]] = []
-
-    def replace(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
-        self.replacements[old] = new
-
-    def insert(self, block: cst.IndentedBlock, index: int, statement: cst.BaseStatement) -> None:
-        self.insertions.setdefault(block, []).append((index, statement))
-
-    def apply(self, module: cst.Module) -> cst.Module:
-        if not (self.replacements or self.insertions or self.module_insertions):
-            return module
-        return module.visit(_EditApplier(self))
-
-
-class _EditApplier(cst.CSTTransformer):
-    def __init__(self, edits: NodeEdits) -> None:
-        super().__init__()
-        self.edits = edits
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
-        if original_node in self.edits.replacements:
-            return self.edits.replacements[original_node]
-        if isinstance(updated_node, cst.IndentedBlock) and original_node in self.edits.insertions:
-            return updated_node.with_changes(
-                body=_inserted(updated_node.body, self.edits.insertions[original_node])
-            )
-        if isinstance(updated_node, cst.Module) and self.edits.module_insertions:
-            return updated_node.with_changes(
-                body=_inserted(updated_node.body, self.edits.module_insertions)
-            )
-        return updated_node
-
-
-def _inserted(
-    body: Sequence[cst.BaseStatement], insertions: list[tuple[int, cst.BaseStatement]]
-) -> list[cst.BaseStatement]:
-    """``body`` with each statement inserted before the original statement at its index.
-
-    Statements inserted at the same index keep the order they were recorded in.
-    """
-    result: list[cst.BaseStatement] = []
-    for index in range(len(body) + 1):
-        result.extend(statement for at, statement in insertions if at == index)
-        if index < len(body):
-            result.append(body[index])
-    return result
-
-
 @dataclass
 class _ClassFacts:
     """What registering a module in one class needs to know, gathered once per class."""
@@ -113,57 +60,60 @@ class _ClassFacts:
     class_level_names: set[str]
     subclasses: list[cst.ClassDef]
     hierarchy: list[cst.ClassDef]
-    # (module_class, constructor code) -> attribute already registered in this pass.
-    shared: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (module_class, constructor code) -> the attribute registered for it, and where.
+    shared: dict[tuple[str, str], tuple[str, int, cst.BaseStatement]] = field(default_factory=dict)
 
 
 class DropoutRegistrar:
-    """Plans and records registrations for one file; :meth:`apply` renders them all."""
+    """Plans the registrations of one file's fixes, in file order.
+
+    Every fix carries all the edits it needs on its own (its call, the registration, the
+    import), so it can be applied alone; fixes that share a module carry the same
+    registration, which is made once when they are applied together.
+    """
 
     def __init__(self, context: FileContext) -> None:
         self.context = context
         self.classes: ModuleClasses = context.classes
         self.scopes = context.wrapper.resolve(ScopeProvider)
-        self.edits = NodeEdits()
         self._facts: dict[cst.ClassDef, _ClassFacts] = {}
-        self._added_import = False
+        self._added_import: Optional[tuple[int, cst.BaseStatement]] = None
         self._names: Optional[set[str]] = None
         self._classes: Optional[list[cst.ClassDef]] = None
         self._blocked: dict[tuple[cst.FunctionDef, str], list[bool]] = {}
 
-    def register(self, request: DropoutRequest) -> bool:
-        """Record the edits for ``request`` if it can be done safely; whether it was."""
+    def register(self, request: DropoutRequest) -> Optional[NodeEdits]:
+        """The edits that register a module for ``request`` and call it, if that can be
+        done safely; None otherwise."""
         plan = self._plan(request)
         if plan is None:
-            return False
+            return None
         facts, index, attribute, constructor, new_import = plan
         key = (request.module_class, _code(constructor))
         if key not in facts.shared:
-            facts.shared[key] = attribute
             facts.taken_names.add(attribute)
-            assert facts.init is not None and facts.init_self is not None
+            assert facts.init_self is not None
             target = cst.Attribute(cst.Name(facts.init_self), cst.Name(attribute))
             statement = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], constructor)])
-            self.edits.insert(_body(facts.init), index, statement)
-            if new_import is not None:
-                self.edits.module_insertions.append(new_import)
-                self._added_import = True
-        self_name = request.method.self_name
-        assert self_name is not None
-        self.edits.replace(
+            facts.shared[key] = (attribute, index, statement)
+        attribute, index, statement = facts.shared[key]
+        assert facts.init is not None and request.method.self_name is not None
+        edits = NodeEdits()
+        edits.insert(_body(facts.init), index, statement)
+        if new_import is not None:
+            edits.insert_in_module(*new_import)
+            self._added_import = new_import
+        edits.replace(
             request.call,
             request.call.with_changes(
-                func=cst.Attribute(cst.Name(self_name), cst.Name(facts.shared[key])),
+                func=cst.Attribute(cst.Name(request.method.self_name), cst.Name(attribute)),
                 args=request.call_args,
             ),
         )
-        return True
+        return edits
 
     def can_register(self, request: DropoutRequest) -> bool:
         return self._plan(request) is not None
-
-    def apply(self) -> cst.Module:
-        return self.edits.apply(self.context.module)
 
     def _plan(
         self, request: DropoutRequest
@@ -197,7 +147,7 @@ class DropoutRegistrar:
         if index is None:
             return None
         key = (request.module_class, _code(constructor))
-        attribute = facts.shared.get(key) or self._free_name(request, facts)
+        attribute = facts.shared[key][0] if key in facts.shared else self._free_name(request, facts)
         return facts, index, attribute, constructor, new_import
 
     # --- where the new line goes -------------------------------------------------------
@@ -270,8 +220,8 @@ class DropoutRegistrar:
         if self._name_in_use("nn"):
             return None
         spelled = cst.Attribute(cst.Name("nn"), cst.Name(module_class))
-        if self._added_import:
-            return spelled, None
+        if self._added_import is not None:
+            return spelled, self._added_import
         new_import = self._import_torch_nn()
         return (spelled, new_import) if new_import is not None else None
 

@@ -113,8 +113,11 @@ class Notebook:
         if end_cell is not cell:
             end_line, end_column = line, diagnostic.column
         message = _LINE_REFERENCE.sub(lambda match: self._line_reference(match, cell), diagnostic.message)
+        # The fix's edits are positions in the joined cells; --fix maps them back itself.
+        fix = diagnostic.fix and replace(diagnostic.fix, edits=())
         return replace(
             diagnostic,
+            fix=fix,
             cell=cell.number,
             line=line,
             end_line=end_line,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
@@ -12,11 +10,17 @@ from libcst.metadata import PositionProvider
 
 from ..analysis.call_arguments import argument
 from ..analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
-from ..analysis.torch_api import INPUT, dropout_function, dropout_module
+from ..analysis.torch_api import (
+    DROPOUT_FUNCTIONS,
+    INPUT,
+    dropout_function,
+    dropout_module,
+)
 from ..engine.context import FileContext
 from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
-from ..prefilter.syntax_scan import SyntaxScan
+from ..fixes.node_edits import NodeEdits
+from ..prefilter.call_sites import CallSites
 
 # The ranks each channel dropout is made for, and how to say so.
 _ACCEPTED_RANKS = {"Dropout1d": (2, 3), "Dropout2d": (4,), "Dropout3d": (4, 5)}
@@ -120,7 +124,19 @@ the class is imported by its bare name.
 - [The MNIST example's fix](https://github.com/pytorch/examples/pull/1034)
 """
     # Matches `Dropout2d` and `dropout2d`; starting with a literal keeps the search fast.
-    trigger = re.compile(rb"ropout[123]d")
+    # Every call that may build a channel dropout or call its function: the ranks reaching
+    # it are for the rank analysis, over the statements around it, to find.
+    looks_for = (
+        CallSites(names=tuple((layer, layer) for layer in _ACCEPTED_RANKS), lookup=_channel_layer),
+        CallSites(
+            names=tuple(
+                (function.short_name, function.module_class)
+                for function in DROPOUT_FUNCTIONS.values()
+                if _channel_function(function.qualified_name) is not None
+            ),
+            lookup=_channel_function,
+        ),
+    )
 
     valid = (
         Valid(
@@ -276,16 +292,6 @@ class Encoder(nn.Module):
         self._classes: list[cst.ClassDef] = []
         self.swaps: dict[cst.CSTNode, _Swap] = {}
 
-    @classmethod
-    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """Every call that may build a channel dropout or call its function: the ranks
-        reaching it are for the rank analysis, over the statements around it, to find."""
-        return [
-            site.node
-            for lookup in (_channel_layer, _channel_function)
-            for site, _ in scan.calls(lookup)
-        ]
-
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
 
@@ -408,26 +414,12 @@ class Encoder(nn.Module):
             )
         self.report(node, message, fix)
 
-    @classmethod
-    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
-        """Swap the class (or function) of each finding's layer, once per layer."""
-        rule = cls(context)
-        context.wrapper.visit_batched([rule])
-        swaps = {
-            rule.swaps[d.node].name: rule.swaps[d.node].replacement
-            for d in diagnostics
-            if d.fix is not None and d.node in rule.swaps
-        }
-        return context.module.visit(_Renamer(swaps))
-
-
-class _Renamer(cst.CSTTransformer):
-    """Renames the given ``Name`` nodes in one pass (they are matched by identity)."""
-
-    def __init__(self, replacements: dict[cst.Name, str]) -> None:
-        super().__init__()
-        self.replacements = replacements
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        replacement = self.replacements.get(original_node)
-        return updated_node if replacement is None else updated_node.with_changes(value=replacement)
+    def node_edits(self, diagnostic: Diagnostic) -> Optional[NodeEdits]:
+        """Swap the class (or function) of the finding's layer: the same edit for every
+        finding on one layer."""
+        swap = self.swaps.get(diagnostic.node)
+        if swap is None:
+            return None
+        edits = NodeEdits()
+        edits.replace(swap.name, swap.name.with_changes(value=swap.replacement))
+        return edits

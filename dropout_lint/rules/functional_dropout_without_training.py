@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import ast
-import re
-from typing import Optional, Sequence
+from functools import cached_property
+from typing import Optional
 
 import libcst as cst
 
@@ -19,12 +18,12 @@ from ..analysis.torch_api import (
     DropoutFunction,
     dropout_function,
 )
-from ..engine.context import FileContext
 from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
 from ..fixes.dropout_registration import DropoutRegistrar, DropoutRequest
-from ..prefilter.byte_scan import ByteScan, CallSite
-from ..prefilter.syntax_scan import SyntaxScan
+from ..fixes.node_edits import NodeEdits
+from ..prefilter.byte_scan import CallSite
+from ..prefilter.call_sites import CallSites
 
 
 class FunctionalDropoutWithoutTraining(Rule):
@@ -83,7 +82,19 @@ trained before the fix was trained without it. It needs `--unsafe-fixes`.
 - [torch.nn.functional.dropout](https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html)
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 """
-    trigger = re.compile(rb"dropout")
+    looks_for = (
+        CallSites(
+            names=tuple(
+                (function.short_name, function)
+                for function in DROPOUT_FUNCTIONS.values()
+                if function.mode_default is not None
+            ),
+            lookup=dropout_function,
+            accepts=lambda site, function: function.mode_default is not None
+            and _may_leave_mode_out(site, function),
+            in_method=True,
+        ),
+    )
 
     valid = (
         Valid(
@@ -193,27 +204,6 @@ class Net(torch.nn.Module):
         ),
     )
 
-    @classmethod
-    def may_fire(cls, scan: ByteScan) -> bool:
-        """Only a call that may leave the mode out can fire: as visit_Call decides, by bytes."""
-        return any(
-            _may_leave_mode_out(site, function)
-            for function in DROPOUT_FUNCTIONS.values()
-            if function.mode_default is not None
-            for site in scan.calls_to(function.short_name)
-        )
-
-    @classmethod
-    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The same calls, by CPython's tree: in a method, and with the mode left out."""
-        return [
-            site.node
-            for site, function in scan.calls(dropout_function)
-            if function.mode_default is not None
-            and site.method is not None
-            and _may_leave_mode_out(site, function)
-        ]
-
     def visit_Call(self, node: cst.Call) -> None:
         function = self.resolve_name(node.func, dropout_function)
         if function is None or function.mode_default is None or has_unpacking(node):
@@ -225,22 +215,26 @@ class Net(torch.nn.Module):
             return
         self.report(node, _message(function), _fix(function, method))
 
-    @classmethod
-    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
+    def node_edits(self, diagnostic: Diagnostic) -> Optional[NodeEdits]:
         """Call a registered module where that is safe, else pass ``training=self.training``."""
-        registrar = DropoutRegistrar(context)
-        for diagnostic in diagnostics:
-            call: cst.Call = diagnostic.node
-            method = context.classes.enclosing_method(call)
-            function = context.classes.resolve_name(call.func, dropout_function)
-            if method is None or method.self_name is None or function is None:
-                continue
-            if context.fix_style == "module":
-                request = _registration_request(call, method, function)
-                if request is not None and registrar.register(request):
-                    continue
-            registrar.edits.replace(call, _with_training_flag(call, function, method.self_name))
-        return registrar.apply()
+        call: cst.Call = diagnostic.node
+        method = self.context.classes.enclosing_method(call)
+        function = self.context.classes.resolve_name(call.func, dropout_function)
+        if method is None or method.self_name is None or function is None:
+            return None
+        if self.context.fix_style == "module":
+            request = _registration_request(call, method, function)
+            registered = None if request is None else self._registrar.register(request)
+            if registered is not None:
+                return registered
+        edits = NodeEdits()
+        edits.replace(call, _with_training_flag(call, function, method.self_name))
+        return edits
+
+    @cached_property
+    def _registrar(self) -> DropoutRegistrar:
+        """One for all the fixes of a file, so that they share modules and names."""
+        return DropoutRegistrar(self.context)
 
 
 def _registration_request(

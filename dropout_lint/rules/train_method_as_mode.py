@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Optional, Sequence
+from typing import Optional
 
 import libcst as cst
 
@@ -12,9 +12,9 @@ from ..analysis.call_arguments import argument
 from ..analysis.instance_parameter import ast_instance_parameter_of
 from ..analysis.module_classes import Method, ModuleClasses
 from ..analysis.torch_api import dropout_function
-from ..engine.context import FileContext
 from ..engine.diagnostics import Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
+from ..fixes.node_edits import NodeEdits
 from ..prefilter.byte_scan import ByteScan, NameAttributeRead
 from ..prefilter.syntax_scan import SyntaxScan
 
@@ -207,14 +207,10 @@ class Net(torch.nn.Module):
         )
         return "it is always truthy, so this runs in eval mode too" if is_test else None
 
-    @classmethod
-    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
-        module = context.module
-        for diagnostic in diagnostics:
-            module = module.deep_replace(
-                diagnostic.node, diagnostic.node.with_changes(attr=cst.Name("training"))
-            )
-        return module
+    def node_edits(self, diagnostic: Diagnostic) -> NodeEdits:
+        edits = NodeEdits()
+        edits.replace(diagnostic.node, diagnostic.node.with_changes(attr=cst.Name("training")))
+        return edits
 
 
 def _may_be_mode(read: NameAttributeRead) -> bool:
