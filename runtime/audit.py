@@ -17,6 +17,10 @@ from typing import Any, Callable, Iterator, Optional
 
 import torch
 from torch import nn
+from torch.nn.modules.module import (
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
 from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
@@ -181,7 +185,7 @@ class _UserLineCalls:
         return caller(func, args, kwargs)
 
 
-def _describe(module: nn.Module | None, name: str | None, root: nn.Module) -> str:
+def _describe(module: nn.Module | None, name: str | None, root: nn.Module | None) -> str:
     if module is None:
         return "outside the model"
     return f"the model ({name})" if module is root else f"'{name}'"
@@ -253,15 +257,19 @@ class audit:
     torch's channel dropout getting a rank it misreads, and a backward pass through a forward
     that ran in eval mode (dropout off, batch norm on running statistics). ``strict=True``
     raises :class:`DropoutAuditError` at the first finding. The model is left exactly as it was.
+
+    ``audit()`` without a model watches every module's forward, through torch's global module
+    hooks; names are then qualified in the outermost module running.
     """
 
-    def __init__(self, model: nn.Module, *, strict: bool = False) -> None:
+    def __init__(self, model: nn.Module | None = None, *, strict: bool = False) -> None:
         self.model = model
         self.strict = strict
         self.report = AuditReport()
         self.watched = _watched_functions()
-        self._names = {id(module): name for name, module in model.named_modules()}
-        self._names[id(model)] = type(model).__name__
+        # Qualified names by module id, made on first use: for the model, or (without one)
+        # for the outermost module of the forward running.
+        self._names: dict[int, str] = {}
         self._running: list[nn.Module] = []
         self._handles: list[RemovableHandle] = []
         self._seen: set[tuple[str, str | None, str, int]] = set()
@@ -270,11 +278,17 @@ class audit:
         self._active = False
 
     def __enter__(self) -> AuditReport:
-        for module in self.model.modules():
-            self._handles.append(module.register_forward_pre_hook(self._enter_module))
+        if self.model is None:
+            self._handles.append(register_module_forward_pre_hook(self._enter_module))
             self._handles.append(
-                module.register_forward_hook(self._leave_module, always_call=True)
+                register_module_forward_hook(self._leave_module, always_call=True)
             )
+        else:
+            for module in self.model.modules():
+                self._handles.append(module.register_forward_pre_hook(self._enter_module))
+                self._handles.append(
+                    module.register_forward_hook(self._leave_module, always_call=True)
+                )
         self._mode.__enter__()
         self._active = True
         return self.report
@@ -292,16 +306,33 @@ class audit:
         self._handles.clear()
         self._running.clear()
 
+    def _root(self) -> nn.Module | None:
+        """The module names are qualified in: the model, or the outermost module running."""
+        if self.model is not None:
+            return self.model
+        return self._running[0] if self._running else None
+
+    def _name(self, module: nn.Module) -> str | None:
+        """The module's qualified name in the root (the class name for the root itself);
+        None when it is not in the audited model."""
+        root = self._root()
+        if not self._names and root is not None:
+            self._names = {id(inner): name for name, inner in root.named_modules()}
+            self._names[id(root)] = type(root).__name__
+        return self._names.get(id(module))
+
     def _enter_module(self, module: nn.Module, args: Any) -> None:
         if not self._running:
             self._in_eval = _EvalForward()
+            if self.model is None:
+                self._names = {}
         self._running.append(module)
 
     def _leave_module(self, module: nn.Module, args: Any, output: Any) -> None:
         if self._running and self._running[-1] is module:
-            self._running.pop()
-            if not self._running and self._in_eval and not module.training:
+            if len(self._running) == 1 and self._in_eval and not module.training:
                 self._watch_backward(module, output)
+            self._running.pop()
 
     def _watch_backward(self, module: nn.Module, output: Any) -> None:
         """Report ``trained-in-eval`` if a backward pass reaches this eval-mode forward.
@@ -309,7 +340,7 @@ class audit:
         Only reached with grad enabled (else nothing was noted) and only while the site has
         no finding yet; the hook itself reads no tensor data.
         """
-        name = self._names.get(id(module))
+        name = self._name(module)
         filename, lineno = _call_site()
         key = (TRAINED_IN_EVAL, name, filename, lineno)
         if key in self._seen:
@@ -317,7 +348,7 @@ class audit:
         outputs = [tensor for tensor in _output_tensors(output) if tensor.requires_grad]
         if not outputs:
             return
-        where = _describe(module, name, self.model)
+        where = _describe(module, name, self._root())
         lost = self._in_eval.describe()
 
         def on_backward(grad: torch.Tensor) -> None:
@@ -338,7 +369,7 @@ class audit:
     def inspect(self, watched: _Watched, args: tuple, kwargs: dict) -> None:
         """Record what is wrong with one watched call, once per site."""
         module = self._running[-1] if self._running else None
-        name = None if module is None else self._names.get(id(module))
+        name = None if module is None else self._name(module)
         if watched.channel_layer is not None and args:
             spec = CHANNEL_DROPOUT[watched.channel_layer]
             shape = tuple(args[0].shape)
@@ -357,14 +388,14 @@ class audit:
             return
         p = None if watched.batch_norm else _argument(args, kwargs, "p", 1, 0.5)
         if training is False and (p is None or p > 0) and torch.is_grad_enabled():
-            self._in_eval.note(watched, _describe(module, name, self.model))
+            self._in_eval.note(watched, _describe(module, name, self._root()))
         if p is not None and p > 0 and not module.training and training is True:
             self._record(
                 ACTIVE_IN_EVAL,
                 name,
                 lambda: (
                     f"{watched.name}(p={p}) drops values while "
-                    f"{_describe(module, name, self.model)} is in eval mode; "
+                    f"{_describe(module, name, self._root())} is in eval mode; "
                     f"pass training=self.training (or use the nn.Dropout module)"
                 ),
             )

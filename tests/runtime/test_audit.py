@@ -211,3 +211,17 @@ def test_warning_filters_for_the_users_module_still_apply():
         warnings.filterwarnings("ignore", module=__name__)
         model(torch.randn(3, 4, 4))
     assert caught == []
+
+
+def test_without_a_model_every_modules_forward_is_watched():
+    first, second = Net().eval(), Flat().eval()
+    with audit() as report:
+        first(torch.randn(2, 3, 8, 8))
+        second(torch.randn(2, 4))
+    assert [(f.kind, f.module) for f in report.findings] == [
+        ("active-in-eval", "block"),
+        ("active-in-eval", "Flat"),
+    ]
+    # The global hooks are gone with the block.
+    assert not nn.modules.module._global_forward_hooks
+    assert not nn.modules.module._global_forward_pre_hooks
