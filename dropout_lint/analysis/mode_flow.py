@@ -136,7 +136,6 @@ class ModeFlow:
     """One file's mode changes: its functions' summaries, and where loops lose the mode."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.tree = tree
         self.scopes = [_walk_scope(tree, None)]
         self._functions: dict[str, list[Function]] = {}
         self._classes: dict[str, list[ast.ClassDef]] = {}
