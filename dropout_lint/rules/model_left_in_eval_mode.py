@@ -35,13 +35,14 @@ helper) before the next step.
 This rule is off by default: enable it with `--select DRP030` (or `extend-select`).
 
 The rule errs towards silence. A `train()` anywhere in the loop counts, conditional or not,
-on the model, a parent or a child of it; so does leaving the loop right after the eval call.
-Not reported: eval calls before the loop's first step (a frozen `backbone.eval()` at the top
-of each iteration), averaged or target copies (names with `ema`, `swa`, `teacher`,
-`target`, `frozen`), helpers that restore the mode they found, and framework-owned loops
-(Lightning's `training_step`/`validation_step` are not loops of your code). Helpers are
-followed within the file only: `f(...)` for the file's top-level `f`, `self.m(...)` for
-the class's own `m`.
+on the model, a parent or a child of it, or a name assigned from it (`parallel =
+DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call. Not
+reported: eval calls before the loop's first step (a frozen `backbone.eval()` at the top of
+each iteration), averaged or target copies (names with `ema`, `swa`, `teacher`, `target`,
+`frozen`), helpers that restore the mode they found, and framework-owned loops
+(Lightning's `training_step`/`validation_step` are not loops of your code). Helpers, for
+training steps and mode changes alike, are followed within the file only: `f(...)` for the
+file's top-level `f`, `self.m(...)` and `cls.m(...)` for the class's own `m`.
 
 ## Why is this bad?
 `model.eval()` turns dropout off and makes batch norm use its running statistics. A loop
