@@ -9,9 +9,9 @@ summarised ("takes a training step", "leaves argument ``model`` in eval mode", "
 The mode is *lost* at an eval change inside a loop that takes a training step when that
 loop, on its way back to the next step, cannot restore it. Every judgement errs towards
 silence: a ``train()`` call anywhere in the loop (conditional or not, with any argument
-but a literal ``False``, on the module, a parent or a child of it, or on anything that
-cannot be named) counts as restoring it; so does leaving the loop right after (``break``,
-``return``, ``raise``). Changes made before the loop's first training step (a frozen
+but a literal ``False``, on the module, a parent or a child of it, a name assigned from it,
+or anything that cannot be named) counts as restoring it; so does leaving the loop after
+it (``break``, ``return``, ``raise``). Changes made before the loop's first training step (a frozen
 ``backbone.eval()`` at the top of each iteration) and of averaged or target copies (EMA,
 SWA, teachers) are never reported.
 """
