@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.workspace.config import Settings
+from dropout_lint.workspace.settings import Settings
 from dropout_lint.workspace.discovery import (
     DiscoveryProblem,
     GitignoreFile,
