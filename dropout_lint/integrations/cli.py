@@ -53,6 +53,7 @@ from ..workspace.discovery import (
 from ..workspace.runner import (
     FileFix,
     FixMode,
+    add_noqa_to_file,
     enabled_anywhere,
     fix_files,
     index_project,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     fixing.add_argument("--fix-style", choices=FIX_STYLES, help="DRP001's fix: a registered module (module) or training=self.training (default: from the configuration, else module)")
     fixing.add_argument("--show-fixes", action="store_true", help="after fixing, list the fixes made in each file, by code")
+    fixing.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` to every line with findings (merging with an existing directive), and exit")
     fixing.add_argument("--exit-non-zero-on-fix", action="store_true", help="with --fix: exit 1 when a file was fixed, even if nothing is left")
 
     output = parser.add_argument_group("output")
@@ -332,6 +334,25 @@ def _show_files(args: argparse.Namespace, resolver: SettingsResolver) -> int:
     return EXIT_ERROR if problems else EXIT_CLEAN
 
 
+def _add_noqa(args: argparse.Namespace, resolver: SettingsResolver, files: list[str], problems: list[Diagnostic]) -> int:
+    """``--add-noqa``: every finding silenced where it is; notebooks are left alone."""
+    added = 0
+    for path, found in lint_files(files, resolver, args.jobs):
+        problems.extend(d for d in found if is_file_problem(d))
+        findings = [d for d in found if not is_file_problem(d)]
+        if findings and is_notebook(path):
+            print(f"{path}: notebook left alone: --add-noqa writes Python files only", file=sys.stderr)
+        elif findings:
+            outcome = add_noqa_to_file(path, findings)
+            added += outcome.added
+            problems.extend(outcome.problems)
+            for line in outcome.unplaceable:
+                print(f"{path}:{line}: no directive added: the line ends inside a string or after a backslash", file=sys.stderr)
+    sys.stdout.write(FORMATS["text"](problems, ALL_RULES))
+    print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
+    return EXIT_ERROR if problems else EXIT_CLEAN
+
+
 def run(args: argparse.Namespace) -> int:
     resolver = settings_resolver(args)
     resolver.default.enabled_rules(ALL_RULES)  # an unknown selector is a usage error, before any work
@@ -355,6 +376,8 @@ def run(args: argparse.Namespace) -> int:
                 stdin_fix = _fix_stdin(args, resolver, fix_mode)
         else:
             files.append(item.path)
+    if args.add_noqa:
+        return _add_noqa(args, resolver, files, diagnostics)
     if fix_mode is not None:
         return _fix(args, resolver, files, fix_mode, diagnostics, stdin_fix)
     rules_run = enabled_anywhere([*files, _stdin_path(args)] if args.stdin_filename else files, resolver)
@@ -380,6 +403,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.error(f"--list-rules is for the text and json formats, not {args.format}")
         sys.stdout.write(rule_list_json(ALL_RULES) if args.format == "json" else rule_list_text(ALL_RULES))
         return EXIT_CLEAN
+    if args.add_noqa and (args.fix or args.fix_only or args.diff or STDIN_PATH in args.paths):
+        parser.error("--add-noqa writes files: not with --fix, --fix-only, --diff or stdin")
     if args.statistics and args.format not in (*TEXT_FORMATS, "json"):
         parser.error(f"--statistics is for the text and json formats, not {args.format}")
     if args.explain:

@@ -30,6 +30,7 @@ from ..engine.diagnostics import UNREADABLE_FILE, UNWRITABLE_FILE, Diagnostic, f
 from ..engine.lint import LintOptions, lint_source
 from ..engine.rule import Rule
 from ..fixes.fixer import fix_source, unified_diff
+from ..fixes.noqa_directives import add_noqa
 from ..integrations.notebook import (
     fix_notebook,
     is_notebook,
@@ -353,3 +354,34 @@ def fix_files(
     job = _FixJob(settings, index_project(paths), mode)
     with _Workers(count) as workers:
         yield from zip(paths, workers.map(job, paths, CHUNK_SIZE, minimum=1))
+
+
+@dataclass(frozen=True)
+class NoqaAdded:
+    """``--add-noqa`` on one file: the directives added, the lines that could not hold one,
+    and the file's problems (unreadable, unwritable, or a notebook, which is left alone)."""
+
+    added: int
+    unplaceable: tuple[int, ...] = ()
+    problems: Sequence[Diagnostic] = ()
+
+
+def add_noqa_to_file(path: str, findings: Sequence[Diagnostic]) -> NoqaAdded:
+    """Write ``# noqa: CODE`` on each line of ``findings`` into ``path`` (atomically)."""
+    codes_by_line: dict[int, set[str]] = {}
+    for finding in findings:
+        codes_by_line.setdefault(finding.line, set()).add(finding.code)
+    source = read_source(path)
+    if isinstance(source, Diagnostic):
+        return NoqaAdded(0, problems=[source])
+    outcome = add_noqa(source, codes_by_line)
+    if outcome.added:
+        try:
+            replace_file_contents(path, outcome.source, expected=source)
+        except ChangedOnDisk:
+            problem = "changed on disk while directives were being added; not written"
+            return NoqaAdded(0, problems=[file_problem(path, UNWRITABLE_FILE, problem)])
+        except OSError as error:
+            problem = f"cannot write the noqa directives: {error.strerror or error}"
+            return NoqaAdded(0, problems=[file_problem(path, UNWRITABLE_FILE, problem)])
+    return NoqaAdded(outcome.added, outcome.unplaceable)
