@@ -28,7 +28,7 @@ from .diagnostics import (
     Diagnostic,
     file_problem,
 )
-from .noqa import unsuppressed
+from .noqa import after_noqa
 from .rule import Rule
 from .source_text import decoded
 
@@ -190,4 +190,4 @@ def lint_source(
     if isinstance(module, Diagnostic):
         return [module]
     found = check_module(module, path, rules, options)
-    return sorted(d.detached() for d in unsuppressed(found, seen))
+    return sorted(d.detached() for d in after_noqa(found, seen, path, rules, options.rules))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
 
 from .diagnostics import Diagnostic
 from .source_text import split_lines
+
+if TYPE_CHECKING:
+    from .rule import Rule
 
 NOQA_DIRECTIVE = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
@@ -36,3 +39,18 @@ def directive_codes(match: re.Match[str]) -> Optional[list[str]]:
 def unsuppressed(diagnostics: Iterable[Diagnostic], source: str) -> Iterator[Diagnostic]:
     lines = [line.rstrip("\r\n") for line in split_lines(source)]
     return (d for d in diagnostics if not is_suppressed(d, lines))
+
+
+def after_noqa(
+    found: Sequence[Diagnostic],
+    source: str,
+    path: str,
+    ran: Sequence[type[Rule]],
+    enabled: Sequence[type[Rule]],
+) -> list[Diagnostic]:
+    """The findings ``# noqa`` leaves, and what the rules that ``ran`` say of the directives
+    themselves (DRP100), given every rule ``enabled`` for the file."""
+    kept = list(unsuppressed(found, source))
+    for rule in ran:
+        kept.extend(rule.check_suppressions(path, source, found, enabled))
+    return kept

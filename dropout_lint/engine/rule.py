@@ -121,6 +121,14 @@ class Rule(cst.BatchableCSTVisitor):
         return None
 
     @classmethod
+    def check_suppressions(
+        cls, path: str, text: str, found: Sequence[Diagnostic], enabled: Sequence[type["Rule"]]
+    ) -> list[Diagnostic]:
+        """Findings about the file's ``# noqa`` directives, from every finding made before
+        they applied (``found``) and the rules ``enabled`` for the file. The default: none."""
+        return []
+
+    @classmethod
     def has_fix(cls) -> bool:
         return cls.fix_module.__func__ is not Rule.fix_module.__func__  # type: ignore[attr-defined]
 

@@ -25,7 +25,7 @@ import libcst as cst
 
 from ..engine.diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
 from ..engine.lint import LintOptions, check_context, file_context, lint_source
-from ..engine.noqa import unsuppressed
+from ..engine.noqa import after_noqa
 from ..engine.source_text import decoded, split_lines
 from ..prefilter.reduction import reduced
 from ..prefilter.stages import byte_stage, syntax_stage
@@ -142,9 +142,8 @@ def _fix_to_fixed_point(
     for _ in range(MAX_PASSES):
         module = cst.parse_module(data)
         context = file_context(module, path, options)
-        found = list(
-            unsuppressed(check_context(context, byte_stage(data, options.rules)), module.code)
-        )
+        ran = byte_stage(data, options.rules)
+        found = after_noqa(check_context(context, ran), module.code, path, ran, options.rules)
         applicable = [d for d in found if is_applicable(d, fixers.keys() - stuck, unsafe_fixes)]
         if not applicable:
             return data, dict(fixed), found
