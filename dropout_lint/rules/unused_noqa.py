@@ -25,7 +25,8 @@ class UnusedNoqa(Rule):
     name = "unused-noqa"
     summary = "A `# noqa: DRP...` directive that suppresses nothing"
     default_enabled = False
-    trigger = re.compile(rb"(?i)noqa")
+    # Only directives naming a DRP code are judged: no other file can hold a finding.
+    trigger = re.compile(rb"(?i)noqa[ \t]*:[^\r\n]*DRP")
     explanation = """
 ## What it does
 Checks `# noqa` directives for dropout-lint codes that silence nothing on their line: the
