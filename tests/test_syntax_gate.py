@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from dropout_lint.engine import lint as engine
 from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
-from dropout_lint.engine.noqa import unsuppressed
 from dropout_lint.engine.rule import Rule
 from dropout_lint.engine.source_text import decoded, split_lines
 from dropout_lint.prefilter.reduction import Reduction, reduced
@@ -44,8 +43,7 @@ def full_findings(source: bytes, rules: list[type[Rule]]) -> list[Diagnostic]:
     module = parse(source, "<test>")
     if isinstance(module, Diagnostic):
         return [module]
-    found = check_module(module, "<test>", rules, LintOptions(rules=rules))
-    return sorted(d.detached() for d in unsuppressed(found, decoded(source)))
+    return sorted(d.detached() for d in check_module(module, "<test>", rules, LintOptions(rules=rules)))
 
 
 def assert_same_findings(source: bytes) -> None:

@@ -101,10 +101,12 @@ class Diagnostic:
 UNREADABLE_FILE = "DRP900"
 INTERNAL_ERROR = "DRP901"
 FILE_TOO_LARGE = "DRP902"
+UNWRITABLE_FILE = "DRP903"
 FILE_PROBLEM_NAMES = {
     UNREADABLE_FILE: "unreadable-file",
     INTERNAL_ERROR: "internal-error",
     FILE_TOO_LARGE: "file-too-large",
+    UNWRITABLE_FILE: "unwritable-file",
 }
 
 

@@ -96,11 +96,12 @@ def check_module(
     module: cst.Module, path: str, rules: Sequence[type[Rule]], options: LintOptions
 ) -> list[Diagnostic]:
     """Run ``rules`` over a parsed module: the findings no ``# noqa`` suppresses, each with
-    its fix's edits. Diagnostics keep their nodes.
+    its fix's edits, and what the rules say of the directives themselves (DRP100), given
+    every rule enabled for the file. Diagnostics keep their nodes.
 
     A rule that crashes is reported as DRP901 with its code; the other rules still run.
     """
-    return check_context(file_context(module, path, options), rules)
+    return check_context(file_context(module, path, options), rules, options.rules)
 
 
 def file_context(module: cst.Module, path: str, options: LintOptions) -> FileContext:
@@ -113,8 +114,11 @@ def file_context(module: cst.Module, path: str, options: LintOptions) -> FileCon
     )
 
 
-def check_context(context: FileContext, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
-    """Run ``rules`` over the module of ``context``; see :func:`check_module`."""
+def check_context(
+    context: FileContext, rules: Sequence[type[Rule]], enabled: Optional[Sequence[type[Rule]]] = None
+) -> list[Diagnostic]:
+    """Run ``rules`` over the module of ``context``; see :func:`check_module`. ``enabled``
+    defaults to ``rules``."""
     visitors = [rule(context) for rule in rules]
     try:
         call_with_deep_stack(lambda: context.wrapper.visit_batched(visitors))
@@ -122,12 +126,17 @@ def check_context(context: FileContext, rules: Sequence[type[Rule]]) -> list[Dia
         visitors, problems = _visit_one_by_one(context, rules)
     else:
         problems = []
+    judges = [rule for rule in rules if rule.judges_suppressions()]
+    if not judges and not any(visitor.diagnostics for visitor in visitors):
+        return problems
+    source = context.module.code
     found: list[Diagnostic] = []
-    if any(visitor.diagnostics for visitor in visitors):
-        source = context.module.code
-        for visitor in visitors:
-            reported = list(unsuppressed(visitor.diagnostics, source))
-            found.extend(call_with_deep_stack(lambda: _with_fix_edits(visitor, reported)))
+    for visitor in visitors:
+        reported = list(unsuppressed(visitor.diagnostics, source))
+        found.extend(call_with_deep_stack(lambda: _with_fix_edits(visitor, reported)))
+    every = [d for visitor in visitors for d in visitor.diagnostics]
+    for rule in judges:
+        found.extend(rule.check_suppressions(context.path, source, every, enabled or rules))
     return found + problems
 
 

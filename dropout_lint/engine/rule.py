@@ -136,6 +136,18 @@ class Rule(cst.BatchableCSTVisitor):
         return [site for calls in cls.looks_for for site in calls.sites(scan)]
 
     @classmethod
+    def check_suppressions(
+        cls, path: str, text: str, found: Sequence[Diagnostic], enabled: Sequence[type["Rule"]]
+    ) -> list[Diagnostic]:
+        """Findings about the file's ``# noqa`` directives, from every finding made before
+        they applied (``found``) and the rules ``enabled`` for the file. The default: none."""
+        return []
+
+    @classmethod
+    def judges_suppressions(cls) -> bool:
+        return cls.check_suppressions.__func__ is not Rule.check_suppressions.__func__  # type: ignore[attr-defined]
+
+    @classmethod
     def has_fix(cls) -> bool:
         return cls.node_edits is not Rule.node_edits
 

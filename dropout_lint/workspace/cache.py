@@ -26,7 +26,7 @@ from ..analysis.project_index import ClassStatement
 from ..engine.diagnostics import Applicability, Diagnostic, Edit, Fix
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from ..engine.rule import Rule
 
 CACHE_DIRECTORY = ".dropout-lint-cache"
 _FORMAT = 2  # 2: fixes carry their edits
@@ -196,9 +196,12 @@ class LintCache:
             pass  # a cache that cannot be written only costs the next run time
 
 
-def results_key(digest: str, rule_codes: Sequence[str], index_digest: str) -> str:
-    """Findings depend on the content, the rules run and (once parsed) the project index."""
-    return f"{digest}|{','.join(rule_codes)}|{index_digest}"
+def results_key(
+    digest: str, rule_codes: Sequence[str], index_digest: str, options: Sequence[Any] = ()
+) -> str:
+    """Findings depend on the content, the rules run, (once parsed) the project index, and
+    the file's other options (its max-file-size and fix style, which differ per config file)."""
+    return f"{digest}|{','.join(rule_codes)}|{index_digest}|{json.dumps(list(options))}"
 
 
 def index_digest(project_module_classes: frozenset[str]) -> str:
@@ -239,14 +242,9 @@ def _mark_as_cache(directory: Path) -> None:
             marker.write_text(text, encoding="utf-8")
 
 
-def cache_for(settings: "Settings") -> LintCache:
-    """The cache in the project root, for the settings that change what a file's findings are.
+def cache_for(root: Path, enabled_rules: Sequence[type["Rule"]]) -> LintCache:
+    """The cache in the project ``root``, for the rules some file's settings enable.
 
-    Per-file ignores are not among them: they are part of each result's key instead.
+    Which rules each file runs, and its other options, are part of each result's key.
     """
-    from ..rules import ALL_RULES
-
-    enabled = [rule.code for rule in settings.enabled_rules(ALL_RULES)]
-    return LintCache.open(
-        Path(settings.root) / CACHE_DIRECTORY, [enabled, settings.max_file_size, settings.fix_style]
-    )
+    return LintCache.open(Path(root) / CACHE_DIRECTORY, [[rule.code for rule in enabled_rules]])

@@ -5,7 +5,13 @@ Proved on CPU with meta and fake CUDA tensors; the last test repeats it on a rea
 
 import pytest
 import torch
-from dropout_lint.runtime import Dropout1d, Dropout2d, Dropout3d, DropoutShapeError, audit
+from dropout_lint.runtime import (
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    DropoutShapeError,
+    audit,
+)
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
