@@ -11,6 +11,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ..analysis.call_arguments import argument
+from ..analysis.channel_dropout import CHANNEL_DROPOUT, ChannelDropout, dropout_for
 from ..analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
 from ..analysis.torch_api import dropout_function, dropout_module
 from ..engine.context import FileContext
@@ -18,44 +19,41 @@ from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.syntax_scan import SyntaxScan
 
-# The ranks each channel dropout is made for, and how to say so.
-_ACCEPTED_RANKS = {"Dropout1d": (2, 3), "Dropout2d": (4,), "Dropout3d": (4, 5)}
-_EXPECTED = {
-    "Dropout1d": "2-D (C, L) or 3-D (N, C, L)",
-    "Dropout2d": "4-D (N, C, H, W)",
-    "Dropout3d": "5-D (N, C, D, H, W) or 4-D (C, D, H, W)",
-}
-# The dropout made for a tensor of each rank; element-wise dropout for the rest.
-_RIGHT_LAYER = {3: "Dropout1d", 4: "Dropout2d", 5: "Dropout3d"}
-
-
-def _right_layer(rank: int) -> str:
-    return _RIGHT_LAYER.get(rank, "Dropout")
-
-
 def _channel_layer(qualified_name: str) -> Optional[str]:
     name = dropout_module(qualified_name)
-    return name if name in _ACCEPTED_RANKS else None
+    return name if name in CHANNEL_DROPOUT else None
 
 
 def _channel_function(qualified_name: str) -> Optional[str]:
     function = dropout_function(qualified_name)
-    if function is None or function.module_class not in _ACCEPTED_RANKS:
+    if function is None or function.module_class not in CHANNEL_DROPOUT:
         return None
     if not function.qualified_name.startswith("torch.nn.functional."):
         return None
     return function.module_class
 
 
-def _consequence(layer: str, rank: int) -> str:
-    """What PyTorch 2.x does with this rank, in words."""
-    if layer == "Dropout1d" or (layer == "Dropout2d" and rank < 2):
+def _is_wrong(spec: ChannelDropout, value: Tensor) -> bool:
+    """Whether torch misreads ``value``: a rank it does not take as documented."""
+    return not spec.torch_takes(value.rank)
+
+
+def _consequence(spec: ChannelDropout, rank: int) -> str:
+    """What PyTorch 2.x does with this rank, in words, from the shared table."""
+    reading = spec.reading(rank)
+    if reading.raises:
         return "PyTorch raises a RuntimeError"
-    if layer == "Dropout2d" and rank == 3:
-        return "PyTorch reads it as (N, C, L) and drops channels of a batch of sequences"
+    does = "PyTorch warns (deprecated) and" if reading.warns else "PyTorch"
+    if reading.channel_dim == 0:
+        return (
+            f"{does} reads it as one unbatched sample with dim 0 as the channels, "
+            "so each draw zeroes a whole slice of dim 0"
+        )
     if rank == 2:
-        return "PyTorch warns (deprecated) and drops single features, as `nn.Dropout` does"
-    return "PyTorch warns that this is deprecated and will become an error"
+        return f"{does} drops single features, as `nn.Dropout` does"
+    if rank == 3:
+        return f"{does} reads it as (N, C, L) and drops channels of a batch of sequences"
+    return f"{does} reads dim 0 as the batch and dim 1 as the channels"
 
 
 @dataclass(frozen=True)
@@ -347,7 +345,7 @@ class Encoder(nn.Module):
         reported: set[cst.CSTNode] = set()
         for application in applications:
             value = application.input
-            if not isinstance(value, Tensor) or value.rank in _ACCEPTED_RANKS[layer]:
+            if not isinstance(value, Tensor) or not _is_wrong(CHANNEL_DROPOUT[layer], value):
                 continue
             where = application.site if application.direct else node
             if where in reported:
@@ -365,7 +363,7 @@ class Encoder(nn.Module):
             return None
         if any(not isinstance(a.input, Tensor) and not a.standalone for a in applications):
             return None
-        right = {_right_layer(a.input.rank) for a in applications if isinstance(a.input, Tensor)}
+        right = {dropout_for(a.input.rank) for a in applications if isinstance(a.input, Tensor)}
         if len(right) != 1 or layer in right:
             return None
         return _Swap(node.func.attr, right.pop())
@@ -378,9 +376,9 @@ class Encoder(nn.Module):
             return
         values = [analysis.value_of(source.value) for analysis in analyses]
         value = next((v for v in values if v is not None), None)
-        if not isinstance(value, Tensor) or value.rank in _ACCEPTED_RANKS[layer]:
+        if not isinstance(value, Tensor) or not _is_wrong(CHANNEL_DROPOUT[layer], value):
             return
-        right = _right_layer(value.rank).lower()
+        right = dropout_for(value.rank).lower()
         swap = _Swap(node.func.attr, right) if isinstance(node.func, cst.Attribute) else None
         self._report(node, layer, "it gets", value, swap)
 
@@ -389,13 +387,14 @@ class Encoder(nn.Module):
     ) -> None:
         """Report ``layer`` (a class name) on a tensor of rank ``value``; ``subject`` gets it."""
         functional = isinstance(node, cst.Call) and node in dict(self._functions)
-        right = _right_layer(value.rank)
+        spec = CHANNEL_DROPOUT[layer]
+        right = dropout_for(value.rank)
         spelled, right_spelled = (
             (f"F.{layer.lower()}", f"F.{right.lower()}") if functional else (f"nn.{layer}", f"nn.{right}")
         )
         message = (
-            f"`{spelled}` expects {_EXPECTED[layer]} input, but {subject} a {value.describe()}: "
-            f"{_consequence(layer, value.rank)}; use `{right_spelled}`"
+            f"`{spelled}` expects {spec.expected()} input, but {subject} a {value.describe()}: "
+            f"{_consequence(spec, value.rank)}; use `{right_spelled}`"
         )
         if layer == "Dropout2d" and value.rank == 3:
             message += " for (N, C, L), or add a batch dim to a single (C, H, W) image"
