@@ -66,7 +66,8 @@ def _classes(source: bytes) -> Iterable[ClassStatement]:
         if match is None:
             return
         if _at_line_start(source, match.start()):
-            yield "class", match.group(1).decode("latin-1"), _bases(match.group(2).decode("latin-1"))
+            name, bases = match.group(1).decode("latin-1"), match.group(2).decode("latin-1")
+            yield "class", name, _bases(bases)
             position = match.end()
         else:
             position = match.start() + 1
@@ -193,7 +194,8 @@ class _Project:
             self._names[qualified_name] = False
             module, _, name = qualified_name.rpartition(".")
             known = self._names[qualified_name] = is_module_base(qualified_name) or (
-                bool(module) and any(self.binds_module(key, name) for key in self._keys_ending(module))
+                bool(module)
+                and any(self.binds_module(key, name) for key in self._keys_ending(module))
             )
         return known
 

@@ -11,7 +11,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ..analysis.call_arguments import argument
-from ..analysis.channel_dropout import CHANNEL_DROPOUT, ChannelDropout, dropout_for
+from ..analysis.channel_dropout import CHANNEL_DROPOUT, SAMPLE, ChannelDropout, dropout_for
 from ..analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
 from ..analysis.torch_api import dropout_function, dropout_module
 from ..engine.context import FileContext
@@ -34,16 +34,27 @@ def _channel_function(qualified_name: str) -> Optional[str]:
 
 
 def _is_wrong(spec: ChannelDropout, value: Tensor) -> bool:
-    """Whether torch misreads ``value``: a rank it does not take as documented."""
-    return not spec.torch_takes(value.rank)
+    """Whether torch misreads ``value``: a rank it does not take as documented, or a
+    batch of the rank it takes as one unbatched sample (``Dropout3d`` after ``Conv2d``)."""
+    return not spec.torch_takes(value.rank) or _is_batch_taken_as_sample(spec, value)
 
 
-def _consequence(spec: ChannelDropout, rank: int) -> str:
-    """What PyTorch 2.x does with this rank, in words, from the shared table."""
+def _is_batch_taken_as_sample(spec: ChannelDropout, value: Tensor) -> bool:
+    return value.batch is not None and spec.reading(value.rank) == SAMPLE
+
+
+def _consequence(spec: ChannelDropout, value: Tensor) -> str:
+    """What PyTorch 2.x does with this tensor, in words, from the shared table."""
+    rank = value.rank
     reading = spec.reading(rank)
     if reading.raises:
         return "PyTorch raises a RuntimeError"
     does = "PyTorch warns (deprecated) and" if reading.warns else "PyTorch"
+    if _is_batch_taken_as_sample(spec, value):
+        return (
+            f"{does} silently reads it as one unbatched {spec.layout(True)} sample, so "
+            "dim 0 (the batch) is taken as the channels and each draw zeroes a whole sample"
+        )
     if reading.channel_dim == 0:
         return (
             f"{does} reads it as one unbatched sample with dim 0 as the channels, "
@@ -54,6 +65,11 @@ def _consequence(spec: ChannelDropout, rank: int) -> str:
     if rank == 3:
         return f"{does} reads it as (N, C, L) and drops channels of a batch of sequences"
     return f"{does} reads dim 0 as the batch and dim 1 as the channels"
+
+
+def _batch_evidence(value: Tensor) -> str:
+    """``, a batch (from `self.conv` at line 9)``: why dim 0 is known to be the batch."""
+    return ", a batch" if value.batch == value.origin else f", a batch ({value.batch})"
 
 
 @dataclass(frozen=True)
@@ -77,12 +93,25 @@ the module's layers (`self.conv = nn.Conv2d(...)`), tensor methods (`view`, `fla
 `unsqueeze`, ...), torch functions, literal constructors and jaxtyping annotations, and
 through `nn.Sequential` literals. A tensor whose rank is not known is never reported.
 
+It also reports a batch of the unbatched rank: 2-D input to `Dropout1d` or 4-D input to
+`Dropout3d` that is known to be a batch, because it comes from a layer that only takes
+batches (`BatchNorm2d`), from a conv or pooling layer given its batched rank, and then
+through operations that keep dim 0 first (`Linear`, `flatten(1)`, `view(x.size(0), -1)`,
+`permute(0, ...)`). Of unknown batchness, these ranks are accepted.
+
 ## Why is this bad?
 Channel dropout zeroes whole feature maps. On a tensor of another rank it does something
 else: PyTorch 2.x warns once per process, at a line inside torch rather than yours, and
-for 2-D input drops single features (what `nn.Dropout` does); for 3-D input `Dropout2d`
-silently does (N, C, L) channel dropout, the behaviour change of pytorch/pytorch#77081,
+for 2-D input `Dropout2d` drops single features (what `nn.Dropout` does); for 3-D input
+`Dropout2d` does (N, C, L) channel dropout, the behaviour change of pytorch/pytorch#77081,
 which cost users of the old official MNIST example about 3% accuracy. `Dropout1d` raises.
+A batch given to `Dropout1d` as 2-D or to `Dropout3d` as 4-D is silently read as one
+sample whose channels are the batch: each Bernoulli draw zeroes a whole sample.
+
+## What it cannot see
+Ranks that only a caller knows (a wrapper module's `forward` input), ranks through
+calls to the project's own modules and helper methods, and shapes read at run time
+(`x.view(*shape)`). The runtime's checked layers (`dropout_lint.runtime`) catch those.
 
 ## Example
 ```python
@@ -217,6 +246,32 @@ class Net(nn.Module):
         x = F.relu(self.fc1(x))
         x = self.dropout2(x)  # expect
         return x
+""",
+        ),
+        Invalid(
+            """
+import torch.nn as nn
+
+class SliceEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 16, 3)
+        self.drop = nn.Dropout3d(0.1)
+
+    def forward(self, x):
+        return self.drop(self.conv(x))  # expect
+""",
+            fixed="""
+import torch.nn as nn
+
+class SliceEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 16, 3)
+        self.drop = nn.Dropout2d(0.1)
+
+    def forward(self, x):
+        return self.drop(self.conv(x))  # expect
 """,
         ),
         Invalid(
@@ -363,6 +418,9 @@ class Encoder(nn.Module):
             return None
         if any(not isinstance(a.input, Tensor) and not a.standalone for a in applications):
             return None
+        spec = CHANNEL_DROPOUT[layer]
+        if any(isinstance(a.input, Tensor) and not _is_wrong(spec, a.input) for a in applications):
+            return None
         right = {dropout_for(a.input.rank) for a in applications if isinstance(a.input, Tensor)}
         if len(right) != 1 or layer in right:
             return None
@@ -393,8 +451,9 @@ class Encoder(nn.Module):
             (f"F.{layer.lower()}", f"F.{right.lower()}") if functional else (f"nn.{layer}", f"nn.{right}")
         )
         message = (
-            f"`{spelled}` expects {spec.expected()} input, but {subject} a {value.describe()}: "
-            f"{_consequence(spec, value.rank)}; use `{right_spelled}`"
+            f"`{spelled}` expects {spec.expected()} input, but {subject} a {value.describe()}"
+            f"{_batch_evidence(value) if _is_batch_taken_as_sample(spec, value) else ''}: "
+            f"{_consequence(spec, value)}; use `{right_spelled}`"
         )
         if layer == "Dropout2d" and value.rank == 3:
             message += " for (N, C, L), or add a batch dim to a single (C, H, W) image"

@@ -405,8 +405,12 @@ class Interpreter:
             if _is_self(node.value, self._self_name):
                 return env.get(_SELF + node.attr.value, self.attributes.get(node.attr.value))
             receiver = self._eval(node.value, env)
-            if node.attr.value in ("T", "mT", "data") and isinstance(receiver, Tensor):
+            if node.attr.value == "data" and isinstance(receiver, Tensor):
                 return receiver
+            if node.attr.value in ("T", "mT") and isinstance(receiver, Tensor):
+                # `.T` reverses the dims and `.mT` swaps the last two: dim 0 may move.
+                keeps_batch = node.attr.value == "mT" and receiver.rank > 2
+                return receiver if keeps_batch else receiver.with_batch(None)
             return None
         if isinstance(node, cst.Call):
             return self._call(node, env)
@@ -624,5 +628,5 @@ def _indexed(tensor: Tensor, indices: Sequence[cst.BaseSlice], origin: str) -> V
     if consumed > tensor.rank:
         return None
     if dropped == added:
-        return tensor
+        return tensor if dropped == 0 else tensor.with_batch(None)
     return Tensor(tensor.rank - dropped + added, origin)
