@@ -117,6 +117,10 @@ class ModuleClasses:
             )
         return known
 
+    def classes_named(self, name: str) -> list[cst.ClassDef]:
+        """The classes of this file called ``name``."""
+        return list(self._classes_by_name.get(name, ()))
+
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         names = self._qualified_names.get(node, ())
         if callable(names):  # libcst computes qualified names lazily
