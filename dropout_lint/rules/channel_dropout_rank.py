@@ -33,6 +33,22 @@ def _channel_function(qualified_name: str) -> Optional[str]:
     return function.module_class
 
 
+def _classes_built_around(sites: Sequence[ast.AST], scan: SyntaxScan) -> list[ast.ClassDef]:
+    """The top-level classes that the statements holding ``sites`` call by name."""
+    statements = {scan.statement_of(site) for site in sites}
+    called = {
+        node.func.id
+        for index in statements
+        for node in ast.walk(scan.tree.body[index])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    return [
+        statement
+        for statement in scan.tree.body
+        if isinstance(statement, ast.ClassDef) and statement.name in called
+    ]
+
+
 def _is_wrong(spec: ChannelDropout, value: Tensor) -> bool:
     """Whether torch misreads ``value``: a rank it does not take as documented, or a
     batch of the rank it takes as one unbatched sample (``Dropout3d`` after ``Conv2d``)."""
@@ -332,12 +348,15 @@ class Encoder(nn.Module):
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
         """Every call that may build a channel dropout or call its function: the ranks
-        reaching it are for the rank analysis, over the statements around it, to find."""
-        return [
+        reaching it are for the rank analysis, over the statements around it, to find;
+        and the classes of the file those statements build (``Flatten()``), whose
+        ``forward`` the analysis runs."""
+        calls = [
             site.node
             for lookup in (_channel_layer, _channel_function)
             for site, _ in scan.calls(lookup)
         ]
+        return [*calls, *_classes_built_around(calls, scan)]
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
