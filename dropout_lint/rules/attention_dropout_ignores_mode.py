@@ -21,11 +21,17 @@ from ..analysis.torch_api import ATTENTION_FUNCTIONS, AttentionFunction, attenti
 from ..engine.context import FileContext
 from ..engine.diagnostics import Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
-from ..prefilter.byte_scan import ByteScan, CallSite
-from ..prefilter.syntax_scan import SyntaxScan
+from ..prefilter.byte_scan import ArgumentText, ByteScan, CallSite
+from ..prefilter.syntax_scan import LocatedCall, SyntaxScan
 
 # A rate written as zero (`0`, `0.`, `0.0`, `0e0`): the bytes say it cannot drop.
 _ZERO = re.compile(rb"[ \t\r\n]*0*(?:\.0*)?(?:[eE][+-]?\d+)?[ \t\r\n]*")
+# `p if self.training else 0.0` and `0.0 if not self.training else p`, exactly: rates
+# visit_Call finds tied to the mode, so the bytes may rule them out.
+_TIED_RATE = re.compile(
+    rb"[^\n]*?[ \t\r\n]if[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[ \t\r\n]+0*\.?0*[ \t\r\n]*"
+    rb"|[ \t\r\n]*0*\.?0*[ \t\r\n]+if[ \t\r\n]+not[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[^\n]*"
+)
 
 
 class AttentionDropoutIgnoresMode(Rule):
@@ -79,7 +85,8 @@ static method, where there is no module to ask for its mode.
 - [torch.nn.functional.scaled_dot_product_attention](https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html)
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 """
-    trigger = re.compile(rb"_attention(?:_forward)?\b")
+    # The two names themselves: `_attention` alone is in nearly every transformer file.
+    trigger = re.compile(rb"(?:scaled_dot_product|multi_head)_attention")
 
     valid = (
         Valid(
@@ -177,7 +184,9 @@ class Block(nn.Module):
         return [
             site.node
             for site, function in scan.calls(attention_function)
-            if site.method is not None and _may_fire_on(site, function)
+            if site.method is not None
+            and _may_fire_on(site, function)
+            and not _rate_assigned_tied(site, function)
         ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -269,7 +278,48 @@ def _may_fire_on(site: CallSite, function: AttentionFunction) -> bool:
         if site.argument(function.mode_keyword, function.mode_position) is not None:
             return False
     rate = site.argument(function.rate_keyword, function.rate_position)
-    return rate is not None and _ZERO.fullmatch(rate.value) is None
+    return rate is not None and _ZERO.fullmatch(rate.value) is None and not _reads_mode(rate)
+
+
+def _rate_assigned_tied(site: LocatedCall, function: AttentionFunction) -> bool:
+    """A rate that is a local variable only ever assigned ``p if self.training else 0.0``
+    in its method, by CPython's tree (as ``_tied_to_mode`` reads it with libcst)."""
+    rate = site.argument(function.rate_keyword, function.rate_position)
+    name = rate.value.strip().decode("latin-1") if rate is not None else ""
+    if not name.isidentifier() or site.method is None:
+        return False
+    values = [
+        node.value
+        for node in ast.walk(site.method)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+    ]
+    return bool(values) and all(_is_tied_ifexp(value) for value in values)
+
+
+def _is_tied_ifexp(value: ast.expr) -> bool:
+    if not isinstance(value, ast.IfExp):
+        return False
+    test = value.test
+    if _is_training_flag(test):
+        return _is_literal_zero(value.orelse)
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    return negated and _is_training_flag(test.operand) and _is_literal_zero(value.body)  # type: ignore[attr-defined]
+
+
+def _is_training_flag(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "training") or (
+        isinstance(node, ast.Name) and node.id == "training"
+    )
+
+
+def _is_literal_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 0
+
+
+def _reads_mode(rate: ArgumentText) -> bool:
+    """``p if self.training else 0.0`` (or its mirror), by its text."""
+    return _TIED_RATE.fullmatch(rate.value) is not None
 
 
 def _message(function: AttentionFunction, rate: cst.BaseExpression) -> str:
