@@ -6,6 +6,7 @@ so both sides see the same machine state; what is printed is the median over rou
 
     python bench/runtime_bench.py           # the numbers in docs/runtime.md
     python bench/runtime_bench.py --quick   # a smoke test for CI, a few seconds
+    python bench/runtime_bench.py --device cuda   # on a GPU (each timing waits for the device)
 """
 
 from __future__ import annotations
@@ -40,9 +41,15 @@ def repeated(step: Callable[[], object]) -> Batch:
     return run
 
 
+def wait_for_device() -> None:
+    """Let queued work finish before a clock is read; set for the device in use by ``main``."""
+
+
 def seconds_per_call(run: Batch, calls: int) -> float:
+    wait_for_device()
     start = time.perf_counter()
     run(calls)
+    wait_for_device()
     return (time.perf_counter() - start) / calls
 
 
@@ -130,14 +137,19 @@ def main() -> None:
         default=1,
         help="torch intra-op threads (default 1: steadier on a shared machine)",
     )
+    parser.add_argument("--device", default="cpu", help="where tensors and layers live (default cpu)")
     args = parser.parse_args()
     rounds, seconds = (3, 0.001) if args.quick else (151, 0.002)
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        global wait_for_device
+        wait_for_device = torch.cuda.synchronize
 
     torch.manual_seed(0)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
-        f"{platform.machine()}; {rounds} interleaved rounds of ~{seconds * 1e3:.0f} ms "
+        f"{platform.machine()}, {_device_name(device)}; {rounds} interleaved rounds of ~{seconds * 1e3:.0f} ms "
         f"per side; ratio = median(checked / torch)"
     )
     print(
@@ -145,8 +157,8 @@ def main() -> None:
     )
     for ours_cls, torch_cls, rank in LAYERS:
         for shape_name, shape, limit in SHAPES:
-            x = torch.randn(shaped_for(rank, shape))
-            ours, theirs = ours_cls(0.5), torch_cls(0.5)
+            x = torch.randn(shaped_for(rank, shape), device=device)
+            ours, theirs = ours_cls(0.5).to(device), torch_cls(0.5).to(device)
             for pass_name, make in (
                 ("forward", forward_step),
                 ("forward+backward", forward_backward_step),
@@ -161,8 +173,8 @@ def main() -> None:
                     f"<= {limit:.2f} {verdict}"
                 )
 
-    model = SmallCNN().eval()
-    x = torch.randn(8, 3, 32, 32)
+    model = SmallCNN().to(device).eval()
+    x = torch.randn(8, 3, 32, 32, device=device)
     plain = repeated(forward_step(model, x))
 
     def audited(calls: int) -> None:
@@ -176,6 +188,10 @@ def main() -> None:
         f"audit: small CNN forward (8, 3, 32, 32), eval: plain {t_plain * 1e3:.3f} ms, "
         f"under audit {t_audit * 1e3:.3f} ms, slowdown x{ratio:.2f}"
     )
+
+
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
 from dropout_lint.analysis.call_arguments import Parameter, bound_value
+from dropout_lint.analysis.channel_dropout import CHANNEL_DROPOUT
 from dropout_lint.analysis.torch_api import DROPOUT_FUNCTIONS, RATE
 
 from . import functional
-from .checks import CHANNEL_DROPOUT, shape_message
+from .checks import shape_message
 
 __all__ = ["AuditReport", "DropoutAuditError", "Finding", "audit", "audit_forward"]
 

@@ -9,11 +9,16 @@ the checks and cannot read string annotations.
 """
 
 import sys
-from dataclasses import dataclass
 from typing import Optional
 
 import torch
 from torch import Tensor
+
+from dropout_lint.analysis.channel_dropout import (
+    CHANNEL_DROPOUT,
+    ChannelDropout,
+    channel_dropout_for,
+)
 
 
 class DropoutShapeError(ValueError, RuntimeError):
@@ -22,39 +27,6 @@ class DropoutShapeError(ValueError, RuntimeError):
     A ``ValueError`` (a bad argument), and a ``RuntimeError`` as torch's own shape errors are,
     so code written for those (``except RuntimeError``) still catches it.
     """
-
-
-@dataclass(frozen=True)
-class ChannelDropout:
-    """What one channel dropout layer expects: a channel dim and ``spatial`` trailing dims."""
-
-    layer: str
-    spatial: tuple[str, ...]
-
-    @property
-    def batched_rank(self) -> int:
-        return len(self.spatial) + 2
-
-    @property
-    def unbatched_rank(self) -> int:
-        return len(self.spatial) + 1
-
-    def layout(self, unbatched: bool) -> str:
-        dims = ("C",) + self.spatial if unbatched else ("N", "C") + self.spatial
-        return "(" + ", ".join(dims) + ")"
-
-
-CHANNEL_DROPOUT: dict[str, ChannelDropout] = {
-    spec.layer: spec
-    for spec in (
-        ChannelDropout("Dropout1d", ("L",)),
-        ChannelDropout("Dropout2d", ("H", "W")),
-        ChannelDropout("Dropout3d", ("D", "H", "W")),
-    )
-}
-
-# The channel dropout whose batched input has this rank: the right layer for a given rank.
-_LAYER_FOR_RANK = {spec.batched_rank: spec.layer for spec in CHANNEL_DROPOUT.values()}
 
 
 def check_probability(p: float) -> None:
@@ -93,59 +65,21 @@ def raise_dtype_error(layer: str, dtype: torch.dtype) -> None:
     )
 
 
-def torch_reading(
-    spec: ChannelDropout, shape: tuple[int, ...]
-) -> Optional[tuple[tuple[int, ...], int]]:
-    """How torch 2.13's ``F.dropout{1,2,3}d`` reads ``shape``: its mask and channel dim.
-
-    ``feature_dropout`` keeps the first two dims of what it gets and broadcasts over the rest;
-    ``dropout1d`` and ``dropout3d`` first add a batch dim to what they take as unbatched.
-    None when torch raises.
-    """
-    rank = len(shape)
-    if spec.layer == "Dropout1d":
-        if rank not in (2, 3):
-            return None
-        as_unbatched = rank == 2
-    elif spec.layer == "Dropout2d":
-        as_unbatched = False
-    else:
-        as_unbatched = rank != 5
-    padded = (1,) + shape if as_unbatched else shape
-    if len(padded) < 2:
-        return None
-    mask = padded[:2] + (1,) * (len(padded) - 2)
-    return (mask[1:], 0) if as_unbatched else (mask, 1)
-
-
-def _torch_warns(spec: ChannelDropout, rank: int) -> bool:
-    """Whether torch warns (once per process, and never under torch.compile) for ``rank``."""
-    if spec.layer == "Dropout1d":
-        return False
-    if spec.layer == "Dropout2d":
-        return rank != 4
-    return rank not in (4, 5)
-
-
 def _describe_torch(spec: ChannelDropout, shape: tuple[int, ...]) -> str:
-    reading = torch_reading(spec, shape)
-    if reading is None:
+    reading = spec.reading(len(shape))
+    mask = reading.mask(shape)
+    if mask is None:
         return f"PyTorch's {spec.layer} would fail with a less specific error"
-    mask, channel_dim = reading
     if mask == shape:
         what = "drop single elements, like nn.Dropout, not channels"
-    elif channel_dim == 1:
+    elif reading.channel_dim == 1:
         what = "read dim 0 as the batch and dim 1 as the channels"
     else:
         what = (
             "read it as one unbatched sample with dim 0 as the channels "
             "(if dim 0 is your batch, whole samples are zeroed)"
         )
-    how = (
-        "behind a once-per-process warning"
-        if _torch_warns(spec, len(shape))
-        else "silently"
-    )
+    how = "behind a once-per-process warning" if reading.warns else "silently"
     return f"PyTorch's {spec.layer} would {what}, drawing a mask of shape {mask} {how}"
 
 
@@ -157,7 +91,7 @@ def _alternative(spec: ChannelDropout, rank: int, unbatched: bool) -> str:
         suggestions.append(
             f"if it is one unbatched {spec.layout(True)} sample, pass unbatched=True"
         )
-    other = _LAYER_FOR_RANK.get(rank)
+    other = channel_dropout_for(rank)
     if other is not None and other != spec.layer:
         layout = CHANNEL_DROPOUT[other].layout(False)
         suggestions.append(f"if it is a batch {layout}, use {other}")

@@ -113,3 +113,30 @@ class Head(Base):
 def test_files_without_channel_dropout_are_not_parsed_for_this_rule() -> None:
     assert not ChannelDropoutRank.trigger.search(b"import torch\nnn.Dropout(0.5)\nF.dropout(x)\n")
     assert ChannelDropoutRank.trigger.search(b"F.dropout2d(x)")
+
+
+def test_a_batch_of_the_unbatched_rank_names_the_evidence_and_the_right_layer() -> None:
+    source = (FIXTURES / "batch_taken_as_sample.py").read_text()
+    volume, features = _findings(source)
+    assert "a 4-D tensor after `self.bn1` (nn.BatchNorm2d) at line 23, a batch:" in volume.message
+    assert "one unbatched (C, D, H, W) sample" in volume.message
+    assert volume.message.endswith("use `nn.Dropout2d`")
+    assert "a batch (after `self.conv` (nn.Conv1d) at line 39)" in features.message
+    assert features.message.endswith("use `nn.Dropout`")
+
+
+def test_the_unbatched_rank_of_unknown_batchness_is_accepted() -> None:
+    source = """\
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop3d = nn.Dropout3d(0.1)
+        self.drop1d = nn.Dropout1d(0.1)
+
+    def forward(self, volume, features):
+        return self.drop3d(torch.randn(4, 8, 8, 8)), self.drop1d(features.flatten(1))
+"""
+    assert _findings(source) == []

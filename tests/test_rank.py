@@ -278,3 +278,79 @@ def f(x):
     reveal(torch.randn(8, 16))
 """
     assert revealed(source) == [None, None]
+
+
+def revealed_batches(source: str) -> list[bool]:
+    """Whether each ``reveal(...)`` argument is known to be a batch, in source order."""
+    module, analyses = _analyses(source)
+    reveals = _Reveals()
+    module.visit(reveals)
+    known = []
+    for argument in reveals.arguments:
+        tensors = [a.rank_of(argument) for a in analyses if a.rank_of(argument) is not None]
+        known.append(bool(tensors) and tensors[0].batch is not None)
+    return known
+
+
+def test_batch_evidence_comes_from_batch_only_layers_and_batched_ranks() -> None:
+    source = """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(8)
+        self.pool = nn.MaxPool2d(2)
+        self.norm = nn.BatchNorm1d(8)
+
+    def forward(self, x, seq, feats):
+        reveal(self.bn(x))
+        reveal(self.pool(torch.randn(8, 3, 4, 4)))
+        reveal(self.pool(torch.randn(3, 4, 4)))
+        reveal(self.norm(feats))
+        reveal(F.conv2d(torch.randn(2, 3, 8, 8), seq))
+"""
+    assert revealed_batches(source) == [True, True, False, False, True]
+
+
+def test_batch_evidence_is_kept_only_while_dim_zero_stays_first() -> None:
+    source = """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.conv(x)
+        reveal(torch.flatten(h, 1))
+        reveal(h.flatten(0, 1))
+        reveal(h.view(h.size(0), -1))
+        reveal(h.reshape(h.shape[0], 8, -1))
+        reveal(h.view(8, -1))
+        reveal(h.permute(0, 2, 3, 1))
+        reveal(h.permute(1, 0, 2, 3))
+        reveal(h.transpose(1, 2))
+        reveal(h.transpose(0, 1))
+        reveal(h.T)
+        reveal(self.fc(torch.flatten(h, 1)))
+        reveal(h[0])
+        reveal(h.unsqueeze(1))
+        reveal(h.unsqueeze(0))
+"""
+    assert revealed_batches(source) == [
+        True, False, True, True, False, True, False, True, False, False, True, False, True, False
+    ]
+
+
+def test_paths_that_disagree_on_the_batch_join_to_no_batch() -> None:
+    source = """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(8)
+
+    def forward(self, x, flag):
+        y = self.bn(x) if flag else torch.randn(2, 8, 4, 4)
+        reveal(y)
+"""
+    assert revealed(source) == [4]
+    assert revealed_batches(source) == [False]

@@ -14,6 +14,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNamePr
 
 from . import torch_api
 from .instance_parameter import instance_parameter_of
+from .project_index import absolute_name, is_project_module_class
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -47,31 +48,34 @@ class Method:
         return instance_parameter_of(self.function)
 
 
-def base_name(expression: cst.BaseExpression) -> Optional[str]:
-    """The last name of a base class expression: ``Block`` for ``layers.Block``."""
-    if isinstance(expression, cst.Subscript):  # Generic[T], Base[Config]
-        expression = expression.value
-    if isinstance(expression, cst.Name):
-        return expression.value
-    if isinstance(expression, cst.Attribute):
-        return expression.attr.value
-    return None
-
-
 class ModuleClasses:
     """Answers "is this class an nn.Module?" and "is this node module code?" for one file.
 
-    A class is a module when a base resolves to a class of ``torch.nn`` (or Lightning's
-    ``LightningModule``, ...), to a module class of the same file, or, by name, to a
-    module class found elsewhere in the linted project (``project_module_classes``).
-    Anything else, including bases that cannot be resolved, is not a module: precision
-    comes first.
+    A class is a module when a base resolves, through the file's own imports, to a class
+    of ``torch.nn`` (or Lightning's ``LightningModule``, ...), to a module class of the
+    same file, or to a module class of the linted project (``project_module_classes``,
+    the qualified names :mod:`.project_index` gives, matched by module path). Anything
+    else, including bases that cannot be resolved and classes of another module that
+    share the base's name, is not a module: precision comes first.
     """
 
-    def __init__(self, wrapper: MetadataWrapper, project_module_classes: Collection[str] = ()):
+    def __init__(
+        self,
+        wrapper: MetadataWrapper,
+        project_module_classes: Collection[str] = (),
+        path: str = "",
+    ):
         self._parents: Mapping[cst.CSTNode, cst.CSTNode] = wrapper.resolve(ParentNodeProvider)
         self._qualified_names = wrapper.resolve(QualifiedNameProvider)
         self._project_module_classes = project_module_classes
+        self._path = path
+        self._star_imports = [
+            _module_name(statement)
+            for statement in wrapper.module.body
+            if isinstance(statement, cst.SimpleStatementLine)
+            for statement in statement.body
+            if isinstance(statement, cst.ImportFrom) and isinstance(statement.names, cst.ImportStar)
+        ]
         self._classes_by_name: dict[str, list[cst.ClassDef]] = {}
         # ``name.method(...)`` calls by method name, indexed once: looking them up per
         # finding by walking every node made a file with many findings quadratic.
@@ -99,6 +103,10 @@ class ModuleClasses:
             )
         return known
 
+    def classes_named(self, name: str) -> list[cst.ClassDef]:
+        """The classes of this file called ``name``."""
+        return list(self._classes_by_name.get(name, ()))
+
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         names = self._qualified_names.get(node, ())
         if callable(names):  # libcst computes qualified names lazily
@@ -110,15 +118,23 @@ class ModuleClasses:
         return agreed_answer(self.qualified_names(node), lookup)
 
     def _is_module_base(self, base: cst.BaseExpression) -> bool:
+        if isinstance(base, cst.Subscript):  # Generic[T], Base[Config]
+            base = base.value
+        if isinstance(base, cst.Name) and base.value in self._classes_by_name:
+            return any(self.is_module_class(c) for c in self._classes_by_name[base.value])
         names = self.qualified_names(base)
-        if any(torch_api.is_module_base(name) for name in names):
-            return True
-        name = base_name(base)
-        if name is None:
-            return False
-        if isinstance(base, cst.Name) and name in self._classes_by_name:
-            return any(self.is_module_class(c) for c in self._classes_by_name[name])
-        return name in self._project_module_classes
+        if not names and isinstance(base, cst.Name):  # unbound: perhaps from a star import
+            names = {
+                module + base.value if module.endswith(".") else f"{module}.{base.value}"
+                for module in self._star_imports
+            }
+        return any(self._names_module_class(name) for name in names)
+
+    def _names_module_class(self, qualified_name: str) -> bool:
+        name = absolute_name(qualified_name, self._path)
+        return torch_api.is_module_base(name) or is_project_module_class(
+            name, self._project_module_classes
+        )
 
     def enclosing_method(self, node: cst.CSTNode) -> Optional[Method]:
         """The method of a module class that ``node`` is part of, if any."""
@@ -162,6 +178,14 @@ class ModuleClasses:
             ),
             lambda name: self._classes_by_name.get(name, ()),
         )
+
+
+def _module_name(statement: cst.ImportFrom) -> str:
+    """The module an import reads from, as written: ``..layers`` for ``from ..layers import *``."""
+    dots = "." * len(statement.relative)
+    if statement.module is None:
+        return dots
+    return dots + cst.Module([]).code_for_node(statement.module)
 
 
 def class_hierarchy(

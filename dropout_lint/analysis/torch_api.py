@@ -130,3 +130,40 @@ def is_module_base(qualified_name: str) -> bool:
         return True
     match = _TORCH_NN_CLASS.match(qualified_name)
     return bool(match) and match.group("name") not in _NOT_MODULES
+
+
+@dataclass(frozen=True)
+class AttentionFunction:
+    """A fused attention function with a dropout rate, and how its mode is given: by a
+    ``training`` argument (``mode``), or not at all (the rate must be 0 in eval)."""
+
+    qualified_name: str
+    rate: Parameter
+    mode: Optional[Parameter] = None
+
+    @property
+    def short_name(self) -> str:
+        return self.qualified_name.rsplit(".", 1)[1]
+
+    @property
+    def spelled(self) -> str:
+        return f"F.{self.short_name}"
+
+
+ATTENTION_FUNCTIONS: dict[str, AttentionFunction] = {
+    function.qualified_name: function
+    for function in (
+        AttentionFunction(
+            "torch.nn.functional.scaled_dot_product_attention", Parameter("dropout_p", 4)
+        ),
+        AttentionFunction(
+            "torch.nn.functional.multi_head_attention_forward",
+            Parameter("dropout_p", 10),
+            Parameter("training", 13),
+        ),
+    )
+}
+
+
+def attention_function(qualified_name: str) -> Optional[AttentionFunction]:
+    return ATTENTION_FUNCTIONS.get(qualified_name)

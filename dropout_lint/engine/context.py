@@ -29,7 +29,7 @@ class FileContext:
 
     @cached_property
     def classes(self) -> ModuleClasses:
-        return ModuleClasses(self.wrapper, self.project_module_classes)
+        return ModuleClasses(self.wrapper, self.project_module_classes, self.path)
 
     @cached_property
     def layout(self) -> ModuleLayout:

@@ -11,6 +11,12 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ..analysis.call_arguments import argument
+from ..analysis.channel_dropout import (
+    CHANNEL_DROPOUT,
+    SAMPLE,
+    ChannelDropout,
+    dropout_for,
+)
 from ..analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
 from ..analysis.torch_api import (
     DROPOUT_FUNCTIONS,
@@ -25,44 +31,74 @@ from ..fixes.node_edits import NodeEdits
 from ..prefilter.call_sites import CallSites
 from ..prefilter.syntax_scan import SyntaxScan
 
-# The ranks each channel dropout is made for, and how to say so.
-_ACCEPTED_RANKS = {"Dropout1d": (2, 3), "Dropout2d": (4,), "Dropout3d": (4, 5)}
-_EXPECTED = {
-    "Dropout1d": "2-D (C, L) or 3-D (N, C, L)",
-    "Dropout2d": "4-D (N, C, H, W)",
-    "Dropout3d": "5-D (N, C, D, H, W) or 4-D (C, D, H, W)",
-}
-# The dropout made for a tensor of each rank; element-wise dropout for the rest.
-_RIGHT_LAYER = {3: "Dropout1d", 4: "Dropout2d", 5: "Dropout3d"}
-
-
-def _right_layer(rank: int) -> str:
-    return _RIGHT_LAYER.get(rank, "Dropout")
-
 
 def _channel_layer(qualified_name: str) -> Optional[str]:
     name = dropout_module(qualified_name)
-    return name if name in _ACCEPTED_RANKS else None
+    return name if name in CHANNEL_DROPOUT else None
 
 
 def _channel_function(qualified_name: str) -> Optional[str]:
     function = dropout_function(qualified_name)
-    if function is None or function.module_class not in _ACCEPTED_RANKS:
+    if function is None or function.module_class not in CHANNEL_DROPOUT:
         return None
     if not function.qualified_name.startswith("torch.nn.functional."):
         return None
     return function.module_class
 
 
-def _consequence(layer: str, rank: int) -> str:
-    """What PyTorch 2.x does with this rank, in words."""
-    if layer == "Dropout1d" or (layer == "Dropout2d" and rank < 2):
+def _classes_built_around(sites: Sequence[ast.AST], scan: SyntaxScan) -> list[ast.ClassDef]:
+    """The top-level classes that the statements holding ``sites`` call by name."""
+    statements = {scan.statement_of(site) for site in sites}
+    called = {
+        node.func.id
+        for index in statements
+        for node in ast.walk(scan.tree.body[index])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    return [
+        statement
+        for statement in scan.tree.body
+        if isinstance(statement, ast.ClassDef) and statement.name in called
+    ]
+
+
+def _is_wrong(spec: ChannelDropout, value: Tensor) -> bool:
+    """Whether torch misreads ``value``: a rank it does not take as documented, or a
+    batch of the rank it takes as one unbatched sample (``Dropout3d`` after ``Conv2d``)."""
+    return not spec.torch_takes(value.rank) or _is_batch_taken_as_sample(spec, value)
+
+
+def _is_batch_taken_as_sample(spec: ChannelDropout, value: Tensor) -> bool:
+    return value.batch is not None and spec.reading(value.rank) == SAMPLE
+
+
+def _consequence(spec: ChannelDropout, value: Tensor) -> str:
+    """What PyTorch 2.x does with this tensor, in words, from the shared table."""
+    rank = value.rank
+    reading = spec.reading(rank)
+    if reading.raises:
         return "PyTorch raises a RuntimeError"
-    if layer == "Dropout2d" and rank == 3:
-        return "PyTorch reads it as (N, C, L) and drops channels of a batch of sequences"
+    does = "PyTorch warns (deprecated) and" if reading.warns else "PyTorch"
+    if _is_batch_taken_as_sample(spec, value):
+        return (
+            f"{does} silently reads it as one unbatched {spec.layout(True)} sample, so "
+            "dim 0 (the batch) is taken as the channels and each draw zeroes a whole sample"
+        )
+    if reading.channel_dim == 0:
+        return (
+            f"{does} reads it as one unbatched sample with dim 0 as the channels, "
+            "so each draw zeroes a whole slice of dim 0"
+        )
     if rank == 2:
-        return "PyTorch warns (deprecated) and drops single features, as `nn.Dropout` does"
-    return "PyTorch warns that this is deprecated and will become an error"
+        return f"{does} drops single features, as `nn.Dropout` does"
+    if rank == 3:
+        return f"{does} reads it as (N, C, L) and drops channels of a batch of sequences"
+    return f"{does} reads dim 0 as the batch and dim 1 as the channels"
+
+
+def _batch_evidence(value: Tensor) -> str:
+    """``, a batch (from `self.conv` at line 9)``: why dim 0 is known to be the batch."""
+    return ", a batch" if value.batch == value.origin else f", a batch ({value.batch})"
 
 
 @dataclass(frozen=True)
@@ -90,12 +126,25 @@ the module's layers (`self.conv = nn.Conv2d(...)`), tensor methods (`view`, `fla
 `unsqueeze`, ...), torch functions, literal constructors and jaxtyping annotations, and
 through `nn.Sequential` literals. A tensor whose rank is not known is never reported.
 
+It also reports a batch of the unbatched rank: 2-D input to `Dropout1d` or 4-D input to
+`Dropout3d` that is known to be a batch, because it comes from a layer that only takes
+batches (`BatchNorm2d`), from a conv or pooling layer given its batched rank, and then
+through operations that keep dim 0 first (`Linear`, `flatten(1)`, `view(x.size(0), -1)`,
+`permute(0, ...)`). Of unknown batchness, these ranks are accepted.
+
 ## Why is this bad?
 Channel dropout zeroes whole feature maps. On a tensor of another rank it does something
 else: PyTorch 2.x warns once per process, at a line inside torch rather than yours, and
-for 2-D input drops single features (what `nn.Dropout` does); for 3-D input `Dropout2d`
-silently does (N, C, L) channel dropout, the behaviour change of pytorch/pytorch#77081,
+for 2-D input `Dropout2d` drops single features (what `nn.Dropout` does); for 3-D input
+`Dropout2d` does (N, C, L) channel dropout, the behaviour change of pytorch/pytorch#77081,
 which cost users of the old official MNIST example about 3% accuracy. `Dropout1d` raises.
+A batch given to `Dropout1d` as 2-D or to `Dropout3d` as 4-D is silently read as one
+sample whose channels are the batch: each Bernoulli draw zeroes a whole sample.
+
+## What it cannot see
+Ranks that only a caller knows (a wrapper module's `forward` input), ranks through
+calls to the project's own modules and helper methods, and shapes read at run time
+(`x.view(*shape)`). The runtime's checked layers (`dropout_lint.runtime`) catch those.
 
 ## Example
 ```python
@@ -134,7 +183,7 @@ the class is imported by its bare name.
     # Every call that may build a channel dropout or call its function: the ranks reaching
     # it are for the rank analysis, over the statements around it, to find.
     looks_for = (
-        CallSites(names=tuple((layer, layer) for layer in _ACCEPTED_RANKS), lookup=_channel_layer),
+        CallSites(names=tuple((layer, layer) for layer in CHANNEL_DROPOUT), lookup=_channel_layer),
         CallSites(
             names=tuple(
                 (function.short_name, function.module_class)
@@ -248,6 +297,32 @@ class Net(nn.Module):
             """
 import torch.nn as nn
 
+class SliceEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 16, 3)
+        self.drop = nn.Dropout3d(0.1)
+
+    def forward(self, x):
+        return self.drop(self.conv(x))  # expect
+""",
+            fixed="""
+import torch.nn as nn
+
+class SliceEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 16, 3)
+        self.drop = nn.Dropout2d(0.1)
+
+    def forward(self, x):
+        return self.drop(self.conv(x))  # expect
+""",
+        ),
+        Invalid(
+            """
+import torch.nn as nn
+
 head = nn.Sequential(
     nn.Flatten(),
     nn.Linear(512, 10),
@@ -301,11 +376,15 @@ class Encoder(nn.Module):
 
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The calls ``looks_for`` states and, where there are any, every attribute or string
-        named after a rank: the fix may rename such an attribute (``m.dropout2d``), so every
-        statement that could use it must be seen."""
+        """The calls ``looks_for`` states, and where there are any: the classes of the file
+        the statements around them build (``Flatten()``), whose ``forward`` the rank analysis
+        runs; and every attribute or string named after a rank, since the fix may rename
+        such an attribute (``m.dropout2d``) and every statement that could use it must be
+        seen."""
         calls = list(super().sites(scan) or ())
-        return [*calls, *_rank_named_mentions(scan)] if calls else calls
+        if not calls:
+            return calls
+        return [*calls, *_classes_built_around(calls, scan), *_rank_named_mentions(scan)]
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -368,7 +447,7 @@ class Encoder(nn.Module):
         reported: set[cst.CSTNode] = set()
         for application in applications:
             value = application.input
-            if not isinstance(value, Tensor) or value.rank in _ACCEPTED_RANKS[layer]:
+            if not isinstance(value, Tensor) or not _is_wrong(CHANNEL_DROPOUT[layer], value):
                 continue
             where = application.site if application.direct else node
             if where in reported:
@@ -386,7 +465,10 @@ class Encoder(nn.Module):
             return None
         if any(not isinstance(a.input, Tensor) and not a.standalone for a in applications):
             return None
-        right = {_right_layer(a.input.rank) for a in applications if isinstance(a.input, Tensor)}
+        spec = CHANNEL_DROPOUT[layer]
+        if any(isinstance(a.input, Tensor) and not _is_wrong(spec, a.input) for a in applications):
+            return None
+        right = {dropout_for(a.input.rank) for a in applications if isinstance(a.input, Tensor)}
         if len(right) != 1 or layer in right:
             return None
         replacement = right.pop()
@@ -440,9 +522,9 @@ class Encoder(nn.Module):
             return
         values = [analysis.value_of(source.value) for analysis in analyses]
         value = next((v for v in values if v is not None), None)
-        if not isinstance(value, Tensor) or value.rank in _ACCEPTED_RANKS[layer]:
+        if not isinstance(value, Tensor) or not _is_wrong(CHANNEL_DROPOUT[layer], value):
             return
-        right = _right_layer(value.rank).lower()
+        right = dropout_for(value.rank).lower()
         swap = _Swap(node.func.attr, right) if isinstance(node.func, cst.Attribute) else None
         self._report(node, layer, "it gets", value, swap)
 
@@ -451,13 +533,15 @@ class Encoder(nn.Module):
     ) -> None:
         """Report ``layer`` (a class name) on a tensor of rank ``value``; ``subject`` gets it."""
         functional = isinstance(node, cst.Call) and node in dict(self._functions)
-        right = _right_layer(value.rank)
+        spec = CHANNEL_DROPOUT[layer]
+        right = dropout_for(value.rank)
         spelled, right_spelled = (
             (f"F.{layer.lower()}", f"F.{right.lower()}") if functional else (f"nn.{layer}", f"nn.{right}")
         )
         message = (
-            f"`{spelled}` expects {_EXPECTED[layer]} input, but {subject} a {value.describe()}: "
-            f"{_consequence(layer, value.rank)}; use `{right_spelled}`"
+            f"`{spelled}` expects {spec.expected()} input, but {subject} a {value.describe()}"
+            f"{_batch_evidence(value) if _is_batch_taken_as_sample(spec, value) else ''}: "
+            f"{_consequence(spec, value)}; use `{right_spelled}`"
         )
         if layer == "Dropout2d" and value.rank == 3:
             message += " for (N, C, L), or add a batch dim to a single (C, H, W) image"

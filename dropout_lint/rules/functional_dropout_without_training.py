@@ -8,7 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis.call_arguments import argument, has_unpacking
-from ..analysis.guards import runs_only_in_training
+from ..analysis.guards import controlled_by_caller, runs_only_in_training
 from ..analysis.module_classes import Method
 from ..analysis.torch_api import (
     DROPOUT_FUNCTIONS,
@@ -43,8 +43,13 @@ noisy and validation scores are wrong. The alpha variants default to `training=F
 they never run, not even in training.
 
 Calls that only run under a guard on the mode (`if self.training:`, `if not self.training:
-return x`, `x if self.training else ...`) are not reported, nor are calls outside module
-code: a free function has no mode of its own, and should take `training` as a parameter.
+return x`, `x if self.training else ...`, `if self.training or self.mc_dropout:`) are not
+reported, nor are calls outside module code: a free function has no mode of its own, and
+should take `training` as a parameter. Nor are calls the caller controls: their rate, or a
+flag in a condition around them, comes from a parameter of the method (`def forward(self,
+x, p)`, or a `dropout_switch` unpacked from the input for Monte Carlo dropout), unless its
+default turns dropout on (`p=0.1`, `mc=True`: a caller passing nothing gets dropout after
+`eval()`); the opt-in DRP003 is the place for dropout not tied to the mode.
 
 ## Example
 ```python
@@ -136,6 +141,29 @@ def head(x):
         ),
         Valid(
             """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class MCDropoutNet(nn.Module):
+    def forward(self, input):
+        x, dropout_switch = input
+        if dropout_switch:
+            x = F.dropout(x, 0.5)
+        return x
+
+class Scaled(nn.Module):
+    def forward(self, x, p=0.0):
+        return F.dropout(x, p)
+
+class Sampler(nn.Module):
+    def forward(self, x):
+        if self.training or self.apply_during_inference:
+            x = F.dropout(x, 0.1)
+        return x
+"""
+        ),
+        Valid(
+            """
 import chainer.functions as F
 import torch.nn as nn
 
@@ -210,8 +238,11 @@ class Net(torch.nn.Module):
             return
         if argument(node, function.mode) is not None:
             return
-        method = self.context.classes.enclosing_method(node)
-        if method is None or runs_only_in_training(node, self.context.classes, method.function):
+        classes = self.context.classes
+        method = classes.enclosing_method(node)
+        if method is None or runs_only_in_training(node, classes, method.function):
+            return
+        if controlled_by_caller(node, _rate(node), method, classes):
             return
         self.report(node, _message(function), _fix(function, method))
 
@@ -235,6 +266,11 @@ class Net(torch.nn.Module):
     def _registrar(self) -> DropoutRegistrar:
         """One for all the fixes of a file, so that they share modules and names."""
         return DropoutRegistrar(self.context)
+
+
+def _rate(call: cst.Call) -> Optional[cst.BaseExpression]:
+    rate = argument(call, RATE)
+    return rate.value if rate is not None else None
 
 
 def _registration_request(

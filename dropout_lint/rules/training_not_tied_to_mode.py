@@ -24,7 +24,9 @@ class TrainingNotTiedToMode(Rule):
 ## What it does
 Checks, in the methods of an `nn.Module`, for torch's dropout functions whose mode
 argument is a literal (`training=True`, `training=False`) or an attribute other than
-the module's mode (`training=self.is_training`), outside any guard on `self.training`.
+the module's mode (`training=self.is_training`), outside any guard on the mode (the
+guards DRP001 honours: `if self.training:`, early returns on `not self.training`, and
+`self.training or self.apply_during_inference`, where a flag opts in to eval on purpose).
 
 This rule is off by default: enable it with `--select DRP003` (or `extend-select`).
 
@@ -78,6 +80,12 @@ class Prenet(nn.Module):
         x = F.dropout(x, 0.5, training=training)
         if self.training:
             x = F.dropout(x, 0.5, training=True)
+        return x
+
+class FairseqDropout(nn.Module):
+    def forward(self, x):
+        if self.p > 0 and (self.training or self.apply_during_inference):
+            return F.dropout(x, p=self.p, training=True)
         return x
 """
         ),

@@ -7,6 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ..analysis.guards import runs_only_in_training
 from ..analysis.module_classes import Method
 from ..analysis.torch_api import DROPOUT_MODULES, dropout_module
 from ..engine.diagnostics import Diagnostic, Fix
@@ -24,7 +25,9 @@ class UnregisteredDropoutModule(Rule):
 ## What it does
 Checks for a dropout module (`nn.Dropout`, `nn.Dropout1d/2d/3d`, `nn.AlphaDropout`,
 `nn.FeatureAlphaDropout`) created and called at once inside a method of an `nn.Module`
-other than `__init__`: `nn.Dropout(0.2)(x)`.
+other than `__init__`: `nn.Dropout(0.2)(x)`. Code that only runs in training (under the
+guards DRP001 honours, such as `if self.training:`) is not reported: a new module is in
+training mode, which is right there.
 
 ## Why is this bad?
 A module built on the fly is not a submodule: `model.eval()` never reaches it, and a new
@@ -89,6 +92,17 @@ def make_head():
     return nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.2))
 """
         ),
+        Valid(
+            """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        if not self.training:
+            return x
+        return nn.Dropout(0.2)(x)
+"""
+        ),
     )
     invalid = (
         Invalid(
@@ -136,6 +150,8 @@ class Net(nn.Module):
         method = self.context.classes.enclosing_method(node)
         if method is None or method.name == "__init__":
             return
+        if runs_only_in_training(node, self.context.classes, method.function):
+            return  # a new module is in training mode: right where only training runs
         request = _registration_request(node, method, layer)
         fixable = DropoutRegistrar(self.context).can_register(request)
         self.report(

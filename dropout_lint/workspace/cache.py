@@ -138,7 +138,7 @@ class LintCache:
             classes, may_fire, has_nul = entry  # type: ignore[misc]
             return FileSurvey(
                 digest,
-                tuple((str(name), tuple(map(str, bases))) for name, bases in classes),
+                tuple((str(kind), str(name), tuple(map(str, values))) for kind, name, values in classes),
                 tuple(map(str, may_fire)),
                 bool(has_nul),
             )

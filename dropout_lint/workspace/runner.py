@@ -96,9 +96,9 @@ def lint_file(path: str, settings: SettingsSource, project_module_classes: froze
 
 
 def index_project(paths: Iterable[str]) -> frozenset[str]:
-    """Module class names defined anywhere in ``paths`` (unreadable files are skipped)."""
+    """The module classes defined or imported in ``paths`` (unreadable files are skipped)."""
     return module_class_names(
-        notebook_python_source(source) if is_notebook(path) else source
+        (path, notebook_python_source(source) if is_notebook(path) else source)
         for path, source in zip(paths, map(read_source, paths))
         if isinstance(source, bytes)
     )
@@ -151,7 +151,9 @@ def lint_files(
         surveys = _survey_files(paths, enabled_anywhere(paths, settings), cache, workers)
         if project_module_classes is None:
             project_module_classes = module_classes_of(
-                survey.classes for survey in surveys if isinstance(survey, FileSurvey)
+                (path, survey.classes)
+                for path, survey in zip(paths, surveys)
+                if isinstance(survey, FileSurvey)
             )
         index = index_digest(project_module_classes)
         pending: list[tuple[str, str]] = []  # the files to parse, with their cache keys

@@ -13,9 +13,10 @@ from dropout_lint.runtime import (
     dropout2d,
     dropout3d,
 )
-from dropout_lint.runtime.checks import CHANNEL_DROPOUT, torch_reading
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from dropout_lint.analysis.channel_dropout import CHANNEL_DROPOUT
 
 TORCH_FUNCTIONAL = {
     "Dropout1d": F.dropout1d,
@@ -125,22 +126,23 @@ def test_only_the_asked_for_rank_is_accepted(layer, rank):
     shape=st.lists(st.integers(1, 4), min_size=0, max_size=6).map(tuple),
 )
 def test_what_the_message_says_torch_does_is_what_torch_does(layer, shape):
-    """The mask shape in the message is the one torch really draws for ``shape``.
+    """The channel-dropout table, which DRP010 and the runtime share, is what torch does.
 
-    Replays torch's draws: the same seed and a Bernoulli tensor of the claimed mask shape
-    must reproduce torch's output exactly.
+    Replays torch's draws: the same seed and a Bernoulli tensor of the table's mask shape
+    must reproduce torch's output exactly; torch warns exactly where the table says.
     """
-    reading = torch_reading(CHANNEL_DROPOUT[layer], shape)
+    reading = CHANNEL_DROPOUT[layer].reading(len(shape))
     torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             out = TORCH_FUNCTIONAL[layer](torch.ones(shape), 0.5, True)
         except RuntimeError:
-            assert reading is None
+            assert reading.mask(shape) is None
             return
-    assert reading is not None
-    mask, _ = reading
+    assert bool(caught) == reading.warns
+    mask = reading.mask(shape)
+    assert mask is not None
     torch.manual_seed(0)
     replayed = torch.empty(mask).bernoulli_(0.5).div_(0.5).expand(shape)
     assert torch.equal(out, replayed)

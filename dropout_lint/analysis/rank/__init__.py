@@ -12,13 +12,14 @@ and read the result: the value of any expression, and every application of a tor
 
 from __future__ import annotations
 
-from typing import Union
+from dataclasses import dataclass
+from typing import Optional, Union
 
 import libcst as cst
 
 from ..instance_parameter import instance_parameter_of
 from ..module_classes import ModuleClasses
-from .interpreter import Application, Interpreter, SourceFacts
+from .interpreter import Application, Callables, Interpreter, SourceFacts
 from .values import Layer, Tensor, Value, join_all
 
 __all__ = [
@@ -61,32 +62,93 @@ def _methods(classdef: cst.ClassDef) -> list[cst.FunctionDef]:
     return [statement for statement in body.body if isinstance(statement, cst.FunctionDef)]
 
 
-def _class_attributes(
-    classdef: cst.ClassDef, classes: ModuleClasses, facts: SourceFacts
-) -> dict[str, Value]:
+def _class_attributes(classdef: cst.ClassDef, context: "_FileModules") -> dict[str, Value]:
     """What every method of the class and its bases in this file assigns to ``self.<attr>``.
 
     An attribute assigned in several places is the join of all of them, so a layer
     swapped in a later method makes the attribute a choice, never a wrong certainty.
     """
-    collector = Interpreter(facts, attributes={})
-    for owner in reversed(classes.classes_in_hierarchy(classdef)):
+    collector = Interpreter(context.facts, {}, context.callables_of(classdef))
+    for owner in reversed(context.classes.classes_in_hierarchy(classdef)):
         for method in _methods(owner):
             collector.run_function(method, instance_parameter_of(method))
     return {attr: join_all(values) for attr, values in collector.assigned_attributes.items()}
 
 
+@dataclass(frozen=True)
+class _Summary:
+    """A module class of the file, as a layer: its ``forward``'s result for the input."""
+
+    modules: "_FileModules"
+    classdef: cst.ClassDef
+
+    def apply(self, value: Value, origin: str) -> Value:
+        return self.modules.output_of(self.classdef, value)
+
+
+class _FileModules:
+    """The file's module classes, for calls to them and to their helper methods.
+
+    A class's attributes are computed once; a class whose ``forward`` is being followed
+    is unknown inside itself (recursion).
+    """
+
+    def __init__(self, classes: ModuleClasses, facts: SourceFacts) -> None:
+        self.classes = classes
+        self.facts = facts
+        self._attributes: dict[cst.ClassDef, dict[str, Value]] = {}
+        self._active: set[cst.ClassDef] = set()
+
+    def callables_of(self, classdef: Optional[cst.ClassDef]) -> Callables:
+        methods: dict[str, tuple[cst.FunctionDef, Optional[str]]] = {}
+        if classdef is not None:
+            for owner in self.classes.classes_in_hierarchy(classdef):
+                for method in _methods(owner):
+                    methods.setdefault(method.name.value, (method, instance_parameter_of(method)))
+        return Callables(methods, self.module_at)
+
+    def attributes_of(self, classdef: cst.ClassDef) -> dict[str, Value]:
+        known = self._attributes.get(classdef)
+        if known is None:
+            self._attributes[classdef] = {}  # a class that builds itself: nothing known
+            known = self._attributes[classdef] = _class_attributes(classdef, self)
+        return known
+
+    def module_at(self, call: cst.Call) -> Optional[Layer]:
+        """``Flatten()``: a layer whose effect is its class's ``forward``, if a module class
+        of this file (one class of that name) is built there."""
+        name = self.facts.qualified_name(call.func)
+        found = self.classes.classes_named(name) if name is not None else []
+        if len(found) != 1 or not self.classes.is_module_class(found[0]):
+            return None
+        return Layer(found[0].name.value, call, _Summary(self, found[0]))
+
+    def output_of(self, classdef: cst.ClassDef, value: Value) -> Value:
+        forward = self.callables_of(classdef).methods.get("forward")
+        if forward is None or classdef in self._active:
+            return None
+        self._active.add(classdef)
+        try:
+            interpreter = Interpreter(
+                self.facts, self.attributes_of(classdef), self.callables_of(classdef)
+            )
+            return interpreter.result_of(forward[0], forward[1], [value], {})
+        finally:
+            self._active.discard(classdef)
+
+
 def analyze(unit: Unit, classes: ModuleClasses, facts: SourceFacts) -> RankAnalysis:
     """Infer the ranks in a class's methods, a function, or a module's top-level code."""
+    modules = _FileModules(classes, facts)
     if isinstance(unit, cst.ClassDef):
-        interpreter = Interpreter(facts, _class_attributes(unit, classes, facts))
+        interpreter = Interpreter(facts, modules.attributes_of(unit), modules.callables_of(unit))
         for method in _methods(unit):
             interpreter.run_function(method, instance_parameter_of(method))
     elif isinstance(unit, cst.FunctionDef):
-        interpreter = Interpreter(facts, attributes={})
+        interpreter = Interpreter(facts, {}, modules.callables_of(None))
         interpreter.run_function(unit, None)
     else:
-        interpreter = Interpreter(facts, attributes={})
+        interpreter = Interpreter(facts, {}, modules.callables_of(None))
         interpreter.run_statements(
             [s for s in unit.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))]
         )

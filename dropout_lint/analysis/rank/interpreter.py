@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence, Union
 
 import libcst as cst
+import libcst.matchers as m
 
 from .. import torch_api
 from .torch_shapes import (
@@ -151,6 +152,12 @@ class _TargetNames(cst.CSTVisitor):
 
 
 _MUTATORS = ("add_module", "register_module", "append")
+# Module methods that return the module itself: `nn.Dropout2d(0.5).to(device)` is the layer.
+_RETURNS_SELF = frozenset(
+    "to cuda cpu half float double bfloat16 train eval requires_grad_ apply type share_memory".split()
+)
+# How deep calls to helper methods and the file's module classes are followed.
+_MAX_CALL_DEPTH = 4
 
 
 def _is_self(node: cst.BaseExpression, self_name: Optional[str]) -> bool:
@@ -176,6 +183,19 @@ def join_envs(envs: Sequence[Optional[Env]]) -> Optional[Env]:
     return joined
 
 
+@dataclass(frozen=True)
+class Callables:
+    """What calls the interpreter can follow besides torch's: the methods of the class
+    being analysed (``self._helper(x)``), each with its instance parameter, and module
+    classes of the file, by the call that builds one (``Flatten()``)."""
+
+    methods: Mapping[str, tuple[cst.FunctionDef, Optional[str]]]
+    module_at: Callable[[cst.Call], Optional["Layer"]]
+
+
+NO_CALLABLES = Callables({}, lambda call: None)
+
+
 @dataclass
 class _Loop:
     breaks: list[Env]
@@ -185,15 +205,24 @@ class _Loop:
 class Interpreter:
     """Runs functions abstractly. ``attributes`` is what is known of ``self.<attr>``."""
 
-    def __init__(self, facts: SourceFacts, attributes: Mapping[str, Value]) -> None:
+    def __init__(
+        self,
+        facts: SourceFacts,
+        attributes: Mapping[str, Value],
+        callables: Callables = NO_CALLABLES,
+        calling: tuple[cst.FunctionDef, ...] = (),
+    ) -> None:
         self.facts = facts
         self.attributes = attributes
+        self.callables = callables
         self.values: dict[cst.CSTNode, Value] = {}
         self.applications: dict[tuple[cst.Call, cst.Call], Application] = {}
         self.assigned_attributes: dict[str, list[Value]] = {}
         self._self_name: Optional[str] = None
         self._loops: list[_Loop] = []
         self._nested: list[cst.FunctionDef] = []
+        self._calling = calling
+        self._returns: Optional[list[Value]] = None
 
     # Functions
 
@@ -219,6 +248,52 @@ class Interpreter:
         for inner in nested:
             shadows_self = any(p.name.value == self_name for p in inner.params.params)
             self.run_function(inner, None if shadows_self else self_name)
+
+    def result_of(
+        self,
+        function: cst.FunctionDef,
+        self_name: Optional[str],
+        positional: Sequence[Value],
+        keywords: Mapping[str, Value],
+    ) -> Value:
+        """What ``function`` returns for these arguments, when every return agrees.
+
+        It runs in an interpreter of its own, so its values and applications stay out of
+        this one's; a function already being followed (recursion), one too deep, or a
+        generator is unknown.
+        """
+        if function in self._calling or len(self._calling) >= _MAX_CALL_DEPTH:
+            return None
+        if m.findall(function.body, m.Yield()):
+            return None
+        callee = Interpreter(self.facts, self.attributes, self.callables, (*self._calling, function))
+        callee._self_name = self_name
+        env: Env = {}
+        if self_name is not None:
+            env.update({_SELF + attr: value for attr, value in self.attributes.items()})
+        params = function.params
+        if isinstance(params.star_arg, cst.Param):
+            return None
+        named = [*params.posonly_params, *params.params]
+        if self_name is not None and named and named[0].name.value == self_name:
+            env[self_name] = None
+            named = named[1:]
+        if len(positional) > len(named):
+            return None
+        for index, param in enumerate((*named, *params.kwonly_params)):
+            name = param.name.value
+            if index < len(positional) and index < len(named):
+                env[name] = positional[index]
+            elif name in keywords:
+                env[name] = keywords[name]
+            elif param.default is not None:
+                env[name] = callee._eval(param.default, dict(env))
+            else:
+                return None
+        callee._returns = []
+        end = callee._suite(function.body, env)
+        returns = callee._returns + ([NoneValue()] if end is not None else [])
+        return join_all(returns)
 
     def run_statements(self, statements: Sequence[cst.BaseStatement]) -> None:
         """Interpret module-level statements (functions and classes are left out)."""
@@ -289,8 +364,11 @@ class Interpreter:
             elif isinstance(statement, cst.Expr):
                 self._eval(statement.value, env)
             elif isinstance(statement, (cst.Return, cst.Raise)):
+                returned: Value = NoneValue()
                 if isinstance(statement, cst.Return) and statement.value is not None:
-                    self._eval(statement.value, env)
+                    returned = self._eval(statement.value, env)
+                if isinstance(statement, cst.Return) and self._returns is not None:
+                    self._returns.append(returned)
                 return None
             elif isinstance(statement, (cst.Break, cst.Continue)):
                 if self._loops:
@@ -405,8 +483,12 @@ class Interpreter:
             if _is_self(node.value, self._self_name):
                 return env.get(_SELF + node.attr.value, self.attributes.get(node.attr.value))
             receiver = self._eval(node.value, env)
-            if node.attr.value in ("T", "mT", "data") and isinstance(receiver, Tensor):
+            if node.attr.value == "data" and isinstance(receiver, Tensor):
                 return receiver
+            if node.attr.value in ("T", "mT") and isinstance(receiver, Tensor):
+                # `.T` reverses the dims and `.mT` swaps the last two: dim 0 may move.
+                keeps_batch = node.attr.value == "mT" and receiver.rank > 2
+                return receiver if keeps_batch else receiver.with_batch(None)
             return None
         if isinstance(node, cst.Call):
             return self._call(node, env)
@@ -475,6 +557,8 @@ class Interpreter:
             method = func.attr.value
             if method == "forward" and _is_layer(receiver):
                 return self._apply(receiver, self._first_input(node), node, direct=True)
+            if method in _RETURNS_SELF and _is_layer(receiver):
+                return receiver
             if method in _MUTATORS:
                 return self._mutate(node, func, receiver, env)
             return operation(
@@ -485,7 +569,25 @@ class Interpreter:
         callee = self._eval(func, env)
         if _is_layer(callee):
             return self._apply(callee, self._first_input(node), node, direct=True)
-        return None
+        if isinstance(func, cst.Attribute) and callee is None:
+            return self._helper_result(func.attr.value, node, env)
+        return self.callables.module_at(node)
+
+    def _helper_result(self, name: str, node: cst.Call, env: Env) -> Value:
+        """``self._helper(x)``: what the class's method returns for these arguments."""
+        method = self.callables.methods.get(name)
+        if method is None or _SELF + name in env:  # an attribute of that name shadows it
+            return None
+        if any(arg.star for arg in node.args):
+            return None
+        positional = [self.values.get(arg.value) for arg in node.args if arg.keyword is None]
+        keywords = {
+            arg.keyword.value: self.values.get(arg.value)
+            for arg in node.args
+            if arg.keyword is not None
+        }
+        function, self_name = method
+        return self.result_of(function, self_name, positional, keywords)
 
     def _first_input(self, node: cst.Call) -> Value:
         first = [arg for arg in node.args if arg.keyword is None]
@@ -624,5 +726,5 @@ def _indexed(tensor: Tensor, indices: Sequence[cst.BaseSlice], origin: str) -> V
     if consumed > tensor.rank:
         return None
     if dropped == added:
-        return tensor
+        return tensor if dropped == 0 else tensor.with_batch(None)
     return Tensor(tensor.rank - dropped + added, origin)

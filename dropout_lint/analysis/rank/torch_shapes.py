@@ -5,6 +5,11 @@ the name is torch's), functions and methods by name. Each answer is exact or ``N
 the two documented assumptions are that conv and recurrent layers get batched input
 when their input is unknown, and that ``squeeze(dim)`` removes that dim (else the call
 would do nothing).
+
+A tensor is known to be a batch (``Tensor.batch``) when a layer that only takes
+batches made it (``BatchNorm2d``), when a conv or pooling layer got its batched rank,
+and through operations that keep dim 0 where it is (``flatten(1)``, ``view(x.size(0),
+-1)``, ``permute(0, ...)``, elementwise ops, ``Linear``).
 """
 
 from __future__ import annotations
@@ -34,12 +39,12 @@ class KeepRank:
 
 @dataclass(frozen=True)
 class FixedRank:
-    """Layers that only accept one rank (``BatchNorm2d``: 4-D) return that rank."""
+    """Layers that only accept one rank of batch (``BatchNorm2d``: 4-D) return that rank."""
 
     rank: int
 
     def apply(self, value: Value, origin: str) -> Value:
-        return Tensor(self.rank, origin)
+        return Tensor(self.rank, origin, batch=origin)
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,26 @@ class Spatial:
     dims: int
 
     def apply(self, value: Value, origin: str) -> Value:
-        return value if isinstance(value, Tensor) else Tensor(self.dims + 2, origin)
+        if not isinstance(value, Tensor):
+            return Tensor(self.dims + 2, origin, batch=origin)
+        return _batched_at(value, self.dims + 2, origin)
+
+
+@dataclass(frozen=True)
+class SpatialKeepRank:
+    """Pooling over ``dims`` spatial dims: the rank is kept, and input of the batched
+    rank (N, C, *spatial) is a batch."""
+
+    dims: int
+
+    def apply(self, value: Value, origin: str) -> Value:
+        return _batched_at(value, self.dims + 2, origin) if isinstance(value, Tensor) else None
+
+
+def _batched_at(value: Tensor, batched_rank: int, origin: str) -> Tensor:
+    if value.rank != batched_rank or value.batch is not None:
+        return value
+    return value.with_batch(origin)
 
 
 @dataclass(frozen=True)
@@ -70,7 +94,16 @@ class FlattenDims:
 
     def apply(self, value: Value, origin: str) -> Value:
         rank = flattened_rank(tensor_rank(value), self.start, self.end)
-        return Tensor(rank, origin) if rank is not None else None
+        if rank is None:
+            return None
+        return Tensor(rank, origin, batch=_batch_kept(value, self.start))
+
+
+def _batch_kept(source: Value, first_changed_dim: Optional[int]) -> Optional[str]:
+    """The source's batch evidence, when an operation leaves dim 0 where it is."""
+    if not isinstance(source, Tensor) or first_changed_dim is None or first_changed_dim < 1:
+        return None
+    return source.batch
 
 
 @dataclass(frozen=True)
@@ -157,11 +190,9 @@ _KEEP_RANK_LAYERS = frozenset(
     FeatureAlphaDropout ReLU ReLU6 GELU SiLU Mish Tanh Sigmoid LeakyReLU ELU SELU CELU PReLU
     RReLU Hardswish Hardsigmoid Hardtanh Hardshrink Softshrink Softplus Softsign Tanhshrink
     Threshold GLU LogSigmoid Softmax LogSoftmax Softmin Softmax2d LayerNorm GroupNorm RMSNorm
-    LocalResponseNorm CrossMapLRN2d BatchNorm1d LazyBatchNorm1d InstanceNorm1d InstanceNorm2d
+    LocalResponseNorm CrossMapLRN2d InstanceNorm1d InstanceNorm2d
     InstanceNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d SyncBatchNorm
-    MaxPool1d MaxPool2d MaxPool3d AvgPool1d AvgPool2d AvgPool3d AdaptiveAvgPool1d
-    AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d
-    LPPool1d LPPool2d LPPool3d FractionalMaxPool2d FractionalMaxPool3d ZeroPad1d ZeroPad2d
+    ZeroPad1d ZeroPad2d
     ZeroPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d ReflectionPad2d
     ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d CircularPad1d
     CircularPad2d CircularPad3d Upsample UpsamplingNearest2d UpsamplingBilinear2d
@@ -182,6 +213,28 @@ _SPATIAL_LAYERS = {
     for kind in ("Conv", "ConvTranspose")
     for dims in (1, 2, 3)
 }
+# Rank-keeping layers whose input of rank dims + 2 is a batch; BatchNorm1d takes only
+# batches, (N, C) or (N, C, L), so both its ranks count.
+_SPATIAL_KEEP_RANK_LAYERS = {
+    **{
+        f"{kind}{dims}d": dims
+        for kind in ("MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "LPPool")
+        for dims in (1, 2, 3)
+    },
+    "FractionalMaxPool2d": 2,
+    "FractionalMaxPool3d": 3,
+}
+_BATCH_ONLY_LAYERS = frozenset({"BatchNorm1d", "LazyBatchNorm1d"})
+
+
+@dataclass(frozen=True)
+class BatchOnly:
+    """Rank-keeping layers that only take batches: their output is one."""
+
+    def apply(self, value: Value, origin: str) -> Value:
+        if not isinstance(value, Tensor):
+            return None
+        return value if value.batch is not None else value.with_batch(origin)
 
 
 def layer_transfer(class_name: str, call: cst.Call) -> Optional[Transfer]:
@@ -192,6 +245,10 @@ def layer_transfer(class_name: str, call: cst.Call) -> Optional[Transfer]:
         return FixedRank(_FIXED_RANK_LAYERS[class_name])
     if class_name in _SPATIAL_LAYERS:
         return Spatial(_SPATIAL_LAYERS[class_name])
+    if class_name in _SPATIAL_KEEP_RANK_LAYERS:
+        return SpatialKeepRank(_SPATIAL_KEEP_RANK_LAYERS[class_name])
+    if class_name in _BATCH_ONLY_LAYERS:
+        return BatchOnly()
     if class_name in ("LSTM", "GRU", "RNN"):
         return Recurrent(has_cell_state=class_name == "LSTM")
     if class_name == "MultiheadAttention":
@@ -230,6 +287,8 @@ _KEEP_RANK_OPERATIONS = frozenset(
     randn_like rand_like empty_like full_like
     """.split()
 )
+# Rank-keeping operations that may move dim 0: a batch only while both dims are past it.
+_DIM_MOVING_OPERATIONS = frozenset("transpose swapaxes swapdims movedim t".split())
 # Elementwise binary operations: the result broadcasts, so its rank is the larger one.
 _BROADCAST_OPERATIONS = frozenset(
     "add add_ sub sub_ mul mul_ div div_ pow pow_ maximum minimum true_divide".split()
@@ -272,6 +331,44 @@ def _reduction(rank: Optional[int], name: str, args: Sequence[cst.Arg], origin: 
     return Tensor(rank - removed, origin) if rank >= removed else None
 
 
+def _batch_first(
+    name: str, source: Value, args: Sequence[cst.Arg], value_of: ValueOf
+) -> Optional[str]:
+    """The batch evidence ``x.view(x.size(0), -1)`` and ``x.permute(0, 2, 1)`` keep: dim 0
+    stays first (its size read from a batch, or the dim itself)."""
+    positional = [arg.value for arg in args if arg.keyword is None]
+    if not positional:
+        return None
+    first = positional[0]
+    if isinstance(first, (cst.Tuple, cst.List)) and len(positional) == 1 and first.elements:
+        first = first.elements[0].value
+    if name == "permute":
+        return _batch_kept(source, 1) if literal_int(first) == 0 else None
+    if name not in ("view", "reshape"):
+        return None
+    sized = _size_of_dim_zero(first)
+    value = value_of(sized) if sized is not None else None
+    return value.batch if isinstance(value, Tensor) else None
+
+
+def _size_of_dim_zero(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``x`` in ``x.size(0)``, ``x.shape[0]`` or ``x.size()[0]``."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        is_size = node.func.attr.value == "size" and len(node.args) == 1
+        return node.func.value if is_size and literal_int(node.args[0].value) == 0 else None
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        if not (isinstance(index, cst.Index) and literal_int(index.value) == 0):
+            return None
+        target = node.value
+        if isinstance(target, cst.Attribute) and target.attr.value == "shape":
+            return target.value
+        if isinstance(target, cst.Call) and isinstance(target.func, cst.Attribute):
+            is_size = target.func.attr.value == "size" and not target.args
+            return target.func.value if is_size else None
+    return None
+
+
 def argument_value(
     args: Sequence[cst.Arg], keyword: str, position: int
 ) -> Optional[cst.BaseExpression]:
@@ -290,6 +387,10 @@ def operation(
     if any(arg.star for arg in args):
         return None
     rank = tensor_rank(source)
+    if name in _DIM_MOVING_OPERATIONS and isinstance(source, Tensor):
+        dims = (argument_value(args, "dim0", 0), argument_value(args, "dim1", 1))
+        keeps_batch = all((literal_int(dim) or 0) > 0 for dim in dims)
+        return source if keeps_batch else source.with_batch(None)
     if name in _KEEP_RANK_OPERATIONS:
         return source if isinstance(source, Tensor) else None
     if name in _BROADCAST_OPERATIONS:
@@ -297,7 +398,9 @@ def operation(
         return broadcast(source, value_of(other), other) if other is not None else None
     if name in ("view", "reshape", "expand", "repeat", "permute"):
         count = size_count(args)
-        return Tensor(count, origin) if count is not None else None
+        if count is None:
+            return None
+        return Tensor(count, origin, batch=_batch_first(name, source, args, value_of))
     if name in ("view_as", "reshape_as", "expand_as"):
         other = argument_value(args, "other", 0)
         target = value_of(other) if other is not None else None
@@ -309,18 +412,23 @@ def operation(
         if start_dim is None or end_dim is None:
             return None
         flat = flattened_rank(rank, start_dim, end_dim)
-        return Tensor(flat, origin) if flat is not None else None
+        if flat is None:
+            return None
+        return Tensor(flat, origin, batch=_batch_kept(source, start_dim))
     if name == "unflatten":
         sizes = _sequence_length(argument_value(args, "sizes", 1))
         return Tensor(rank + sizes - 1, origin) if rank is not None and sizes else None
     if name == "unsqueeze":
-        return Tensor(rank + 1, origin) if rank is not None else None
+        dim = literal_int(argument_value(args, "dim", 0))
+        if rank is None:
+            return None
+        return Tensor(rank + 1, origin, batch=_batch_kept(source, dim))
     if name == "squeeze":
         dim = argument_value(args, "dim", 0)
         removed = 1 if literal_int(dim) is not None else _sequence_length(dim)
         if rank is None or removed is None or rank < removed:
             return None
-        return Tensor(rank - removed, origin)
+        return Tensor(rank - removed, origin, batch=_batch_kept(source, literal_int(dim)))
     if name in _REDUCTIONS:
         return _reduction(rank, name, args, origin)
     if name in ("max", "min"):

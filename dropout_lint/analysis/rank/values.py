@@ -7,7 +7,7 @@ absorbs everything it joins with, so no answer is ever a guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable, Optional, Union
 
 import libcst as cst
@@ -18,13 +18,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Tensor:
-    """A tensor of known rank. ``origin`` says where the rank came from, for messages."""
+    """A tensor of known rank. ``origin`` says where the rank came from, for messages;
+    ``batch``, when dim 0 is known to be a batch, says what made it one (``from
+    `self.conv` at line 9``: a batched layer's output, kept through ``flatten(1)``...)."""
 
     rank: int
     origin: str = field(compare=False)
+    batch: Optional[str] = field(default=None, compare=False)
 
     def describe(self) -> str:
         return f"{self.rank}-D tensor {self.origin}"
+
+    def with_batch(self, batch: Optional[str]) -> "Tensor":
+        return self if batch == self.batch else replace(self, batch=batch)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ def join(first: Value, second: Value) -> Value:
     """What is known of a value that is ``first`` on one path and ``second`` on another."""
     if first is None or second is None:
         return None
+    if isinstance(first, Tensor) and isinstance(second, Tensor) and first == second:
+        return first if second.batch is not None else first.with_batch(None)
     if first == second:
         return first
     if isinstance(first, TupleValue) and isinstance(second, TupleValue):

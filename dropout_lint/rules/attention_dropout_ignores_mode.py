@@ -1,0 +1,322 @@
+"""DRP004: a fused attention's dropout rate that stays on after ``eval()``."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Optional
+
+import libcst as cst
+import libcst.matchers as m
+
+from ..analysis.call_arguments import argument, has_unpacking
+from ..analysis.guards import (
+    controlled_by_caller,
+    covers_eval,
+    implies_training,
+    runs_only_in_training,
+)
+from ..analysis.module_classes import Method
+from ..analysis.torch_api import (
+    ATTENTION_FUNCTIONS,
+    AttentionFunction,
+    attention_function,
+)
+from ..engine.diagnostics import Diagnostic, Fix
+from ..engine.rule import Invalid, Rule, Valid
+from ..fixes.node_edits import NodeEdits
+from ..prefilter.byte_scan import ArgumentText, CallSite
+from ..prefilter.call_sites import CallSites
+from ..prefilter.syntax_scan import LocatedCall
+
+# A rate written as zero (`0`, `0.`, `0.0`, `0e0`): the bytes say it cannot drop.
+_ZERO = re.compile(rb"[ \t\r\n]*0*(?:\.0*)?(?:[eE][+-]?\d+)?[ \t\r\n]*")
+# `p if self.training else 0.0` and `0.0 if not self.training else p`, exactly: rates
+# visit_Call finds tied to the mode, so the bytes may rule them out.
+_TIED_RATE = re.compile(
+    rb"[^\n]*?[ \t\r\n]if[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[ \t\r\n]+0*\.?0*[ \t\r\n]*"
+    rb"|[ \t\r\n]*0*\.?0*[ \t\r\n]+if[ \t\r\n]+not[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[^\n]*"
+)
+
+
+class AttentionDropoutIgnoresMode(Rule):
+    code = "DRP004"
+    name = "attention-dropout-ignores-mode"
+    summary = "Attention `dropout_p` not tied to the mode: it stays on after `eval()`"
+    explanation = """
+## What it does
+Checks, in the methods of an `nn.Module`, for `F.scaled_dot_product_attention` (by any
+alias or import path) given a `dropout_p` that can be nonzero and is not tied to the
+mode, and for `F.multi_head_attention_forward` given no `training=` argument.
+
+A rate is tied to the mode when it is written `p if self.training else 0.0` (directly or
+through a local variable assigned only so), when the call only runs under a mode guard
+(`if self.training:`, as DRP001 reads them), or when it comes from a parameter of the
+method (the caller decides, as for DRP001).
+
+## Why is this bad?
+The fused attention functions know nothing of the module they are called from:
+`scaled_dot_product_attention` applies its `dropout_p` whenever it is nonzero, and
+`multi_head_attention_forward` defaults to `training=True`. Attention dropout then stays
+on after `model.eval()`: inference is noisy and validation scores are wrong. The
+pattern often hides in a fast path (`if self.fused_attn:`) beside a slow path that uses
+a registered `nn.Dropout`, which does follow the mode; timm fixed it in its models by
+writing `dropout_p=self.attn_drop.p if self.training else 0.`.
+
+## Example
+```python
+class Attention(nn.Module):
+    def forward(self, q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop)
+```
+
+## Use instead
+```python
+class Attention(nn.Module):
+    def forward(self, q, k, v):
+        return F.scaled_dot_product_attention(
+            q, k, v, dropout_p=self.attn_drop if self.training else 0.0
+        )
+```
+
+## Fix safety
+The fix for `scaled_dot_product_attention` rewrites the rate as `<p> if self.training
+else 0.0`. It is safe: outputs in training mode are unchanged (the same rate, the same
+random draws); in eval mode attention dropout is off, which is the point. There is no
+fix for `multi_head_attention_forward` (pass `training=self.training`), nor in a
+static method, where there is no module to ask for its mode.
+
+## References
+- [torch.nn.functional.scaled_dot_product_attention](https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html)
+- [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
+"""
+    # The two names themselves: `_attention` alone is in nearly every transformer file.
+    looks_for = (
+        CallSites(
+            names=tuple((function.short_name, function) for function in ATTENTION_FUNCTIONS.values()),
+            lookup=attention_function,
+            accepts=lambda site, function: _may_fire_on(site, function)
+            and not (isinstance(site, LocatedCall) and _rate_assigned_tied(site, function)),
+            in_method=True,
+        ),
+    )
+
+    valid = (
+        Valid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Attention(nn.Module):
+    def forward(self, q, k, v, mask=None):
+        x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p if self.training else 0.0)
+        x = F.scaled_dot_product_attention(q, k, v, mask, 0.0 if not self.training else self.p)
+        dropout_p = self.p if self.training else 0.0
+        x = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+        x = F.scaled_dot_product_attention(q, k, v)
+        x = F.scaled_dot_product_attention(q, k, v, dropout_p=0.0)
+        if self.training:
+            x = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p)
+        return x
+"""
+        ),
+        Valid(
+            """
+import torch.nn.functional as F
+
+def sdpa_attention_forward(module, query, key, value, dropout=0.0):
+    return F.scaled_dot_product_attention(query, key, value, dropout_p=dropout)
+"""
+        ),
+        Valid(
+            """
+import torch.nn as nn
+from torch.nn.functional import scaled_dot_product_attention as sdpa
+
+class CrossAttention(nn.Module):
+    def forward(self, q, k, v, dropout_p: float):
+        return sdpa(q, k, v, dropout_p=dropout_p)
+"""
+        ),
+    )
+    invalid = (
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Attention(nn.Module):
+    def __init__(self, dim, attn_drop=0.1):
+        super().__init__()
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.attn_drop = attn_drop
+
+    def forward(self, q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop)  # expect
+""",
+            fixed="""
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Attention(nn.Module):
+    def __init__(self, dim, attn_drop=0.1):
+        super().__init__()
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.attn_drop = attn_drop
+
+    def forward(self, q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=self.attn_drop if self.training else 0.0)  # expect
+""",
+        ),
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Block(nn.Module):
+    def forward(self, x, w, b, out_w, out_b):
+        return torch.nn.functional.multi_head_attention_forward(  # expect
+            x, x, x, 64, 8, w, b, None, None, False, 0.1, out_w, out_b
+        )
+"""
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.resolve_name(node.func, attention_function)
+        if function is None or has_unpacking(node):
+            return
+        if function.mode is not None:
+            if argument(node, function.mode) is not None:
+                return
+        rate = argument(node, function.rate)
+        if rate is None or _is_zero(rate.value):
+            return
+        classes = self.context.classes
+        method = classes.enclosing_method(node)
+        if method is None or runs_only_in_training(node, classes, method.function):
+            return
+        if _tied_to_mode(rate.value, method) or controlled_by_caller(node, rate.value, method, classes):
+            return
+        self.report(node, _message(function, rate.value), _fix(function, method))
+
+    def node_edits(self, diagnostic: Diagnostic) -> Optional[NodeEdits]:
+        """Rewrite the rate as ``<p> if self.training else 0.0``."""
+        call: cst.Call = diagnostic.node
+        method = self.context.classes.enclosing_method(call)
+        function = self.context.classes.resolve_name(call.func, attention_function)
+        if method is None or method.self_name is None or function is None or function.mode is not None:
+            return None
+        rate = argument(call, function.rate)
+        if rate is None:
+            return None
+        edits = NodeEdits()
+        edits.replace(rate.value, _tied(rate.value, method.self_name))
+        return edits
+
+
+def _tied(rate: cst.BaseExpression, self_name: str) -> cst.IfExp:
+    return cst.IfExp(
+        test=cst.Attribute(cst.Name(self_name), cst.Name("training")),
+        body=rate,
+        orelse=cst.Float("0.0"),
+    )
+
+
+def _is_zero(value: cst.BaseExpression) -> bool:
+    return isinstance(value, (cst.Integer, cst.Float)) and value.evaluated_value == 0
+
+
+def _tied_to_mode(rate: cst.BaseExpression, method: Method) -> bool:
+    """``p if self.training else 0.0`` (or its mirror), or a local variable only ever
+    assigned such an expression in the method."""
+    if isinstance(rate, cst.IfExp):
+        return (implies_training(rate.test) and _is_zero(rate.orelse)) or (
+            covers_eval(rate.test) and _is_zero(rate.body)
+        )
+    if not isinstance(rate, cst.Name):
+        return False
+    assigned = [
+        assign.value
+        for assign in m.findall(method.function.body, m.Assign())
+        if isinstance(assign, cst.Assign)
+        and any(m.matches(target.target, m.Name(rate.value)) for target in assign.targets)
+    ]
+    return bool(assigned) and all(
+        not isinstance(value, cst.Name) and _tied_to_mode(value, method) for value in assigned
+    )
+
+
+def _may_fire_on(site: CallSite, function: AttentionFunction) -> bool:
+    """Whether the call may drop in eval, as far as its arguments can be read."""
+    if site.arguments is None:
+        return True
+    if site.has_unpacking:
+        return False
+    if function.mode is not None:
+        if site.argument(function.mode) is not None:
+            return False
+    rate = site.argument(function.rate)
+    return rate is not None and _ZERO.fullmatch(rate.value) is None and not _reads_mode(rate)
+
+
+def _rate_assigned_tied(site: LocatedCall, function: AttentionFunction) -> bool:
+    """A rate that is a local variable only ever assigned ``p if self.training else 0.0``
+    in its method, by CPython's tree (as ``_tied_to_mode`` reads it with libcst)."""
+    rate = site.argument(function.rate)
+    name = rate.value.strip().decode("latin-1") if rate is not None else ""
+    if not name.isidentifier() or site.method is None:
+        return False
+    values = [
+        node.value
+        for node in ast.walk(site.method)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+    ]
+    return bool(values) and all(_is_tied_ifexp(value) for value in values)
+
+
+def _is_tied_ifexp(value: ast.expr) -> bool:
+    if not isinstance(value, ast.IfExp):
+        return False
+    test = value.test
+    if _is_training_flag(test):
+        return _is_literal_zero(value.orelse)
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    return negated and _is_training_flag(test.operand) and _is_literal_zero(value.body)  # type: ignore[attr-defined]
+
+
+def _is_training_flag(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "training") or (
+        isinstance(node, ast.Name) and node.id == "training"
+    )
+
+
+def _is_literal_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 0
+
+
+def _reads_mode(rate: ArgumentText) -> bool:
+    """``p if self.training else 0.0`` (or its mirror), by its text."""
+    return _TIED_RATE.fullmatch(rate.value) is not None
+
+
+def _message(function: AttentionFunction, rate: cst.BaseExpression) -> str:
+    written = cst.Module([]).code_for_node(rate)
+    if function.mode is not None:
+        return (
+            f"`{function.spelled}` without `{function.mode.keyword}=` keeps attention dropout "
+            f"(`{function.rate.keyword}={written}`) on after `model.eval()` (its default is "
+            f"`{function.mode.keyword}=True`); pass `{function.mode.keyword}=self.training`"
+        )
+    return (
+        f"`{function.spelled}` with `{function.rate.keyword}={written}` keeps attention "
+        "dropout on after `model.eval()`; pass "
+        f"`{function.rate.keyword}={written} if self.training else 0.0`"
+    )
+
+
+def _fix(function: AttentionFunction, method: Method) -> Optional[Fix]:
+    if function.mode is not None or method.self_name is None:
+        return None
+    return Fix(f"Pass `{function.rate.keyword}=<p> if self.training else 0.0`")
