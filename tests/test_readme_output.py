@@ -1,0 +1,32 @@
+"""The README's Output examples are what the command prints, run as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SECTION = README.split("### Output", 1)[1].split("\n### ", 1)[0]
+BLOCKS = re.findall(r"```console\n\$ (dropout-lint [^\n|]*)(?: \| cat)?\n(.*?)```", SECTION, re.DOTALL)
+
+
+def test_the_output_section_shows_both_forms() -> None:
+    assert [command.split()[1] for command, _ in BLOCKS] == ["--format", "examples/"]
+
+
+@pytest.mark.parametrize("command, shown", BLOCKS, ids=["full", "pipe"])
+def test_a_readme_output_example_is_what_the_command_prints(command: str, shown: str) -> None:
+    arguments = command.split()[1:]
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stdout == shown
