@@ -30,3 +30,11 @@ def test_a_readme_output_example_is_what_the_command_prints(command: str, shown:
     )
     assert result.returncode == 1
     assert result.stdout == shown
+
+
+def test_readme_links_work_on_the_package_index() -> None:
+    """PyPI shows the README alone: a relative link there leads nowhere."""
+    links = re.findall(r"\]\(([^)]+)\)", README)
+    assert links and all(link.startswith(("https://", "http://", "#")) for link in links), [
+        link for link in links if not link.startswith(("https://", "http://", "#"))
+    ]
