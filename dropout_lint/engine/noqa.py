@@ -32,3 +32,19 @@ def is_suppressed(diagnostic: Diagnostic, lines: Sequence[str]) -> bool:
 def unsuppressed(diagnostics: Iterable[Diagnostic], source: str) -> Iterator[Diagnostic]:
     lines = [line.rstrip("\r\n") for line in split_lines(source)]
     return (d for d in diagnostics if not is_suppressed(d, lines))
+
+
+def with_noqa(line: str, code: str) -> str:
+    """``line`` with ``code`` added to its ``# noqa: ...`` comment, or a new one appended.
+
+    A bare ``# noqa`` already covers every code, so such a line is returned as it is.
+    """
+    body = line.rstrip("\r\n")
+    ending = line[len(body) :]
+    match = _NOQA.search(body)
+    if match is None:
+        return f"{body}  # noqa: {code}{ending}" if body.strip() else f"{body}# noqa: {code}{ending}"
+    codes = match.group("codes")
+    if codes is None or any(code.upper().startswith(c.upper()) for c in _CODE.findall(codes)):
+        return line
+    return f"{body[: match.end('codes')]}, {code}{body[match.end('codes') :]}{ending}"

@@ -303,6 +303,11 @@ def find_pyproject(start: Path) -> Optional[Path]:
     return None
 
 
+def tool_table(config_path: Path) -> dict[str, Any]:
+    """The ``[tool.dropout-lint]`` table of ``config_path``, as written (empty if none)."""
+    return _read_toml(config_path).get("tool", {}).get(TOOL_TABLE, {})
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as file:
@@ -322,7 +327,7 @@ def load_settings(config_path: Optional[Path], overrides: Mapping[str, Any]) -> 
     root = Path.cwd()
     source = "defaults"
     if config_path is not None:
-        table = _read_toml(config_path).get("tool", {}).get(TOOL_TABLE, {})
+        table = tool_table(config_path)
         source = str(config_path)
         file_values = _validated(table, source, kebab_case=True)
         root = Path(os.path.abspath(config_path)).parent

@@ -1,0 +1,219 @@
+"""`dropout-lint server` end to end: the real server process, driven over stdio by an LSP client.
+
+Every fix the server offers is applied as an editor applies it and compared with what
+`dropout-lint --fix` writes for the same file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+pytest_lsp = pytest.importorskip("pytest_lsp")
+import pytest_asyncio  # noqa: E402
+from lsprotocol import types  # noqa: E402
+from pygls.protocol import default_converter  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
+
+from dropout_lint.engine.source_text import split_lines  # noqa: E402
+from dropout_lint.integrations.language_server.edits import code_units  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SERVER = [sys.executable, "-m", "dropout_lint", "server"]
+TIMEOUT = 30
+BUGGY = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        x = F.dropout(x, 0.5)
+        return x
+"""
+CLEAN = BUGGY.replace("F.dropout(x, 0.5)", "F.dropout(x, 0.5, training=self.training)")
+# What every client here can do; the pull and resolve tests add to it.
+PUSH_CLIENT = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
+        code_action=types.CodeActionClientCapabilities(
+            code_action_literal_support=types.ClientCodeActionLiteralOptions(
+                code_action_kind=types.ClientCodeActionKindOptions(value_set=["quickfix", "source.fixAll"])
+            )
+        ),
+        hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown]),
+    ),
+    notebook_document=types.NotebookDocumentClientCapabilities(
+        synchronization=types.NotebookDocumentSyncClientCapabilities()
+    ),
+    workspace=types.WorkspaceClientCapabilities(apply_edit=True),
+)
+
+
+class Editor:
+    """An LSP client with the habits of an editor: open files, type, save, apply edits."""
+
+    def __init__(self, client: LanguageClient, root: Path) -> None:
+        self.client = client
+        self.root = root
+        self.versions: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+        self.published: list[types.PublishDiagnosticsParams] = []
+        self.applied: list[types.WorkspaceEdit] = []
+        self._arrived = asyncio.Event()
+
+        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def on_diagnostics(_: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+            client.diagnostics[params.uri] = params.diagnostics
+            self.published.append(params)
+            self._arrived.set()
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def on_apply_edit(_: LanguageClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            self.applied.append(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+    async def start(self, capabilities: types.ClientCapabilities = PUSH_CLIENT, options: Any = None) -> None:
+        await self.client.initialize_session(
+            types.InitializeParams(
+                capabilities=capabilities,
+                root_uri=self.root.as_uri(),
+                workspace_folders=[types.WorkspaceFolder(self.root.as_uri(), "root")],
+                initialization_options=options,
+            )
+        )
+
+    def uri(self, name: str) -> str:
+        return (self.root / name).as_uri()
+
+    def open(self, name: str, text: str, write: bool = True) -> str:
+        uri = self.uri(name)
+        if write:
+            (self.root / name).write_text(text)
+        self.versions[uri] = 1
+        self.texts[uri] = text
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))
+        )
+        return uri
+
+    def change(self, uri: str, text: str) -> int:
+        self.versions[uri] += 1
+        self.texts[uri] = text
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(self.versions[uri], uri),
+                [types.TextDocumentContentChangeWholeDocument(text)],
+            )
+        )
+        return self.versions[uri]
+
+    def save(self, uri: str) -> None:
+        Path(self.root / Path(uri).name).write_text(self.texts[uri])
+        self.client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+
+    async def diagnostics(self, uri: str, version: Optional[int] = None) -> list[types.Diagnostic]:
+        """The diagnostics published for ``uri`` (for ``version``, when given)."""
+        async def arrived() -> list[types.Diagnostic]:
+            while True:
+                for params in reversed(self.published):
+                    if params.uri == uri and (version is None or params.version == version):
+                        return list(params.diagnostics)
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        return await asyncio.wait_for(arrived(), TIMEOUT)
+
+    async def actions(self, uri: str, line: int, only: Optional[list[str]] = None) -> list[types.CodeAction]:
+        result = await self.client.text_document_code_action_async(
+            types.CodeActionParams(
+                types.TextDocumentIdentifier(uri),
+                types.Range(types.Position(line, 0), types.Position(line, 0)),
+                types.CodeActionContext(diagnostics=[], only=only),
+            )
+        )
+        return [action for action in result or [] if isinstance(action, types.CodeAction)]
+
+    def apply(self, edit: types.WorkspaceEdit) -> None:
+        """Apply ``edit`` to the open documents and tell the server, as an editor does."""
+        for uri, edits in (edit.changes or {}).items():
+            self.change(uri, apply_text_edits(self.texts[uri], edits))
+
+
+def apply_text_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """``text`` with ``edits`` (UTF-16 positions) applied, as a client applies them."""
+    lines = split_lines(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        if position.line >= len(lines):
+            return len(text)
+        body = lines[position.line].rstrip("\r\n")
+        column = 0
+        while column < len(body) and code_units(body[:column], "utf-16") < position.character:
+            column += 1
+        return starts[position.line] + column
+
+    spans = sorted(((offset(e.range.start), offset(e.range.end), e.new_text) for e in edits), reverse=True)
+    for start, end, new_text in spans:
+        text = text[:start] + new_text + text[end:]
+    return text
+
+
+def cli(*args: str, cwd: Path, stdin: Optional[str] = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dropout_lint", *args], cwd=cwd, input=stdin, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.dropout-lint]\n")
+    return tmp_path
+
+
+def editor_client() -> LanguageClient:
+    """pytest-lsp's test client, less the handlers :class:`Editor` brings its own of."""
+    client = LanguageClient(converter_factory=default_converter)
+    own = (types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.WORKSPACE_APPLY_EDIT)
+    register_lsp_features(client, {m: f for m, f in DEFAULT_CLIENT_FEATURES.items() if m not in own})
+    return client
+
+
+@pytest_asyncio.fixture
+async def editor(project: Path):
+    client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client).start()
+    editor = Editor(client, project)
+    yield editor
+    await client.shutdown_session()
+    await client.stop()
+
+
+@pytest.mark.asyncio
+async def test_findings_on_open_are_the_commands(editor: Editor) -> None:
+    await editor.start()
+    uri = editor.open("model.py", BUGGY)
+    found = await editor.diagnostics(uri, 1)
+    expected = json.loads(cli("--format", "json", "model.py", cwd=editor.root).stdout)
+    assert [(d.code, d.message, d.range) for d in found] == [
+        (
+            e["code"],
+            e["message"],
+            types.Range(
+                types.Position(e["line"] - 1, e["column"] - 1), types.Position(e["end_line"] - 1, e["end_column"] - 1)
+            ),
+        )
+        for e in expected
+    ]
+    assert found[0].source == "dropout-lint"
+    assert found[0].severity == types.DiagnosticSeverity.Warning
+    assert found[0].code_description.href.endswith("dropout_lint/rules/functional_dropout_without_training.py")
