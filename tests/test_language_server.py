@@ -71,7 +71,7 @@ class Editor:
 
         @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def on_diagnostics(_: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
-            client.diagnostics[params.uri] = params.diagnostics
+            client.diagnostics[params.uri] = list(params.diagnostics)
             self.published.append(params)
             self._arrived.set()
 
@@ -217,3 +217,122 @@ async def test_findings_on_open_are_the_commands(editor: Editor) -> None:
     assert found[0].source == "dropout-lint"
     assert found[0].severity == types.DiagnosticSeverity.Warning
     assert found[0].code_description.href.endswith("dropout_lint/rules/functional_dropout_without_training.py")
+
+
+@pytest.mark.asyncio
+async def test_a_change_is_checked_and_only_the_latest_version_is_published(editor: Editor) -> None:
+    await editor.start()
+    uri = editor.open("model.py", BUGGY)
+    assert [d.code for d in await editor.diagnostics(uri, 1)] == ["DRP001"]
+    assert await editor.diagnostics(uri, editor.change(uri, CLEAN)) == []
+    # A burst of typing: the versions in between may be skipped, never published late.
+    for _ in range(5):
+        editor.change(uri, CLEAN)
+        last = editor.change(uri, BUGGY)
+    assert [d.code for d in await editor.diagnostics(uri, last)] == ["DRP001"]
+    versions = [p.version for p in editor.published if p.uri == uri]
+    assert versions == sorted(versions)
+
+
+@pytest.mark.asyncio
+async def test_on_save_only_checks_at_save(editor: Editor) -> None:
+    await editor.start(options={"run": "onSave"})
+    uri = editor.open("model.py", CLEAN)
+    assert await editor.diagnostics(uri, 1) == []
+    editor.change(uri, BUGGY)
+    await asyncio.sleep(0.5)
+    assert [p.version for p in editor.published if p.uri == uri] == [1]
+    editor.save(uri)
+    assert [d.code for d in await editor.diagnostics(uri, 2)] == ["DRP001"]
+
+
+@pytest.mark.asyncio
+async def test_a_syntax_error_is_drp900_and_the_server_goes_on(editor: Editor) -> None:
+    await editor.start()
+    uri = editor.open("model.py", BUGGY.replace("return x", "return x +"))
+    [problem] = await editor.diagnostics(uri, 1)
+    assert problem.code == "DRP900" and problem.message.startswith("syntax error")
+    assert problem.severity == types.DiagnosticSeverity.Error
+    assert problem.range.start.line == 7
+    assert [d.code for d in await editor.diagnostics(uri, editor.change(uri, BUGGY))] == ["DRP001"]
+
+
+@pytest.mark.asyncio
+async def test_hover_on_a_finding_explains_its_rule(editor: Editor) -> None:
+    await editor.start()
+    uri = editor.open("model.py", BUGGY)
+    await editor.diagnostics(uri, 1)
+    hover = await editor.client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(6, 14))
+    )
+    explained = cli("--explain", "DRP001", cwd=editor.root).stdout
+    assert hover.contents.kind == types.MarkupKind.Markdown and hover.contents.value == explained
+    elsewhere = await editor.client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 1))
+    )
+    assert elsewhere is None
+
+
+@pytest.mark.asyncio
+async def test_noqa_action_adds_a_comment_or_merges_into_one(editor: Editor) -> None:
+    await editor.start()
+    source = BUGGY.replace("x = F.dropout(x, 0.5)", "x = F.dropout(x, 0.5)  # noqa: DRP010")
+    uri = editor.open("model.py", source)
+    await editor.diagnostics(uri, 1)
+    [noqa] = [a for a in await editor.actions(uri, 6) if a.title.startswith("Disable")]
+    assert noqa.title == "Disable DRP001 for this line"
+    editor.apply(noqa.edit)
+    assert editor.texts[uri] == source.replace("# noqa: DRP010", "# noqa: DRP010, DRP001")
+    assert await editor.diagnostics(uri, 2) == []
+
+    other = editor.open("other.py", BUGGY)
+    await editor.diagnostics(other, 1)
+    [noqa] = [a for a in await editor.actions(other, 6) if a.title.startswith("Disable")]
+    editor.apply(noqa.edit)
+    assert editor.texts[other] == BUGGY.replace("F.dropout(x, 0.5)", "F.dropout(x, 0.5)  # noqa: DRP001")
+
+
+@pytest.mark.asyncio
+async def test_settings_from_the_editor_and_the_project_wins(editor: Editor) -> None:
+    await editor.start(options={"dropout-lint": {"ignore": ["DRP001"]}})
+    uri = editor.open("model.py", BUGGY)
+    assert await editor.diagnostics(uri, 1) == []
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"select": ["DRP0"]}))
+    await asyncio.wait_for(_until(lambda: [d.code for d in editor.client.diagnostics.get(uri, [])] == ["DRP001"]), TIMEOUT)
+
+    (editor.root / "pyproject.toml").write_text('[tool.dropout-lint]\nignore = ["DRP001"]\n')
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"select": ["DRP001"]}))
+    await asyncio.wait_for(_until(lambda: editor.client.diagnostics.get(uri) == []), TIMEOUT)
+    shown = await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams("dropout-lint.showSettings", [uri])
+    )
+    assert shown["configFile"] == str(editor.root / "pyproject.toml")
+    assert "DRP001" not in shown["rules"] and "DRP002" in shown["rules"]
+    assert shown["editor"]["select"] == ["DRP001"]
+
+
+@pytest.mark.asyncio
+async def test_unusable_editor_settings_are_reported_and_the_old_ones_kept(editor: Editor) -> None:
+    await editor.start()
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"unsafeFixes": "yes"}))
+    await asyncio.wait_for(_until(lambda: editor.client.messages), TIMEOUT)
+    assert "'unsafeFixes' must be true or false" in editor.client.messages[0].message
+    uri = editor.open("model.py", BUGGY)
+    assert [d.code for d in await editor.diagnostics(uri, 1)] == ["DRP001"]
+
+
+@pytest.mark.asyncio
+async def test_shutdown_and_exit_end_the_process_cleanly(project: Path) -> None:
+    client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client).start()
+    editor = Editor(client, project)
+    await editor.start()
+    uri = editor.open("model.py", BUGGY)
+    await editor.diagnostics(uri, 1)
+    await client.shutdown_session()
+    assert client._server.returncode == 0
+    await client.stop()
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)
