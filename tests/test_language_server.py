@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -336,3 +338,174 @@ async def test_shutdown_and_exit_end_the_process_cleanly(project: Path) -> None:
 async def _until(condition) -> None:
     while not condition():
         await asyncio.sleep(0.02)
+
+
+FIXABLE = sorted(
+    path
+    for path in FIXTURES.glob("*/*.py")
+    if not path.name.endswith(".fixed.py") and path.parent.name != "drp003"
+)
+# A few of them, for every run; all of them with `-m slow`.
+SAMPLE = [
+    path
+    for path in FIXABLE
+    if f"{path.parent.name}/{path.name}"
+    in ("fix/add_import.py", "fix/inline_module.py", "fix/training_flag_style.py", "drp010/mnist_net.py", "drp002/train_method.py")
+]
+FIXTURE_SETS = [
+    pytest.param(SAMPLE, id="sample"),
+    pytest.param(FIXABLE, id="all", marks=pytest.mark.slow),
+]
+_FIX_STYLE = re.compile(r"^#\s*fix-style:\s*(?P<style>\S+)$", re.MULTILINE)
+# A client that pulls diagnostics and resolves code actions lazily, as VS Code does.
+PULL_AND_RESOLVE_CLIENT = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        diagnostic=types.DiagnosticClientCapabilities(),
+        code_action=types.CodeActionClientCapabilities(
+            code_action_literal_support=types.ClientCodeActionLiteralOptions(
+                code_action_kind=types.ClientCodeActionKindOptions(value_set=["quickfix", "source.fixAll"])
+            ),
+            resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]),
+        ),
+    ),
+    workspace=types.WorkspaceClientCapabilities(apply_edit=True),
+)
+
+
+def lay_out(root: Path, sources: dict[str, str]) -> list[str]:
+    """Write ``sources`` as a project: files that ask for the training-flag fix style (with a
+    ``# fix-style:`` line, as in the fix fixtures) go to ``flag/``, whose pyproject says so."""
+    (root / "pyproject.toml").write_text('[tool.dropout-lint]\nselect = ["ALL"]\n')
+    (root / "flag").mkdir()
+    (root / "flag" / "pyproject.toml").write_text(
+        '[tool.dropout-lint]\nselect = ["ALL"]\nfix-style = "training-flag"\n'
+    )
+    names = []
+    for name, source in sources.items():
+        style = _FIX_STYLE.search(source)
+        relative = f"flag/{name}" if style and style.group("style") == "training-flag" else name
+        (root / relative).write_text(source)
+        names.append(relative)
+    return names
+
+
+def fixed_by_the_command(root: Path, names: list[str], unsafe: bool) -> dict[str, str]:
+    """Each file as `dropout-lint --fix` writes it, run (as a user would) where its settings are."""
+    copy = root.parent / f"{root.name}-fixed-by-the-command"
+    shutil.copytree(root, copy)
+    extra = ["--unsafe-fixes"] if unsafe else []
+    for folder in (".", "flag"):
+        here = [name for name in names if (name.startswith("flag/")) == (folder == "flag")]
+        if here:
+            cli("--fix", "--no-cache", *extra, *(name.removeprefix("flag/") for name in here), cwd=copy / folder)
+    return {name: (copy / name).read_text() for name in names}
+
+
+async def resolved(editor: Editor, action: types.CodeAction) -> types.CodeAction:
+    if action.edit is None:
+        action = await editor.client.code_action_resolve_async(action)
+    return action
+
+
+async def current_findings(editor: Editor, uri: str, pull: bool) -> list[types.Diagnostic]:
+    if not pull:
+        return await editor.diagnostics(uri, editor.versions[uri])
+    report = await editor.client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
+    )
+    return list(report.items)
+
+
+def fixture_name(path: Path) -> str:
+    return f"{path.parent.name}_{path.name}"
+
+
+@pytest.mark.parametrize("fixtures", FIXTURE_SETS)
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+@pytest.mark.asyncio
+async def test_fix_all_is_the_commands_fix(editor: Editor, unsafe: bool, fixtures: list[Path]) -> None:
+    names = lay_out(editor.root, {fixture_name(path): path.read_text() for path in fixtures})
+    expected = fixed_by_the_command(editor.root, names, unsafe)
+    await editor.start(options={"unsafeFixes": unsafe})
+    outcome = {}
+    for name in names:
+        uri = editor.open(name, (editor.root / name).read_text(), write=False)
+        await editor.diagnostics(uri, 1)
+        [action] = await editor.actions(uri, 0, only=["source.fixAll"]) or [None]
+        if action is not None:
+            assert action.kind == "source.fixAll.dropout-lint"
+            editor.apply((await resolved(editor, action)).edit)
+        outcome[name] = editor.texts[uri]
+    assert outcome == expected
+    assert sum(expected[name] != (editor.root / name).read_text() for name in names) >= len(names) // 2
+
+
+@pytest.mark.parametrize("fixtures", FIXTURE_SETS)
+@pytest.mark.parametrize("client", ["push-eager", "pull-lazy"])
+@pytest.mark.asyncio
+async def test_each_quick_fix_is_what_the_command_writes_for_that_finding(
+    editor: Editor, client: str, fixtures: list[Path]
+) -> None:
+    """For each fixable finding, a copy of its file where every other finding is silenced by
+    `# noqa`: the finding's quick fix must write what `dropout-lint --fix` writes there."""
+    sources = {}
+    for path in fixtures:
+        source = path.read_text()
+        found = json.loads(cli("--format", "json", "--isolated", "--select", "ALL", str(path), cwd=path.parent).stdout)
+        fixable = [f for f in found if f["fix"]]
+        lines = split_lines(source)
+        for index, finding in enumerate(fixable):
+            if sum(f["line"] == finding["line"] for f in found) > 1:
+                continue  # two findings on one line cannot be told apart by noqa
+            silenced = list(lines)
+            for other in found:
+                if other is not finding:
+                    row = silenced[other["line"] - 1]
+                    silenced[other["line"] - 1] = row.rstrip("\n") + f"  # noqa: {other['code']}\n"
+            sources[f"{path.parent.name}_{index}_{path.name}"] = "".join(silenced)
+    names = lay_out(editor.root, sources)
+    expected = fixed_by_the_command(editor.root, names, unsafe=True)
+    pull = client == "pull-lazy"
+    await editor.start(PULL_AND_RESOLVE_CLIENT if pull else PUSH_CLIENT, options={"unsafeFixes": True})
+    outcome = {}
+    for name in names:
+        uri = editor.open(name, (editor.root / name).read_text(), write=False)
+        findings = await current_findings(editor, uri, pull)
+        fixes = [
+            action
+            for line in sorted({d.range.start.line for d in findings})
+            for action in await editor.actions(uri, line, only=["quickfix"])
+            if action.title.startswith("Fix ")
+        ]
+        assert len(fixes) == 1, (name, [a.title for a in fixes])
+        assert (fixes[0].edit is None) == pull
+        editor.apply((await resolved(editor, fixes[0])).edit)
+        outcome[name] = editor.texts[uri]
+    assert outcome == expected
+    assert len(names) >= 2 * len(fixtures)
+
+
+@pytest.mark.asyncio
+async def test_unsafe_fixes_are_offered_only_when_allowed_and_labelled(editor: Editor) -> None:
+    source = (FIXTURES / "drp010" / "mnist_net.py").read_text()
+    await editor.start(options={"unsafeFixes": False})
+    uri = editor.open("model.py", source)
+    [finding] = await editor.diagnostics(uri, 1)
+    titles = [a.title for a in await editor.actions(uri, finding.range.start.line, only=["quickfix"])]
+    assert titles == ["Disable DRP010 for this line"]
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"unsafeFixes": True}))
+    await asyncio.sleep(0.2)
+    [fix, noqa] = await editor.actions(uri, finding.range.start.line, only=["quickfix"])
+    assert fix.title.startswith("Fix DRP010: ") and fix.title.endswith(" (unsafe)")
+    assert not fix.is_preferred
+
+
+@pytest.mark.asyncio
+async def test_fix_all_command_sends_the_edit_to_the_editor(editor: Editor) -> None:
+    await editor.start()
+    uri = editor.open("model.py", BUGGY)
+    await editor.diagnostics(uri, 1)
+    await editor.client.workspace_execute_command_async(types.ExecuteCommandParams("dropout-lint.applyFixAll", [uri]))
+    [edit] = editor.applied
+    editor.apply(edit)
+    assert editor.texts[uri] == fixed_by_the_command(editor.root, ["model.py"], unsafe=False)["model.py"] != BUGGY
