@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -509,3 +510,123 @@ async def test_fix_all_command_sends_the_edit_to_the_editor(editor: Editor) -> N
     [edit] = editor.applied
     editor.apply(edit)
     assert editor.texts[uri] == fixed_by_the_command(editor.root, ["model.py"], unsafe=False)["model.py"] != BUGGY
+
+
+def open_notebook(editor: Editor, name: str, notebook: dict[str, Any]) -> tuple[str, list[str]]:
+    """Open ``notebook`` as a notebook document, as VS Code does; its uri and its cells' uris."""
+    path = editor.root / name
+    path.write_text(json.dumps(notebook))
+    uri = path.as_uri()
+    cells, documents = [], []
+    for number, cell in enumerate(notebook["cells"], 1):
+        cell_uri = f"vscode-notebook-cell:{path}#C{number}"
+        code = cell["cell_type"] == "code"
+        text = "".join(cell["source"])
+        editor.texts[cell_uri] = text
+        cells.append(types.NotebookCell(types.NotebookCellKind.Code if code else types.NotebookCellKind.Markup, cell_uri))
+        documents.append(types.TextDocumentItem(cell_uri, "python" if code else "markdown", 1, text))
+    editor.client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(types.NotebookDocument(uri, "jupyter-notebook", 1, cells), documents)
+    )
+    return uri, [cell.document for cell in cells]
+
+
+@pytest.mark.asyncio
+async def test_notebook_findings_are_on_their_cells_and_fix_all_is_the_commands(editor: Editor) -> None:
+    notebook = json.loads((FIXTURES / "notebooks" / "mnist_tutorial.ipynb").read_text())
+    await editor.start()
+    _, cells = open_notebook(editor, "tutorial.ipynb", notebook)
+    expected = json.loads(cli("--format", "json", "tutorial.ipynb", cwd=editor.root).stdout)
+    assert expected, "the fixture has findings"
+    for finding in expected:
+        published = await editor.diagnostics(cells[finding["cell"] - 1])
+        assert (finding["code"], finding["line"] - 1, finding["column"] - 1) in [
+            (d.code, d.range.start.line, d.range.start.character) for d in published
+        ]
+    found_in = {cells[f["cell"] - 1] for f in expected}
+    assert all(editor.client.diagnostics.get(cell) == [] for cell in cells if cell not in found_in)
+
+    [fix_all] = await editor.actions(cells[expected[0]["cell"] - 1], expected[0]["line"] - 1, only=["source.fixAll"])
+    for cell_uri, edits in fix_all.edit.changes.items():
+        editor.texts[cell_uri] = apply_text_edits(editor.texts[cell_uri], edits)
+    cli("--fix", "tutorial.ipynb", cwd=editor.root)
+    fixed = json.loads((editor.root / "tutorial.ipynb").read_text())
+    assert [editor.texts[cell] for cell in cells] == ["".join(cell["source"]) for cell in fixed["cells"]]
+
+
+@pytest.mark.asyncio
+async def test_a_cell_edit_rechecks_the_notebook(editor: Editor) -> None:
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": "import torch.nn as nn\nimport torch.nn.functional as F\n"},
+            {"cell_type": "markdown", "metadata": {}, "source": "The model:"},
+            {"cell_type": "code", "metadata": {}, "source": BUGGY.split("\n\n\n", 1)[1]},
+        ],
+    }
+    await editor.start()
+    uri, cells = open_notebook(editor, "nb.ipynb", notebook)
+    [finding] = await editor.diagnostics(cells[2])
+    assert (finding.code, finding.range.start.line) == ("DRP001", 2)
+    editor.client.notebook_document_did_change(
+        types.DidChangeNotebookDocumentParams(
+            types.VersionedNotebookDocumentIdentifier(2, uri),
+            types.NotebookDocumentChangeEvent(
+                cells=types.NotebookDocumentCellChanges(
+                    text_content=[
+                        types.NotebookDocumentCellContentChanges(
+                            types.VersionedTextDocumentIdentifier(2, cells[2]),
+                            [types.TextDocumentContentChangeWholeDocument(CLEAN.split("\n\n\n", 1)[1])],
+                        )
+                    ]
+                )
+            ),
+        )
+    )
+    await asyncio.wait_for(_until(lambda: editor.client.diagnostics.get(cells[2]) == []), TIMEOUT)
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_pulls_diagnostics_is_not_pushed_any(editor: Editor) -> None:
+    await editor.start(PULL_AND_RESOLVE_CLIENT)
+    uri = editor.open("model.py", BUGGY)
+    report = await editor.client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
+    )
+    assert [d.code for d in report.items] == ["DRP001"]
+    editor.change(uri, CLEAN)
+    report = await editor.client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
+    )
+    assert list(report.items) == []
+    assert editor.published == []
+
+
+@pytest.mark.asyncio
+async def test_a_crashing_rule_is_drp901_on_that_document_only(project: Path) -> None:
+    """A rule made to crash (by a sitecustomize in the server's path) on files that mention
+    `self.train`: those files get DRP901, the others their findings, and the server goes on."""
+    hooks = project / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "from dropout_lint.rules import train_method_as_mode as rule\n"
+        "def visit_Attribute(self, node):\n"
+        "    raise ZeroDivisionError('boom')\n"
+        "rule.TrainMethodAsMode.visit_Attribute = visit_Attribute\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *sys.path])}
+    client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client, server_env=environment).start()
+    editor = Editor(client, project)
+    try:
+        await editor.start()
+        crashing = editor.open("crashing.py", BUGGY.replace("return x", "return x if self.train else x"))
+        found = await editor.diagnostics(crashing, 1)
+        assert [d.code for d in found] == ["DRP901", "DRP001"]
+        assert "DRP002" in found[0].message and "ZeroDivisionError: boom" in found[0].message
+        other = editor.open("other.py", BUGGY)
+        assert [d.code for d in await editor.diagnostics(other, 1)] == ["DRP001"]
+    finally:
+        await client.shutdown_session()
+        await client.stop()
