@@ -15,6 +15,8 @@ from typing import Optional, Sequence
 from ...analysis.project_index import module_class_names
 from ...engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
 from ...engine.lint import LintOptions, lint_source
+from ...prefilter.stages import byte_stage
+from ...rules import ALL_RULES
 from ...workspace.config import Settings
 from ...workspace.runner import options_for
 from ..notebook import Notebook, lint_notebook, read_notebook
@@ -96,6 +98,12 @@ def lint_options(subject: Subject, settings: Settings) -> LintOptions:
     data = subject.source()
     python = subject.notebook().python_source.encode("utf-8", "surrogatepass") if subject.is_notebook else data
     return options_for(subject.path, settings, module_class_names([python]))
+
+
+def needs_parsing(subject: Subject, settings: Settings) -> bool:
+    """Whether some rule may fire on the subject's bytes (else checking is a scan of them)."""
+    rules = settings.rules_for(subject.path, ALL_RULES)
+    return subject.is_notebook or bool(byte_stage(subject.source(), rules))
 
 
 def check(subject: Subject, settings: Settings) -> Checked:

@@ -26,12 +26,10 @@ from ...rules import RULES_BY_CODE
 from ...workspace.config import ConfigError
 from ..cli import explain
 from . import code_actions
-from .documents import CODE, MARKUP, OTHER, Cell, Checked, Subject, check, path_of
+from .documents import CODE, MARKUP, OTHER, Cell, Checked, Subject, check, needs_parsing, path_of
 from .edits import client_position
 from .settings import RUN_ON_TYPE, ClientSettings, client_settings, describe, settings_for
 
-# A check starts this long after the last keystroke, so a burst of typing costs one check.
-DEBOUNCE_SECONDS = 0.02
 FIX_ALL_COMMAND = "dropout-lint.applyFixAll"
 SHOW_SETTINGS_COMMAND = "dropout-lint.showSettings"
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -58,7 +56,8 @@ class DropoutLintServer(LanguageServer):
         )
         self.client_settings = ClientSettings()
         self.checked: dict[str, Checked] = {}  # by the uri of the file or notebook
-        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.pending: dict[str, asyncio.Task[None]] = {}  # the running check of each
+        self.settings_generation = 0  # counts the editor's settings changes
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dropout-lint-check")
 
     @property
@@ -84,6 +83,8 @@ class DropoutLintServer(LanguageServer):
             cells = tuple(_cell(self, cell) for cell in notebook.cells)
             path = path_of(uris.to_fs_path(notebook.uri), self.workspace.root_path, "Untitled.ipynb")
             return Subject(notebook.uri, notebook.version, path, cells=cells)
+        if uri not in self.workspace.text_documents:
+            return None  # closed
         document = self.workspace.get_text_document(uri)
         path = path_of(uris.to_fs_path(uri), self.workspace.root_path, "untitled.py")
         if document.language_id != "python" and not path.endswith(PYTHON_SUFFIXES):
@@ -99,49 +100,64 @@ class DropoutLintServer(LanguageServer):
         known = self.checked.get(subject.uri)
         if known is not None and known.subject == subject:
             return known
-        return self.remember(check_with_settings(subject, self.client_settings))
+        return self.remember(check_with_settings(subject, self.client_settings), self.settings_generation)
 
-    def remember(self, outcome: Union[Checked, ConfigError]) -> Optional[Checked]:
-        """Keep a check of the current version; say what is wrong with unusable settings."""
+    def remember(self, outcome: Union[Checked, ConfigError], generation: int) -> Optional[Checked]:
+        """Keep a check of the current version made with the current settings; say what is
+        wrong with settings that cannot be used."""
         if isinstance(outcome, ConfigError):
             self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dropout-lint: {outcome}"))
             return None
-        if self.is_current(outcome.subject):
+        if self.is_current(outcome.subject) and generation == self.settings_generation:
             self.checked[outcome.subject.uri] = outcome
         return outcome
 
     async def check_in_background(self, subject: Subject) -> Optional[Checked]:
-        """The check of ``subject``, on the checking thread unless it is known already."""
+        """The check of ``subject``: on the checking thread when it needs parsing, so the
+        messages keep flowing meanwhile; here when a scan of its bytes is all it takes."""
         known = self.checked.get(subject.uri)
         if known is not None and known.subject == subject:
             return known
         started = time.perf_counter()
-        outcome = await asyncio.get_running_loop().run_in_executor(
-            self.checker, check_with_settings, subject, self.client_settings
-        )
+        generation = self.settings_generation
+        try:
+            settings = settings_for(subject.path, self.client_settings)
+        except ConfigError as error:
+            return self.remember(error, generation)
+        if needs_parsing(subject, settings):
+            checked = await asyncio.get_running_loop().run_in_executor(self.checker, check, subject, settings)
+        else:
+            checked = check(subject, settings)
         logger.debug("checked %s (version %s) in %.1f ms", subject.uri, subject.version, 1000 * (time.perf_counter() - started))
-        return self.remember(outcome)
+        return self.remember(checked, generation)
 
-    async def check_and_publish(self, uri: str, delay: float = 0.0) -> None:
-        """Check the document's current version (after ``delay``) and publish the findings."""
-        if delay:
-            await asyncio.sleep(delay)
-        subject = self.subject(uri)
-        if subject is None:
-            return
-        checked = await self.check_in_background(subject)
-        if checked is not None and self.is_current(subject):
-            self.publish(checked)
+    async def check_until_current(self, uri: str) -> None:
+        """Check the document and publish its findings; if it changed meanwhile, the
+        findings are stale: check its latest version instead, until one is current."""
+        while True:
+            subject = self.subject(uri)
+            generation = self.settings_generation
+            if subject is None:
+                return
+            checked = await self.check_in_background(subject)
+            if checked is None:
+                return
+            if self.is_current(subject) and generation == self.settings_generation:
+                self.publish(checked)
+                return
 
-    def schedule(self, uri: str, delay: float = 0.0) -> None:
-        """A check of ``uri`` soon; one still waiting for the same document is dropped."""
+    def schedule(self, uri: str) -> None:
+        """Check ``uri`` now, or, if a check of it is running, once that one is done.
+
+        Changes that arrive while a check runs are coalesced into one check of the
+        latest version, so a burst of typing costs at most two checks and no waiting.
+        """
         subject = self.subject(uri)
         if subject is None or self.pulls_diagnostics:
             return
-        previous = self.pending.pop(subject.uri, None)
-        if previous is not None and not previous.done():
-            previous.cancel()
-        self.pending[subject.uri] = asyncio.ensure_future(self.check_and_publish(subject.uri, delay))
+        running = self.pending.get(subject.uri)
+        if running is None or running.done():
+            self.pending[subject.uri] = asyncio.ensure_future(self.check_until_current(subject.uri))
 
     def publish(self, checked: Checked) -> None:
         for uri in checked.document_uris():
@@ -206,8 +222,7 @@ def _cell(server: DropoutLintServer, cell: types.NotebookCell) -> Cell:
 
 
 def check_with_settings(subject: Subject, client: ClientSettings) -> Union[Checked, ConfigError]:
-    """Find the file's settings and check it; runs on the checking thread, so it touches no
-    server state."""
+    """Find the file's settings and check it; an error if the settings cannot be used."""
     try:
         settings = settings_for(subject.path, client)
     except ConfigError as error:
@@ -230,7 +245,7 @@ def build_server() -> DropoutLintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DropoutLintServer, params: types.DidChangeTextDocumentParams) -> None:
         if ls.client_settings.run == RUN_ON_TYPE:
-            ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+            ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: DropoutLintServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -247,7 +262,7 @@ def build_server() -> DropoutLintServer:
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
     def notebook_did_change(ls: DropoutLintServer, params: types.DidChangeNotebookDocumentParams) -> None:
         if ls.client_settings.run == RUN_ON_TYPE:
-            ls.schedule(params.notebook_document.uri, DEBOUNCE_SECONDS)
+            ls.schedule(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
     def notebook_did_save(ls: DropoutLintServer, params: types.DidSaveNotebookDocumentParams) -> None:
@@ -270,6 +285,7 @@ def build_server() -> DropoutLintServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: DropoutLintServer, params: types.DidChangeConfigurationParams) -> None:
         if _apply_settings(ls, params.settings):
+            ls.settings_generation += 1
             ls.checked.clear()
             if ls.pulls_diagnostics:
                 ls.workspace_diagnostic_refresh(None)
