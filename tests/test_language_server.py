@@ -630,3 +630,19 @@ async def test_a_crashing_rule_is_drp901_on_that_document_only(project: Path) ->
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+@pytest.mark.parametrize("spec", ["visual-studio-code", "neovim", "emacs"])
+@pytest.mark.asyncio
+async def test_with_the_capabilities_real_editors_declare(editor: Editor, spec: str) -> None:
+    """pytest-lsp records what VS Code, Neovim and Emacs declare: with each, the finding
+    arrives (pushed or pulled, as the client wants) and its quick fix writes what --fix does."""
+    capabilities = client_capabilities(spec)
+    await editor.start(capabilities)
+    pull = capabilities.text_document is not None and capabilities.text_document.diagnostic is not None
+    uri = editor.open("model.py", BUGGY)
+    [finding] = await current_findings(editor, uri, pull)
+    assert finding.code == "DRP001"
+    [fix] = [a for a in await editor.actions(uri, finding.range.start.line) if a.title.startswith("Fix ")]
+    editor.apply((await resolved(editor, fix)).edit)
+    assert editor.texts[uri] == fixed_by_the_command(editor.root, ["model.py"], unsafe=False)["model.py"]

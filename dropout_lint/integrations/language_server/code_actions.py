@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Optional
 
 import libcst as cst
 from lsprotocol import types
 
-from ...engine.diagnostics import Applicability, Diagnostic
+from ...engine.diagnostics import Applicability, Diagnostic, is_file_problem
 from ...engine.lint import LintOptions, check_context, file_context
 from ...engine.noqa import with_noqa
 from ...engine.source_text import split_lines
 from ...fixes.fixer import fix_source, is_applicable
+from ...rules import ALL_RULES
 from ..notebook import Notebook, fix_notebook, read_notebook, split_into_cells
+from .diagnostics import SOURCE_NAME, to_lsp
 from .documents import Checked, lint_options
 from .edits import text_edits
 
-SOURCE_NAME = "dropout-lint"
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE_NAME}"
 QUICK_FIX, NOQA, FIX_ALL = "quickfix", "noqa", "fixAll"
 
@@ -59,7 +60,7 @@ def _same_place(a: Diagnostic, b: Diagnostic) -> bool:
 
 
 def has_quick_fix(finding: Diagnostic, checked: Checked, unsafe_fixes: bool) -> bool:
-    fixable = [rule.code for rule in checked.settings.rules_for(checked.subject.path, _all_rules()) if rule.has_fix()]
+    fixable = [rule.code for rule in checked.settings.rules_for(checked.subject.path, ALL_RULES) if rule.has_fix()]
     return is_applicable(finding, fixable, unsafe_fixes)
 
 
@@ -76,7 +77,7 @@ def quick_fix_edit(checked: Checked, finding: Diagnostic, unsafe_fixes: bool, en
     if fixed is None:
         return None
     cells = split_into_cells(notebook, fixed.decode("utf-8", "surrogatepass"))
-    return None if isinstance(cells, str) else _cell_edit(checked, notebook, cells, encoding)
+    return None if isinstance(cells, str) else _cell_edit(checked, cells, encoding)
 
 
 def fix_all_edit(checked: Checked, unsafe_fixes: bool, encoding: str) -> Optional[types.WorkspaceEdit]:
@@ -91,10 +92,9 @@ def fix_all_edit(checked: Checked, unsafe_fixes: bool, encoding: str) -> Optiona
     fixed = read_notebook(result.source, subject.path)
     if not isinstance(fixed, Notebook) or result.source == subject.source():
         return None
-    notebook = subject.notebook()
     cells = {cell.number: cell.text for cell in fixed.cells}
     changed = {number: text for number, text in cells.items() if text != subject.cells[number - 1].text}
-    return _cell_edit(checked, notebook, changed, encoding) if changed else None
+    return _cell_edit(checked, changed, encoding) if changed else None
 
 
 def noqa_edit(checked: Checked, finding: Diagnostic, encoding: str) -> types.WorkspaceEdit:
@@ -121,14 +121,18 @@ def actions_for(
 ) -> list[types.CodeAction]:
     """The actions on offer for ``request_range`` of document ``uri``; edits left out when ``lazy``."""
     actions = []
-    wants = lambda kind: only is None or any(kind == k or kind.startswith(f"{k}.") for k in only)  # noqa: E731
+
+    def wants(kind: str) -> bool:
+        return only is None or any(kind == k or kind.startswith(f"{k}.") for k in only)
+
     if wants(types.CodeActionKind.QuickFix.value):
         for index, finding in enumerate(checked.findings):
             if checked.subject.uri_of(finding) != uri or not _overlaps(finding, request_range):
                 continue
             if has_quick_fix(finding, checked, unsafe_fixes):
                 actions.append(_action(checked, index, QUICK_FIX, _quick_fix_title(finding), lazy, unsafe_fixes, encoding))
-            actions.append(_action(checked, index, NOQA, f"Disable {finding.code} for this line", lazy, unsafe_fixes, encoding))
+            if not is_file_problem(finding):  # `# noqa` cannot silence a problem with the file
+                actions.append(_action(checked, index, NOQA, f"Disable {finding.code} for this line", lazy, unsafe_fixes, encoding))
     if wants(FIX_ALL_KIND) and any(has_quick_fix(f, checked, unsafe_fixes) for f in checked.findings):
         actions.append(_action(checked, None, FIX_ALL, "dropout-lint: fix all", lazy, unsafe_fixes, encoding))
     return actions
@@ -136,8 +140,8 @@ def actions_for(
 
 def resolve(action: types.CodeAction, checked: Checked, unsafe_fixes: bool, encoding: str) -> types.CodeAction:
     """``action`` with its edit, if it was made for this version of the document."""
-    data = action.data or {}
-    if data.get("version") != checked.subject.version:
+    data = action.data if isinstance(action.data, dict) else {}
+    if data.get("version") != checked.subject.version or data.get("action") not in (QUICK_FIX, NOQA, FIX_ALL):
         return action
     action.edit = _compute(checked, data.get("finding"), data["action"], unsafe_fixes, encoding)
     return action
@@ -151,7 +155,7 @@ def _action(
     return types.CodeAction(
         title=title,
         kind=kind,
-        diagnostics=None if finding is None else [_diagnostic_stub(finding)],
+        diagnostics=None if finding is None else [to_lsp(checked, finding, encoding)],
         is_preferred=action == QUICK_FIX and finding is not None and finding.fix is not None
         and finding.fix.applicability is Applicability.SAFE,
         edit=None if lazy else _compute(checked, index, action, unsafe_fixes, encoding),
@@ -174,12 +178,6 @@ def _quick_fix_title(finding: Diagnostic) -> str:
     return f"Fix {finding.code}: {finding.fix.description}{unsafe}"
 
 
-def _diagnostic_stub(finding: Diagnostic) -> types.Diagnostic:
-    """The finding the action fixes, as the client matches it (code and message)."""
-    position = types.Position(finding.line - 1, 0)
-    return types.Diagnostic(types.Range(position, position), finding.message, code=finding.code, source=SOURCE_NAME)
-
-
 def _overlaps(finding: Diagnostic, request: types.Range) -> bool:
     """Whether the finding's lines meet the requested ones (columns are the client's units)."""
     return finding.line - 1 <= request.end.line and request.start.line <= finding.end_line - 1
@@ -192,7 +190,7 @@ def _in_virtual_source(notebook: Notebook, finding: Diagnostic) -> Diagnostic:
     return replace(finding, cell=None, line=finding.line + offset, end_line=finding.end_line + offset)
 
 
-def _cell_edit(checked: Checked, notebook: Notebook, new_texts: dict[int, str], encoding: str) -> types.WorkspaceEdit:
+def _cell_edit(checked: Checked, new_texts: dict[int, str], encoding: str) -> types.WorkspaceEdit:
     cells = checked.subject.cells or ()
     return _edit({cells[number - 1].uri: (cells[number - 1].text, text) for number, text in new_texts.items()}, encoding)
 
@@ -213,9 +211,3 @@ def _edit(changes: dict[str, tuple[str, str]], encoding: str) -> types.Workspace
             for uri, (before, after) in changes.items()
         }
     )
-
-
-def _all_rules() -> Any:
-    from ...rules import ALL_RULES
-
-    return ALL_RULES

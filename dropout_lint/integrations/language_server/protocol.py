@@ -19,15 +19,12 @@ from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from ... import __version__
-from ...engine.diagnostics import Diagnostic, is_file_problem
-from ...engine.source_text import split_lines
-from ...output.formats import INFORMATION_URI
 from ...rules import RULES_BY_CODE
 from ...workspace.config import ConfigError
 from ..cli import explain
 from . import code_actions
 from .documents import CODE, MARKUP, OTHER, Cell, Checked, Subject, check, needs_parsing, path_of
-from .edits import client_position
+from .diagnostics import to_lsp
 from .settings import RUN_ON_TYPE, ClientSettings, client_settings, describe, settings_for
 
 FIX_ALL_COMMAND = "dropout-lint.applyFixAll"
@@ -163,29 +160,13 @@ class DropoutLintServer(LanguageServer):
         for uri in checked.document_uris():
             version = checked.subject.version if not checked.subject.is_notebook else None
             self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri, [self.to_lsp(checked, d) for d in checked.findings_in(uri)], version)
+                types.PublishDiagnosticsParams(uri, [to_lsp(checked, d, self.encoding) for d in checked.findings_in(uri)], version)
             )
 
     def clear(self, uri: str) -> None:
         checked = self.checked.pop(uri, None)
         for document in checked.document_uris() if checked is not None else [uri]:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(document, []))
-
-    def to_lsp(self, checked: Checked, finding: Diagnostic) -> types.Diagnostic:
-        """A finding as an LSP diagnostic, its columns counted in the client's units."""
-        lines = split_lines(checked.subject.text_of(checked.subject.uri_of(finding)))
-        start = client_position(lines, finding.line - 1, finding.column - 1, self.encoding)
-        end = client_position(lines, finding.end_line - 1, finding.end_column - 1, self.encoding)
-        rule = RULES_BY_CODE.get(finding.code)
-        return types.Diagnostic(
-            range=types.Range(types.Position(start.line, start.character), types.Position(end.line, end.character)),
-            message=finding.message,
-            severity=types.DiagnosticSeverity.Error if is_file_problem(finding) else types.DiagnosticSeverity.Warning,
-            code=finding.code,
-            code_description=None if rule is None else types.CodeDescription(rule_documentation(rule.__module__)),
-            source=code_actions.SOURCE_NAME,
-            data={"name": finding.name, "fix": finding.fix.to_json() if finding.fix else None},
-        )
 
 
 class ClientLog(logging.Handler):
@@ -205,11 +186,6 @@ class ClientLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         kind = self.LEVELS.get(record.levelno, types.MessageType.Error)
         self.server.window_log_message(types.LogMessageParams(kind, record.getMessage()))
-
-
-def rule_documentation(module: str) -> str:
-    """Where a rule's documentation is read: its own file, which the README's table is made from."""
-    return f"{INFORMATION_URI}/blob/main/{module.replace('.', '/')}.py"
 
 
 def _cell(server: DropoutLintServer, cell: types.NotebookCell) -> Cell:
@@ -279,7 +255,7 @@ def build_server() -> DropoutLintServer:
     async def pull_diagnostics(ls: DropoutLintServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
         subject = ls.subject(params.text_document.uri)
         checked = None if subject is None else await ls.check_in_background(subject)
-        items = [] if checked is None else [ls.to_lsp(checked, d) for d in checked.findings_in(params.text_document.uri)]
+        items = [] if checked is None else [to_lsp(checked, d, ls.encoding) for d in checked.findings_in(params.text_document.uri)]
         return types.RelatedFullDocumentDiagnosticReport(items=items)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
+from ...rules import ALL_RULES
 from ...workspace.config import FIX_STYLES, ConfigError, Settings, find_pyproject, load_settings, tool_table
 
 SECTION = "dropout-lint"
@@ -93,8 +94,6 @@ def describe(path: str, client: ClientSettings) -> dict[str, Any]:
     """The resolved settings for ``path``, as ``dropout-lint.showSettings`` returns them."""
     config = find_pyproject(Path(path).parent)
     settings = settings_for(path, client)
-    from ...rules import ALL_RULES
-
     return {
         "path": path,
         "configFile": str(config) if config is not None else None,
