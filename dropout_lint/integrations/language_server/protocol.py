@@ -1,7 +1,7 @@
 """The LSP adapter: messages from the editor in, the command's findings and fixes out.
 
-Checking runs on one worker thread, off the message loop, so requests and cancellations
-are read while a file is checked. Each check is of one version of a document; its results
+A check that parses runs on one worker thread, off the message loop, so requests and
+cancellations are read meanwhile. Each check is of one version of a document; its results
 are published only if that version is still the current one, so the editor never sees
 findings of text it no longer has.
 """
