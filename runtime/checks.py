@@ -16,8 +16,12 @@ import torch
 from torch import Tensor
 
 
-class DropoutShapeError(ValueError):
-    """A channel dropout layer got input whose rank it would silently misread."""
+class DropoutShapeError(ValueError, RuntimeError):
+    """A channel dropout layer got input whose rank it would silently misread.
+
+    A ``ValueError`` (a bad argument), and a ``RuntimeError`` as torch's own shape errors are,
+    so code written for those (``except RuntimeError``) still catches it.
+    """
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dropout_lint.integrations.cli import main
-from dropout_lint.workspace import runner
+from dropout_lint.workspace import cache, runner
 from dropout_lint.workspace.cache import CACHE_DIRECTORY, LintCache
 
 BUGGY = """\
@@ -176,3 +176,23 @@ def test_recently_modified_files_are_hashed_again(tmp_path: Path) -> None:
     cache.remember_survey("/new.py", (1, now, now, 2), survey)
     assert cache.digest_for("/old.py", (1, now - 10**10, now - 10**10, 1)) == "abc"
     assert cache.digest_for("/new.py", (1, now, now, 2)) is None
+
+
+def test_the_tool_fingerprint_covers_every_folder_of_the_package() -> None:
+    """An edited rule or engine file must invalidate the cache, wherever it lives."""
+    from dropout_lint.workspace.cache import package_sources
+
+    package = Path(cache.__file__).resolve().parents[1]
+    names = {path.relative_to(package).as_posix() for path in package_sources()}
+    assert {"engine/lint.py", "rules/functional_dropout_without_training.py", "__init__.py"} <= names
+
+
+def test_a_cached_finding_keeps_its_fix_and_edits() -> None:
+    from dropout_lint.engine.lint import lint_source
+
+    source = "import torch.nn as nn\nimport torch.nn.functional as F\n\nclass Net(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.5)\n"
+    [finding] = lint_source(source, "net.py")
+    assert finding.fix is not None and finding.fix.edits
+    stored = json.loads(json.dumps(cache._stored(finding)))
+    restored = cache._diagnostic("net.py", stored)
+    assert restored == finding and restored.fix == finding.fix

@@ -10,15 +10,10 @@ import pytest
 
 from dropout_lint.engine.lint import DEFAULT_MAX_FILE_SIZE
 from dropout_lint.engine.rule import Rule
-from dropout_lint.workspace.config import (
-    DEFAULT_EXCLUDE,
-    ConfigError,
-    PathPattern,
-    PathPatterns,
-    Settings,
-    find_pyproject,
-    load_settings,
-)
+from dropout_lint.workspace.config_error import ConfigError
+from dropout_lint.workspace.config_files import find_config_file, load_settings
+from dropout_lint.workspace.path_patterns import PathPattern, PathPatterns
+from dropout_lint.workspace.settings import DEFAULT_EXCLUDE, Settings
 
 
 def fake_rule(code: str, default_enabled: bool = True) -> type[Rule]:
@@ -58,32 +53,32 @@ def selected(tmp_path: Path, table: str = "", **overrides) -> list[str]:
     return codes(load_settings(config, overrides).rules_for("a.py", FAKE_RULES))
 
 
-# find_pyproject
+# find_config_file
 
 
-def test_find_pyproject_skips_pyprojects_without_the_table(tmp_path: Path) -> None:
+def test_find_config_file_skips_pyprojects_without_the_table(tmp_path: Path) -> None:
     outer = write_pyproject(tmp_path, "[tool.dropout-lint]\nignore = ['DRP002']\n")
     write_pyproject(tmp_path / "pkg", "[project]\nname = 'pkg'\n")
     start = tmp_path / "pkg" / "src"
     start.mkdir()
-    assert find_pyproject(start) == outer
+    assert find_config_file(start) == outer
 
 
-def test_find_pyproject_takes_the_nearest_with_the_table(tmp_path: Path) -> None:
+def test_find_config_file_takes_the_nearest_with_the_table(tmp_path: Path) -> None:
     write_pyproject(tmp_path, "[tool.dropout-lint]\n")
     inner = write_pyproject(tmp_path / "pkg", "[tool.dropout-lint]\nselect = ['DRP0']\n")
-    assert find_pyproject(tmp_path / "pkg") == inner
+    assert find_config_file(tmp_path / "pkg") == inner
 
 
-def test_find_pyproject_returns_none_without_any_table(tmp_path: Path) -> None:
+def test_find_config_file_returns_none_without_any_table(tmp_path: Path) -> None:
     write_pyproject(tmp_path, "[tool.ruff]\n")
-    assert find_pyproject(tmp_path) is None
+    assert find_config_file(tmp_path) is None
 
 
-def test_find_pyproject_reports_broken_toml(tmp_path: Path) -> None:
+def test_find_config_file_reports_broken_toml(tmp_path: Path) -> None:
     write_pyproject(tmp_path, "[tool.dropout-lint\n")
     with pytest.raises(ConfigError, match="pyproject.toml"):
-        find_pyproject(tmp_path)
+        find_config_file(tmp_path)
 
 
 # load_settings

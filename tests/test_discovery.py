@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dropout_lint.workspace.config import Settings
 from dropout_lint.workspace.discovery import (
     DiscoveryProblem,
     GitignoreFile,
@@ -15,6 +14,7 @@ from dropout_lint.workspace.discovery import (
     SourcePath,
     iter_source_files,
 )
+from dropout_lint.workspace.settings import Settings
 
 
 def make_tree(root: Path, *relative_files: str) -> None:

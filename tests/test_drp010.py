@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from libcst.metadata import MetadataWrapper
 
-from dropout_lint.engine.context import FileContext
 from dropout_lint.engine.diagnostics import Applicability, Diagnostic
-from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.fixes.fixer import fix_source
 from dropout_lint.rules.channel_dropout_rank import ChannelDropoutRank
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "drp010"
@@ -22,12 +21,8 @@ def _findings(source: str) -> list[Diagnostic]:
 
 
 def _fixed(source: str) -> str:
-    """The source after DRP010's fixes, through ``fix_module`` as ``--fix`` calls it."""
-    module = parse(source, "<test>")
-    assert not isinstance(module, Diagnostic)
-    diagnostics = check_module(module, "<test>", [ChannelDropoutRank], OPTIONS)
-    context = FileContext("<test>", MetadataWrapper(module, unsafe_skip_copy=True))
-    return ChannelDropoutRank.fix_module(context, diagnostics).code
+    """The source after DRP010's fixes (all unsafe), as ``--fix --unsafe-fixes`` makes it."""
+    return fix_source(source.encode(), "<test>", OPTIONS, unsafe_fixes=True).source.decode()
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)

@@ -16,6 +16,7 @@ from dropout_lint.engine.diagnostics import Fix
 from dropout_lint.engine.lint import LintOptions
 from dropout_lint.engine.rule import Invalid, Rule
 from dropout_lint.fixes.fixer import fix_source
+from dropout_lint.fixes.node_edits import NodeEdits
 from dropout_lint.integrations.cli import main
 from dropout_lint.rules import ALL_RULES
 
@@ -168,10 +169,10 @@ class _BreaksTheFile(Rule):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "dropout":
             self.report(node, "bad", Fix("break it"))
 
-    @classmethod
-    def fix_module(cls, context, diagnostics) -> cst.Module:
-        node = diagnostics[0].node
-        return context.module.deep_replace(node, cst.Name("class"))  # a keyword: invalid code
+    def node_edits(self, diagnostic) -> NodeEdits:
+        edits = NodeEdits()
+        edits.replace(diagnostic.node, cst.Name("class"))  # a keyword: invalid code
+        return edits
 
 
 def test_a_fix_that_does_not_parse_leaves_the_file_alone_and_is_reported() -> None:
@@ -179,7 +180,7 @@ def test_a_fix_that_does_not_parse_leaves_the_file_alone_and_is_reported() -> No
     result = fix_source(source, "net.py", LintOptions(rules=[_BreaksTheFile]))
     assert result.source is source
     problems = [d for d in result.remaining if d.code == "DRP901"]
-    assert len(problems) == 1 and "does not parse" in problems[0].message
+    assert len(problems) == 1 and "cannot compile" in problems[0].message
 
 
 # --- the command -------------------------------------------------------------------

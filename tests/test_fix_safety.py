@@ -138,7 +138,7 @@ def test_a_read_only_file_is_reported_and_left_alone(tmp_path: Path) -> None:
     (tmp_path / "locked.py").chmod(0o444)
     result = run(tmp_path, "--fix", ".")
     assert result.returncode == 2
-    assert "locked.py:1:1: DRP900 cannot write the fixes: read-only file" in result.stdout
+    assert "locked.py:1:1: DRP903 cannot write the fixes: read-only file" in result.stdout
     assert "locked.py:7:16: DRP001" in result.stdout
     assert (tmp_path / "locked.py").read_text() == MODULE
     assert (tmp_path / "locked.py").stat().st_mode & 0o777 == 0o444
@@ -179,7 +179,7 @@ def test_a_symlink_to_a_file_outside_the_tree_is_reported_and_left_alone(tmp_pat
     (tree / "own.py").write_text(MODULE)
     result = run(tmp_path, "--fix", "tree")
     assert result.returncode == 2
-    assert f"tree/shared.py:1:1: DRP900 not fixed: it links to {outside.resolve()}, outside the paths given" in result.stdout
+    assert f"tree/shared.py:1:1: DRP903 not fixed: it links to {outside.resolve()}, outside the paths given" in result.stdout
     assert outside.read_text() == MODULE and (tree / "shared.py").is_symlink()
     assert (tree / "own.py").read_text() != MODULE
 

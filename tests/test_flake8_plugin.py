@@ -68,7 +68,7 @@ def test_file_without_dropout_is_silent(tmp_path: Path) -> None:
     [
         ([], ["DRP001", "DRP002", "DRP010", "DRP020"]),
         (["--extend-select", "DRP003"], ["DRP001", "DRP002", "DRP003", "DRP010", "DRP020"]),
-        (["--select", "DRP"], ["DRP001", "DRP002", "DRP003", "DRP010", "DRP020"]),
+        (["--select", "DRP"], ["DRP001", "DRP002", "DRP003", "DRP010", "DRP020", "DRP030", "DRP100"]),
         (["--extend-ignore", "DRP0"], []),
         (["--select", "E,W"], []),
     ],

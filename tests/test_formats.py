@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -15,6 +16,7 @@ from dropout_lint.engine.diagnostics import (
     UNREADABLE_FILE,
     Applicability,
     Diagnostic,
+    Edit,
     Fix,
     file_problem,
 )
@@ -49,7 +51,7 @@ DROPOUT = Diagnostic(
     code="DRP001",
     message="`F.dropout` without `training=self.training`",
     name="functional-dropout-without-training",
-    fix=Fix("Pass `training=self.training`"),
+    fix=Fix("Pass `training=self.training`", edits=(Edit((12, 27), (12, 27), ", training=self.training"),)),
 )
 TRAIN = Diagnostic(
     path="pkg/model.py",
@@ -60,7 +62,7 @@ TRAIN = Diagnostic(
     code="DRP002",
     message="`self.train` is always true",
     name="train-method-as-mode",
-    fix=Fix("Use `self.training`", Applicability.UNSAFE),
+    fix=Fix("Use `self.training`", Applicability.UNSAFE, (Edit((3, 13), (3, 18), "training"),)),
 )
 SAME_PLACE_LOWER_CODE = Diagnostic(
     path="pkg/model.py",
@@ -125,7 +127,20 @@ def test_json_is_sorted_indented_with_stable_keys() -> None:
     "message": "`self.train` is always true",
     "fix": {
       "applicability": "unsafe",
-      "description": "Use `self.training`"
+      "description": "Use `self.training`",
+      "edits": [
+        {
+          "content": "training",
+          "location": {
+            "row": 3,
+            "column": 13
+          },
+          "end_location": {
+            "row": 3,
+            "column": 18
+          }
+        }
+      ]
     }
   },
   {
@@ -139,7 +154,20 @@ def test_json_is_sorted_indented_with_stable_keys() -> None:
     "message": "`F.dropout` without `training=self.training`",
     "fix": {
       "applicability": "safe",
-      "description": "Pass `training=self.training`"
+      "description": "Pass `training=self.training`",
+      "edits": [
+        {
+          "content": ", training=self.training",
+          "location": {
+            "row": 12,
+            "column": 27
+          },
+          "end_location": {
+            "row": 12,
+            "column": 27
+          }
+        }
+      ]
     }
   }
 ]
@@ -336,3 +364,63 @@ def test_the_schema_catches_a_broken_log() -> None:
     log = sarif_of((DROPOUT,))
     del log["runs"][0]["results"][0]["message"]
     assert not jsonschema.Draft4Validator(schema).is_valid(log)
+
+
+# Notebooks: locations code-scanning tools can show
+
+
+def _notebook_finding_locations(tmp_path: Path, notebook_text: str, capsys) -> tuple[dict, str]:
+    from dropout_lint.integrations.cli import main
+
+    (tmp_path / "nb.ipynb").write_text(notebook_text)
+    main(["--format", "sarif", str(tmp_path / "nb.ipynb")])
+    sarif = json.loads(capsys.readouterr().out)
+    main(["--format", "github", str(tmp_path / "nb.ipynb")])
+    return sarif["runs"][0]["results"][0], capsys.readouterr().out
+
+
+_CELL_LINES = [
+    "import torch.nn as nn\n",
+    "import torch.nn.functional as F\n",
+    "\n",
+    "class Net(nn.Module):\n",
+    "    def forward(self, x):\n",
+    "        return F.dropout(x, 0.5)\n",
+]
+
+
+def _notebook(source: object) -> dict:
+    return {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Title\n"]},
+            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source},
+        ],
+        "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def test_notebook_findings_point_at_the_json_line_holding_the_source_line(tmp_path: Path, capsys) -> None:
+    text = json.dumps(_notebook(_CELL_LINES), indent=1) + "\n"
+    result, github = _notebook_finding_locations(tmp_path, text, capsys)
+    json_line = next(n for n, line in enumerate(text.splitlines(), 1) if "F.dropout(x, 0.5)" in line)
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": json_line, "endLine": json_line}
+    assert result["properties"] == {"cell": 2, "line": 6, "column": 16, "endLine": 6, "endColumn": 33}
+    assert result["message"]["text"].startswith("cell 2, line 6, column 16: ")
+    assert f"file={tmp_path / 'nb.ipynb'},line={json_line},endLine={json_line},title=" in github.replace("%3A", ":")
+
+
+def test_notebook_source_as_one_string_points_at_its_json_line(tmp_path: Path, capsys) -> None:
+    text = json.dumps(_notebook("".join(_CELL_LINES)), indent=1) + "\n"
+    result, _ = _notebook_finding_locations(tmp_path, text, capsys)
+    json_line = next(n for n, line in enumerate(text.splitlines(), 1) if "F.dropout(x, 0.5)" in line)
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == json_line
+
+
+def test_a_notebook_layout_not_reproduced_gets_the_whole_file(tmp_path: Path, capsys) -> None:
+    text = json.dumps(_notebook(_CELL_LINES), indent=1).replace('": ', '":  ') + "\n"
+    result, github = _notebook_finding_locations(tmp_path, text, capsys)
+    assert "region" not in result["locations"][0]["physicalLocation"]
+    assert ",line=" not in github

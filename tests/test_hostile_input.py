@@ -44,35 +44,45 @@ def codes(found: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
     return [(line, code) for line, code, _ in found]
 
 
+ODD_FILES = [
+    ("bom", b"\xef\xbb\xbf" + MODULE.encode(), 0),
+    ("latin-1 cookie", b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + MODULE.encode(), 2),
+    ("crlf", MODULE.replace("\n", "\r\n").encode(), 0),
+    ("mixed line endings", MODULE.replace("\n", "\r\n", 3).encode(), 0),
+    ("tabs", MODULE.replace("    ", "\t").encode(), 0),
+    ("form feed", ("\x0c\n" + MODULE).encode(), 1),
+    ("very long line", (f"LONG = '{'a' * 1_000_000}'\n" + MODULE).encode(), 1),
+    ("200 nested lists", (MODULE + "y = " + "[" * 200 + "]" * 200 + "\n").encode(), 0),
+]
+
+
 @pytest.mark.parametrize(
     "name, data, line_shift",
-    [
-        ("bom", b"\xef\xbb\xbf" + MODULE.encode(), 0),
-        ("latin-1 cookie", b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + MODULE.encode(), 2),
-        ("crlf", MODULE.replace("\n", "\r\n").encode(), 0),
-        ("mixed line endings", MODULE.replace("\n", "\r\n", 3).encode(), 0),
-        ("tabs", MODULE.replace("    ", "\t").encode(), 0),
-        ("form feed", ("\x0c\n" + MODULE).encode(), 1),
-        ("very long line", (f"LONG = '{'a' * 1_000_000}'\n" + MODULE).encode(), 1),
-        ("200 nested lists", (MODULE + "y = " + "[" * 200 + "]" * 200 + "\n").encode(), 0),
-    ],
+    ODD_FILES,
+    # The name alone: a 1 MB id in PYTEST_CURRENT_TEST makes subprocesses fail (E2BIG).
+    ids=[case[0] for case in ODD_FILES],
 )
 def test_odd_but_valid_files_are_linted(tmp_path: Path, name: str, data: bytes, line_shift: int) -> None:
+    assert len(os.environ["PYTEST_CURRENT_TEST"]) < 500  # exported to the subprocess below
     code, found = lint_file(tmp_path, data)
     assert code == 1 and codes(found) == [(7 + line_shift, "DRP001")], name
 
 
+UNREADABLE_FILES = [
+    ("syntax error", MODULE.replace("(self, x)", "(self, x").encode(), "syntax error"),
+    ("python 2", b"print 'hello'\n" + MODULE.encode(), "Missing parentheses"),
+    ("invalid utf-8", (MODULE + "# \xff\n").encode("latin-1"), "utf-8"),
+    ("unknown encoding", b"# -*- coding: klingon -*-\n" + MODULE.encode(), "unknown encoding"),
+    ("nul byte", MODULE.encode() + b"\0", "NUL"),
+    ("5000 nested parentheses", (MODULE + "y = " + "(" * 5000 + ")" * 5000 + "\n").encode(), "nested"),
+    ("40000-term sum", (MODULE + "y = " + "+".join(["1"] * 40000) + "\n").encode(), "nested"),
+]
+
+
 @pytest.mark.parametrize(
     "name, data, message",
-    [
-        ("syntax error", MODULE.replace("(self, x)", "(self, x").encode(), "syntax error"),
-        ("python 2", b"print 'hello'\n" + MODULE.encode(), "Missing parentheses"),
-        ("invalid utf-8", (MODULE + "# \xff\n").encode("latin-1"), "utf-8"),
-        ("unknown encoding", b"# -*- coding: klingon -*-\n" + MODULE.encode(), "unknown encoding"),
-        ("nul byte", MODULE.encode() + b"\0", "NUL"),
-        ("5000 nested parentheses", (MODULE + "y = " + "(" * 5000 + ")" * 5000 + "\n").encode(), "nested"),
-        ("40000-term sum", (MODULE + "y = " + "+".join(["1"] * 40000) + "\n").encode(), "nested"),
-    ],
+    UNREADABLE_FILES,
+    ids=[case[0] for case in UNREADABLE_FILES],
 )
 def test_unreadable_files_get_one_clear_diagnostic(tmp_path: Path, name: str, data: bytes, message: str) -> None:
     code, found = lint_file(tmp_path, data)
@@ -172,4 +182,5 @@ def test_an_unreadable_file_in_a_walk_is_reported_and_the_run_goes_on(
     lines = capsys.readouterr().out.splitlines()
     assert "secret.py:1:1: DRP900 cannot read: Permission denied [unreadable-file]" in lines
     assert any(line.startswith("model.py:7:16: DRP001") for line in lines), lines
+
 

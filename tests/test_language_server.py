@@ -295,6 +295,34 @@ async def test_noqa_action_adds_a_comment_or_merges_into_one(editor: Editor) -> 
     assert editor.texts[other] == BUGGY.replace("F.dropout(x, 0.5)", "F.dropout(x, 0.5)  # noqa: DRP001")
 
 
+UNPLACEABLE = BUGGY.replace(
+    "        x = F.dropout(x, 0.5)\n",
+    '        x = F.dropout(x, 0.5) + len("""\n""")\n'
+    "        x = F.dropout(x, 0.5) + \\\n            0\n"
+    '        x = F.dropout(x, 0.5) if "#" else x  # keep\n',
+)
+
+
+@pytest.mark.asyncio
+async def test_noqa_is_written_as_add_noqa_writes_it_and_not_offered_where_it_cannot_go(editor: Editor) -> None:
+    """A line that ends inside a string or after a backslash cannot hold a comment: no
+    "Disable" there, as --add-noqa adds none; elsewhere the same directive as --add-noqa."""
+    await editor.start()
+    uri = editor.open("model.py", UNPLACEABLE)
+    found = await editor.diagnostics(uri, 1)
+    assert [(d.code, d.range.start.line) for d in found] == [("DRP001", 6), ("DRP001", 8), ("DRP001", 10)]
+    offered = {line: [a for a in await editor.actions(uri, line) if a.title.startswith("Disable")] for line in (6, 8, 10)}
+    assert offered[6] == [] and offered[8] == []
+    [noqa] = offered[10]
+    editor.apply(noqa.edit)
+
+    added = cli("--add-noqa", "model.py", cwd=editor.root)
+    assert "model.py:7: no directive added" in added.stderr and "model.py:9: no directive added" in added.stderr
+    by_the_command = (editor.root / "model.py").read_text()
+    assert editor.texts[uri] == by_the_command != UNPLACEABLE
+    assert '"#" else x  # keep  # noqa: DRP001' in editor.texts[uri]
+
+
 @pytest.mark.asyncio
 async def test_settings_from_the_editor_and_the_project_wins(editor: Editor) -> None:
     await editor.start(options={"dropout-lint": {"ignore": ["DRP001"]}})
@@ -312,6 +340,29 @@ async def test_settings_from_the_editor_and_the_project_wins(editor: Editor) -> 
     assert shown["configFile"] == str(editor.root / "pyproject.toml")
     assert "DRP001" not in shown["rules"] and "DRP002" in shown["rules"]
     assert shown["editor"]["select"] == ["DRP001"]
+
+
+@pytest.mark.asyncio
+async def test_each_file_gets_its_closest_configuration_with_the_editors_in_the_gaps(editor: Editor) -> None:
+    """As `dropout-lint PATH` in the workspace: sub/ has its own .dropout-lint.toml (fix style
+    only), so its files get that file's fix style and the editor's rule selection."""
+    sub = editor.root / "sub"
+    sub.mkdir()
+    (sub / ".dropout-lint.toml").write_text('fix-style = "training-flag"\n')
+    await editor.start(options={"fixStyle": "module", "extendSelect": ["DRP003"]})
+    uri = editor.open("sub/model.py", BUGGY)
+    assert [d.code for d in await editor.diagnostics(uri, 1)] == ["DRP001"]
+    shown = await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams("dropout-lint.showSettings", [uri])
+    )
+    assert shown["configFile"] == str(sub / ".dropout-lint.toml")
+    assert shown["fixStyle"] == "training-flag" and "DRP003" in shown["rules"]
+    assert "DRP003" not in cli("--show-settings", "sub/model.py", cwd=editor.root).stdout
+
+    [fix] = [a for a in await editor.actions(uri, 6) if a.title.startswith("Fix ")]
+    editor.apply(fix.edit)
+    cli("--fix", "sub/model.py", cwd=editor.root)
+    assert editor.texts[uri] == (sub / "model.py").read_text() == CLEAN
 
 
 @pytest.mark.asyncio
@@ -358,6 +409,7 @@ FIXTURE_SETS = [
     pytest.param(FIXABLE, id="all", marks=pytest.mark.slow),
 ]
 _FIX_STYLE = re.compile(r"^#\s*fix-style:\s*(?P<style>\S+)$", re.MULTILINE)
+_NOQA = re.compile(r"#\s*noqa", re.IGNORECASE)
 # A client that pulls diagnostics and resolves code actions lazily, as VS Code does.
 PULL_AND_RESOLVE_CLIENT = types.ClientCapabilities(
     text_document=types.TextDocumentClientCapabilities(
@@ -458,6 +510,8 @@ async def test_each_quick_fix_is_what_the_command_writes_for_that_finding(
         for index, finding in enumerate(fixable):
             if sum(f["line"] == finding["line"] for f in found) > 1:
                 continue  # two findings on one line cannot be told apart by noqa
+            if any(_NOQA.search(lines[f["line"] - 1]) for f in found if f is not finding):
+                continue  # a second directive on a line is not read: only the first counts
             silenced = list(lines)
             for other in found:
                 if other is not finding:
@@ -586,6 +640,37 @@ async def test_a_cell_edit_rechecks_the_notebook(editor: Editor) -> None:
         )
     )
     await asyncio.wait_for(_until(lambda: editor.client.diagnostics.get(cells[2]) == []), TIMEOUT)
+
+
+@pytest.mark.asyncio
+async def test_a_cells_quick_fix_is_the_commands_and_its_noqa_stays_in_the_cell(editor: Editor) -> None:
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": "%matplotlib inline\nimport torch.nn as nn\n"},
+            {"cell_type": "code", "metadata": {}, "source": "import torch.nn.functional as F\n"},
+            {"cell_type": "code", "metadata": {}, "source": BUGGY.split("\n\n\n", 1)[1]},
+        ],
+    }
+    await editor.start()
+    _, cells = open_notebook(editor, "nb.ipynb", notebook)
+    [finding] = await editor.diagnostics(cells[2])
+    actions = await editor.actions(cells[2], finding.range.start.line, only=["quickfix"])
+    [fix] = [a for a in actions if a.title.startswith("Fix ")]
+    [noqa] = [a for a in actions if a.title.startswith("Disable")]
+    assert list(fix.edit.changes) == list(noqa.edit.changes) == [cells[2]]
+
+    original = editor.texts[cells[2]]
+    editor.texts[cells[2]] = apply_text_edits(original, noqa.edit.changes[cells[2]])
+    assert editor.texts[cells[2]] == original.replace("F.dropout(x, 0.5)", "F.dropout(x, 0.5)  # noqa: DRP001")
+
+    editor.texts[cells[2]] = apply_text_edits(original, fix.edit.changes[cells[2]])
+    cli("--fix", "nb.ipynb", cwd=editor.root)
+    fixed = json.loads((editor.root / "nb.ipynb").read_text())
+    assert [editor.texts[cell] for cell in cells] == ["".join(cell["source"]) for cell in fixed["cells"]]
+    assert editor.texts[cells[2]] != original
 
 
 @pytest.mark.asyncio

@@ -79,7 +79,7 @@ def test_directories_walk_notebooks_and_report_cell_line_column(tutorial: Path, 
         "but `self.dropout1` gets a 2-D tensor after `torch.flatten` at line 10:"
     )
     assert lines[1].startswith("mnist_tutorial.ipynb:cell 6:13:13: DRP001 `F.dropout` without `training=`")
-    assert lines[2:] == ["2 findings in 1 file, 1 fixable with --fix"]
+    assert lines[2:] == ["2 findings in 1 file, 1 fixable with --fix (1 more with --unsafe-fixes)"]
 
 
 def test_json_carries_the_cell_and_the_line_within_it(tutorial: Path, capsys) -> None:

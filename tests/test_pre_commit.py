@@ -62,3 +62,26 @@ def test_hook_fails_on_a_staged_bug_and_names_it(project: Path) -> None:
     result = _try_repo(project, "dropout-lint")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "model.py:7:16: DRP001" in result.stdout
+
+
+def test_hooks_leave_excluded_files_alone_though_pre_commit_names_them(tmp_path: Path) -> None:
+    """pre-commit passes every file by name; `--force-exclude` in the hooks honours the excludes."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    project = tmp_path / "monorepo"
+    (project / "legacy").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.dropout-lint]\nextend-exclude = ["legacy/"]\n')
+    (project / "legacy" / "old.py").write_text(BUGGY)
+    (project / "model.py").write_text(BUGGY)
+    _git(project, "init", "-q")
+    _git(project, "config", "user.email", "ci@example.com")
+    _git(project, "config", "user.name", "CI")
+    _git(project, "add", ".")
+    _git(project, "commit", "-qm", "init")
+    result = _try_repo(project, "dropout-lint-fix", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr  # pre-commit: files were modified
+    assert (project / "legacy" / "old.py").read_text() == BUGGY
+    assert (project / "model.py").read_text() != BUGGY
+    result = _try_repo(project, "dropout-lint", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "legacy" not in result.stdout

@@ -113,9 +113,13 @@ def test_unsafe_fix_says_what_it_needs() -> None:
         ([], ""),
         ([finding()], "1 finding in 1 file, 1 fixable with --fix\n"),
         ([finding(), finding(path="b.py", fix=None), finding(line=9)], "3 findings in 2 files, 2 fixable with --fix\n"),
-        ([finding(fix=Fix("x", Applicability.UNSAFE))], "1 finding in 1 file\n"),
+        ([finding(fix=Fix("x", Applicability.UNSAFE))], "1 finding in 1 file, 1 fixable with --fix --unsafe-fixes\n"),
+        (
+            [finding(), finding(line=9, fix=Fix("x", Applicability.UNSAFE)), finding(line=12, fix=None)],
+            "3 findings in 1 file, 1 fixable with --fix (1 more with --unsafe-fixes)\n",
+        ),
     ],
-    ids=["none", "one", "several", "unsafe-only"],
+    ids=["none", "one", "several", "unsafe-only", "safe-and-unsafe"],
 )
 def test_summary_line(diagnostics, expected: str) -> None:
     assert summary_line(diagnostics) == expected
@@ -125,23 +129,27 @@ def test_summary_line(diagnostics, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "tty, flag, environ, expected",
+    "tty, color, environ, expected",
     [
-        (True, False, {}, True),
-        (False, False, {}, False),
-        (True, True, {}, False),
-        (True, False, {"NO_COLOR": "1"}, False),
-        (True, False, {"NO_COLOR": ""}, True),
-        (False, False, {"FORCE_COLOR": "1"}, True),
-        (False, False, {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
-        (False, True, {"FORCE_COLOR": "1"}, False),
-        (True, False, {"TERM": "dumb"}, False),
+        (True, "auto", {}, True),
+        (False, "auto", {}, False),
+        (True, "never", {}, False),
+        (True, "auto", {"NO_COLOR": "1"}, False),
+        (True, "auto", {"NO_COLOR": ""}, True),
+        (False, "auto", {"FORCE_COLOR": "1"}, True),
+        (False, "auto", {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (False, "never", {"FORCE_COLOR": "1"}, False),
+        (True, "auto", {"TERM": "dumb"}, False),
+        (False, "always", {"NO_COLOR": "1"}, True),
     ],
-    ids=["tty", "pipe", "no-color-flag", "NO_COLOR", "empty-NO_COLOR", "FORCE_COLOR", "NO_COLOR-wins", "flag-wins", "dumb"],
+    ids=[
+        "tty", "pipe", "never", "NO_COLOR", "empty-NO_COLOR", "FORCE_COLOR", "NO_COLOR-wins",
+        "never-wins", "dumb", "always-wins",
+    ],
 )
-def test_when_there_is_colour(tty: bool, flag: bool, environ: dict, expected: bool) -> None:
+def test_when_there_is_colour(tty: bool, color: str, environ: dict, expected: bool) -> None:
     stream = Terminal() if tty else io.StringIO()
-    assert wants_color(stream, flag, environ) is expected
+    assert wants_color(stream, color, environ) is expected
 
 
 def test_colour_paints_the_code_and_plain_does_not() -> None:
@@ -172,7 +180,7 @@ def output(capsys, *args: str) -> str:
 def test_quiet_prints_the_findings_only(project: Path, capsys) -> None:
     normal = output(capsys).splitlines()
     assert output(capsys, "--quiet").splitlines() == normal[:-1]
-    assert normal[-1].endswith("in 2 files, 2 fixable with --fix")
+    assert normal[-1].endswith("in 2 files, 2 fixable with --fix (2 more with --unsafe-fixes)")
 
 
 def test_statistics_as_json(project: Path, capsys) -> None:

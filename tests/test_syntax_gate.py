@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from dropout_lint.engine import lint as engine
 from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
-from dropout_lint.engine.noqa import unsuppressed
 from dropout_lint.engine.rule import Rule
 from dropout_lint.engine.source_text import decoded, split_lines
 from dropout_lint.prefilter.reduction import Reduction, reduced
@@ -44,8 +43,7 @@ def full_findings(source: bytes, rules: list[type[Rule]]) -> list[Diagnostic]:
     module = parse(source, "<test>")
     if isinstance(module, Diagnostic):
         return [module]
-    found = check_module(module, "<test>", rules, LintOptions(rules=rules))
-    return sorted(d.detached() for d in unsuppressed(found, decoded(source)))
+    return sorted(d.detached() for d in check_module(module, "<test>", rules, LintOptions(rules=rules)))
 
 
 def assert_same_findings(source: bytes) -> None:
@@ -275,24 +273,24 @@ def test_noqa_is_read_on_python_lines_not_at_form_feeds() -> None:
     assert [d.line for d in lint_source(source.replace("  # noqa: DRP001", ""))] == [6]
 
 
-# Fixing: the fixes are made on the reduced source and carried into the file. The result
-# must be the file the whole-file fix loop makes, byte for byte.
+# Fixing: the fixes' edits are made while linting the reduced source. The result must be
+# the file that fixes made on the whole parsed file make, byte for byte.
 FIXTURES_WITH_FIXES = sorted(p for p in SOURCES if p.with_name(p.stem + ".fixed.py").exists())
 
 
 def fixed_both_ways(source: bytes, monkeypatch: pytest.MonkeyPatch, unsafe: bool) -> tuple[object, object]:
-    from dropout_lint.fixes import fixer as fixing
+    from dropout_lint.fixes import fixer
 
-    in_part = fixing.fix_source(source, "<test>", ALL, unsafe)
+    in_part = fixer.fix_source(source, "<test>", ALL, unsafe)
     with monkeypatch.context() as patched:
-        patched.setattr(fixing, "_fix_in_part", lambda *args: None)
-        whole = fixing.fix_source(source, "<test>", ALL, unsafe)
+        patched.setattr(engine, "syntax_stage", lambda rules, scan: (list(rules), None))
+        whole = fixer.fix_source(source, "<test>", ALL, unsafe)
     return in_part, whole
 
 
 @pytest.mark.parametrize("path", FIXTURES_WITH_FIXES, ids=lambda p: p.name)
 @pytest.mark.parametrize("unsafe", [False, True])
-def test_fixing_in_part_makes_the_file_the_whole_loop_makes(
+def test_fixing_in_part_makes_the_file_the_whole_file_makes(
     path: Path, unsafe: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     in_part, whole = fixed_both_ways(path.read_bytes(), monkeypatch, unsafe)
@@ -301,54 +299,24 @@ def test_fixing_in_part_makes_the_file_the_whole_loop_makes(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(files())
-def test_fixing_in_part_makes_the_file_the_whole_loop_makes_on_generated_files(source: bytes) -> None:
+def test_fixing_in_part_makes_the_file_the_whole_file_makes_on_generated_files(source: bytes) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         in_part, whole = fixed_both_ways(source, monkeypatch, unsafe=True)
     assert in_part == whole
 
 
-def test_fixing_in_part_is_what_happens_to_a_long_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dropout_lint.fixes import fixer as fixing
+def test_fixing_a_long_file_parses_only_the_part_the_rules_see(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dropout_lint.fixes import fixer
 
-    def refuse(*args: object) -> None:
-        raise AssertionError("the whole file was fixed, not the part the rules see")
+    parse = engine._libcst_module
 
-    monkeypatch.setattr(fixing, "_fix_to_fixed_point", _only_small(fixing._fix_to_fixed_point, refuse))
-    result = fixing.fix_source(LONG_FILE.encode(), "<test>", ALL)
+    def only_the_part(source: str, path: str) -> object:
+        assert "y = x" not in source, "libcst saw the emptied function's body"
+        return parse(source, path)
+
+    monkeypatch.setattr(engine, "_libcst_module", only_the_part)
+    result = fixer.fix_source(LONG_FILE.encode(), "<test>", ALL)
     assert result.fixed == {"DRP001": 1}
     assert b"F.dropout(x, 0.5, training=self.training)" in result.source and b"y = x\n" in result.source
 
 
-def _only_small(fix_loop, refuse):  # type: ignore[no-untyped-def]
-    """The fix loop, refusing sources that still hold the emptied function's body."""
-
-    def loop(source: bytes, *args):  # type: ignore[no-untyped-def]
-        return refuse() if b"y = x" in source else fix_loop(source, *args)
-
-    return loop
-
-
-@pytest.mark.parametrize(
-    "edit, carried",
-    [
-        # An import added at the top and a line changed in the kept class: carried.
-        (lambda reduced: "import torch\n" + reduced, True),
-        (lambda reduced: reduced.replace("return x", "return -x"), True),
-        # A line inside an emptied body, or inserted into one: not carried.
-        (lambda reduced: reduced.replace('    """\n', '    """\n    1\n', 1), False),
-        (lambda reduced: reduced.replace('    """\n', "    pass\n", 1), False),
-    ],
-)
-def test_edits_are_carried_back_only_outside_emptied_bodies(edit, carried: bool) -> None:  # type: ignore[no-untyped-def]
-    text = "import os\n\n\ndef unrelated():\n    a = 1\n    return a\n\n\nclass Kept:\n    def f(self, x):\n        return x\n"
-    tree = ast.parse(text)
-    part = reduced(text, tree, {2})
-    assert part.text.count('"""') == 2 and "a = 1" not in part.text
-    edited = edit(part.text)
-    assert edited != part.text
-    result = part.carry_edits(text, edited)
-    if carried:
-        assert result is not None and "    a = 1\n" in result and result != text
-        assert ast.parse(result)
-    else:
-        assert result is None

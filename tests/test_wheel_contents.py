@@ -46,3 +46,4 @@ def test_wheel_contains_every_source_module(tmp_path: Path) -> None:
     ).decode()
     assert "dropout-lint = dropout_lint.integrations.cli:main" in entry_points
     assert "DRP = dropout_lint.integrations.flake8_plugin:DropoutLintPlugin" in entry_points
+    assert "dropout_lint = dropout_lint.integrations.pytest_plugin" in entry_points

@@ -13,6 +13,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
 
 from . import torch_api
+from .instance_parameter import instance_parameter_of
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -42,23 +43,8 @@ class Method:
 
     @property
     def self_name(self) -> Optional[str]:
-        """The name the instance goes by (``self``), or None for a static method."""
-        if any(_decorator_name(d) == "staticmethod" for d in self.function.decorators):
-            return None
-        params = self.function.params
-        first = (params.posonly_params or params.params or (None,))[0]
-        return first.name.value if first is not None else None
-
-
-def _decorator_name(decorator: cst.Decorator) -> Optional[str]:
-    target = decorator.decorator
-    if isinstance(target, cst.Call):
-        target = target.func
-    if isinstance(target, cst.Name):
-        return target.value
-    if isinstance(target, cst.Attribute):
-        return target.attr.value
-    return None
+        """The name the instance goes by (``self``); None for static and class methods."""
+        return instance_parameter_of(self.function)
 
 
 def base_name(expression: cst.BaseExpression) -> Optional[str]:

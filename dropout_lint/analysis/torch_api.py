@@ -10,14 +10,21 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from .call_arguments import Parameter
+
+# The parameters every dropout function shares, where torch puts them.
+INPUT = Parameter("input", 0)
+RATE = Parameter("p", 1)
+INPLACE = Parameter("inplace", 3)
+
 
 @dataclass(frozen=True)
 class DropoutFunction:
     """A functional dropout and where its mode argument goes."""
 
     qualified_name: str
-    mode_keyword: str
-    mode_position: int
+    # ``training`` (``train`` in the ``torch.*`` forms), third after the input and the rate.
+    mode: Parameter
     # The mode when the argument is left out; None when torch requires it.
     mode_default: Optional[bool]
     # The module that does the same job, for fixes (``None``: no module equivalent).
@@ -37,11 +44,13 @@ class DropoutFunction:
 
 
 def _functional(name: str, module_class: str, default: bool) -> DropoutFunction:
-    return DropoutFunction(f"torch.nn.functional.{name}", "training", 2, default, module_class)
+    return DropoutFunction(
+        f"torch.nn.functional.{name}", Parameter("training", 2), default, module_class
+    )
 
 
 def _aten(name: str, module_class: Optional[str], inplace: bool = False) -> DropoutFunction:
-    return DropoutFunction(f"torch.{name}", "train", 2, None, module_class, inplace)
+    return DropoutFunction(f"torch.{name}", Parameter("train", 2), None, module_class, inplace)
 
 
 DROPOUT_FUNCTIONS: dict[str, DropoutFunction] = {

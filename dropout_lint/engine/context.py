@@ -10,6 +10,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..analysis.module_classes import ModuleClasses
+from ..fixes.node_edits import ModuleLayout
 
 
 @dataclass
@@ -29,3 +30,8 @@ class FileContext:
     @cached_property
     def classes(self) -> ModuleClasses:
         return ModuleClasses(self.wrapper, self.project_module_classes)
+
+    @cached_property
+    def layout(self) -> ModuleLayout:
+        """Where the module's top-level statements are in its text, for fixes' edits."""
+        return ModuleLayout(self.module)

@@ -14,15 +14,44 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace the text from ``start`` to ``end`` with ``content``; an insertion when they
+    are equal. Positions are (line, column), 1-based, the end exclusive, counted in
+    characters on lines split where Python splits them."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    content: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "location": {"row": self.start[0], "column": self.start[1]},
+            "end_location": {"row": self.end[0], "column": self.end[1]},
+        }
+
+
 @dataclass(frozen=True)
 class Fix:
-    """A fix a rule offers for one finding: what it changes and whether it is safe."""
+    """A fix a rule offers for one finding: what it changes, whether it is safe, and its
+    edits, computed with the finding (empty only while the finding is being made)."""
 
     description: str
     applicability: Applicability = Applicability.SAFE
+    edits: tuple[Edit, ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {"applicability": self.applicability.value, "description": self.description}
+    def applies(self, unsafe_fixes: bool) -> bool:
+        """Whether ``--fix`` applies it: safe fixes always, unsafe ones with ``--unsafe-fixes``."""
+        return unsafe_fixes or self.applicability is Applicability.SAFE
+
+    def to_json(self) -> dict[str, Any]:
+        """As in ``--format json``: the edits' positions as ruff writes them."""
+        return {
+            "applicability": self.applicability.value,
+            "description": self.description,
+            "edits": [edit.to_json() for edit in self.edits],
+        }
 
 
 @dataclass(frozen=True, order=True)
@@ -72,10 +101,12 @@ class Diagnostic:
 UNREADABLE_FILE = "DRP900"
 INTERNAL_ERROR = "DRP901"
 FILE_TOO_LARGE = "DRP902"
+UNWRITABLE_FILE = "DRP903"
 FILE_PROBLEM_NAMES = {
     UNREADABLE_FILE: "unreadable-file",
     INTERNAL_ERROR: "internal-error",
     FILE_TOO_LARGE: "file-too-large",
+    UNWRITABLE_FILE: "unwritable-file",
 }
 
 

@@ -10,7 +10,7 @@ single batched traversal.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Collection, Optional, Sequence, Union
 
 import libcst as cst
@@ -95,15 +95,17 @@ def _libcst_module(source: Union[str, bytes], path: str) -> Union[cst.Module, Di
 def check_module(
     module: cst.Module, path: str, rules: Sequence[type[Rule]], options: LintOptions
 ) -> list[Diagnostic]:
-    """Run ``rules`` over a parsed module. Diagnostics keep their nodes, for fixers.
+    """Run ``rules`` over a parsed module: the findings no ``# noqa`` suppresses, each with
+    its fix's edits, and what the rules say of the directives themselves (DRP100), given
+    every rule enabled for the file. Diagnostics keep their nodes.
 
     A rule that crashes is reported as DRP901 with its code; the other rules still run.
     """
-    return check_context(file_context(module, path, options), rules)
+    return check_context(file_context(module, path, options), rules, options.rules)
 
 
 def file_context(module: cst.Module, path: str, options: LintOptions) -> FileContext:
-    """The context rules share; fixers get the same one their diagnostics were found in."""
+    """The context rules share while they check one parsed file."""
     return FileContext(
         path,
         MetadataWrapper(module, unsafe_skip_copy=True),
@@ -112,34 +114,80 @@ def file_context(module: cst.Module, path: str, options: LintOptions) -> FileCon
     )
 
 
-def check_context(context: FileContext, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
-    """Run ``rules`` over the module of ``context``; see :func:`check_module`."""
+def check_context(
+    context: FileContext, rules: Sequence[type[Rule]], enabled: Optional[Sequence[type[Rule]]] = None
+) -> list[Diagnostic]:
+    """Run ``rules`` over the module of ``context``; see :func:`check_module`. ``enabled``
+    defaults to ``rules``."""
     visitors = [rule(context) for rule in rules]
     try:
         call_with_deep_stack(lambda: context.wrapper.visit_batched(visitors))
     except Exception:  # noqa: BLE001 - isolate the failing rule below
-        return _check_one_by_one(context, rules)
-    return [d for visitor in visitors for d in visitor.diagnostics]
+        visitors, problems = _visit_one_by_one(context, rules)
+    else:
+        problems = []
+    judges = [rule for rule in rules if rule.judges_suppressions()]
+    if not judges and not any(visitor.diagnostics for visitor in visitors):
+        return problems
+    source = context.module.code
+    found: list[Diagnostic] = []
+    for visitor in visitors:
+        reported = list(unsuppressed(visitor.diagnostics, source))
+        found.extend(call_with_deep_stack(lambda: _with_fix_edits(visitor, reported)))
+    every = [d for visitor in visitors for d in visitor.diagnostics]
+    for rule in judges:
+        found.extend(rule.check_suppressions(context.path, source, every, enabled or rules))
+    return found + problems
 
 
-def _check_one_by_one(context: FileContext, rules: Sequence[type[Rule]]) -> list[Diagnostic]:
-    diagnostics: list[Diagnostic] = []
+def _visit_one_by_one(
+    context: FileContext, rules: Sequence[type[Rule]]
+) -> tuple[list[Rule], list[Diagnostic]]:
+    """The visitors that ran cleanly, each on its own, and a DRP901 for each that crashed."""
+    visitors: list[Rule] = []
+    problems: list[Diagnostic] = []
     for rule in rules:
         visitor = rule(context)
         try:
             call_with_deep_stack(lambda: context.wrapper.visit_batched([visitor]))
         except Exception as error:  # noqa: BLE001 - a rule bug must not stop the run
-            diagnostics.append(
-                file_problem(
-                    context.path,
-                    INTERNAL_ERROR,
-                    f"internal error in {rule.code} ({rule.name}): "
-                    f"{type(error).__name__}: {error}; please report it",
-                )
-            )
+            problems.append(_internal_error(context.path, rule, error))
         else:
-            diagnostics.extend(visitor.diagnostics)
-    return diagnostics
+            visitors.append(visitor)
+    return visitors, problems
+
+
+def _with_fix_edits(visitor: Rule, reported: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The findings with the text edits of their fixes, asked of the rule in file order.
+
+    A fix the rule cannot express as edits is dropped; a crash while computing one is a
+    DRP901, and the findings stay, without fixes.
+    """
+    if not visitor.has_fix():
+        return list(reported)
+    context = visitor.context
+    found = []
+    try:
+        for diagnostic in sorted(reported):
+            fix = diagnostic.fix
+            if fix is not None:
+                edits = visitor.node_edits(diagnostic)
+                text_edits = context.layout.text_edits(edits, context.classes.parent) if edits else ()
+                fix = replace(fix, edits=text_edits) if text_edits else None
+            found.append(replace(diagnostic, fix=fix))
+    except Exception as error:  # noqa: BLE001 - a fixer bug must not cost the findings
+        problem = _internal_error(visitor.context.path, type(visitor), error, "the fix of ")
+        return [*(replace(d, fix=None) for d in reported), problem]
+    return found
+
+
+def _internal_error(path: str, rule: type[Rule], error: Exception, what: str = "") -> Diagnostic:
+    return file_problem(
+        path,
+        INTERNAL_ERROR,
+        f"internal error in {what}{rule.code} ({rule.name}): "
+        f"{type(error).__name__}: {error}; please report it",
+    )
 
 
 def lint_source(
@@ -182,12 +230,20 @@ def lint_source(
     rules, statements = syntax_stage(rules, SyntaxScan(tree, text))
     if not rules:
         return []
-    seen = text if statements is None else reduced(text, tree, statements).text
-    module = _libcst_module(seen, path)
-    if isinstance(module, Diagnostic) and seen is not text:
-        seen = text
-        module = _libcst_module(text, path)
+    if statements is not None:
+        part = reduced(text, tree, statements)
+        module = _libcst_module(part.text, path)
+        if not isinstance(module, Diagnostic):
+            found = _sorted_findings(module, path, rules, options)
+            if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
+                return found
+    module = _libcst_module(text, path)
     if isinstance(module, Diagnostic):
         return [module]
-    found = check_module(module, path, rules, options)
-    return sorted(d.detached() for d in unsuppressed(found, seen))
+    return _sorted_findings(module, path, rules, options)
+
+
+def _sorted_findings(
+    module: cst.Module, path: str, rules: Sequence[type[Rule]], options: LintOptions
+) -> list[Diagnostic]:
+    return sorted(d.detached() for d in check_module(module, path, rules, options))

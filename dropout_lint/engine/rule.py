@@ -23,9 +23,11 @@ import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
 
 from ..analysis.module_classes import agreed_answer
+from ..prefilter.call_sites import CallSites, trigger_for
 from .diagnostics import Diagnostic, Fix
 
 if TYPE_CHECKING:
+    from ..fixes.node_edits import NodeEdits
     from ..prefilter.byte_scan import ByteScan
     from ..prefilter.syntax_scan import SyntaxScan
     from .context import FileContext
@@ -59,6 +61,10 @@ class Rule(cst.BatchableCSTVisitor):
     expression over the source: a file it does not match cannot contain a finding, so the
     engine neither parses it nor runs the rule on it. ``may_fire`` is a finer gate, asked
     only when ``trigger`` matched, and ``sites`` a finer one still, on CPython's tree.
+
+    A rule that looks for calls states them once, in ``looks_for``; its ``trigger``,
+    ``may_fire`` and ``sites`` are derived from that statement (see
+    :mod:`dropout_lint.prefilter.call_sites`), and its visitor confirms each call.
     """
 
     code: ClassVar[str]
@@ -67,6 +73,7 @@ class Rule(cst.BatchableCSTVisitor):
     explanation: ClassVar[str]
     trigger: ClassVar[re.Pattern[str]]
     default_enabled: ClassVar[bool] = True
+    looks_for: ClassVar[tuple[CallSites, ...]] = ()
     valid: ClassVar[Sequence[Valid]] = ()
     invalid: ClassVar[Sequence[Invalid]] = ()
 
@@ -100,34 +107,55 @@ class Rule(cst.BatchableCSTVisitor):
         names = self.get_metadata(QualifiedNameProvider, node, ())
         return agreed_answer((name.name for name in names), lookup)
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.looks_for and "trigger" not in cls.__dict__:
+            cls.trigger = trigger_for(cls.looks_for)
+
     @classmethod
     def may_fire(cls, scan: "ByteScan") -> bool:
         """Whether the rule may report anything in the file ``scan`` reads.
 
         It may only say False when the rule would certainly find nothing, for the file is
-        then not parsed for it. The default, True, is always right; rules override it with
-        a cheap reading of the bytes (see :mod:`dropout_lint.prefilter.byte_scan`).
+        then not parsed for it. By default, what ``looks_for`` allows, or True (always
+        right) for a rule that states no calls.
         """
-        return True
+        return any(calls.may_fire(scan) for calls in cls.looks_for) if cls.looks_for else True
 
     @classmethod
     def sites(cls, scan: "SyntaxScan") -> Optional[Iterable[ast.AST]]:
         """The nodes of CPython's tree around which the rule may report; None: anywhere.
 
         Asked only when ``may_fire`` said yes. The engine gives libcst only the top-level
-        statements holding a site (see :mod:`dropout_lint.prefilter.reduction`), and nothing at all
-        when no rule has one; so every finding must be in the statement of some site.
+        statements holding a site (see :mod:`dropout_lint.prefilter.reduction`), and nothing
+        at all when no rule has one; so every finding must be in the statement of some site.
+        By default, the calls ``looks_for`` states, or None for a rule that states none.
         """
-        return None
+        if not cls.looks_for:
+            return None
+        return [site for calls in cls.looks_for for site in calls.sites(scan)]
+
+    @classmethod
+    def check_suppressions(
+        cls, path: str, text: str, found: Sequence[Diagnostic], enabled: Sequence[type["Rule"]]
+    ) -> list[Diagnostic]:
+        """Findings about the file's ``# noqa`` directives, from every finding made before
+        they applied (``found``) and the rules ``enabled`` for the file. The default: none."""
+        return []
+
+    @classmethod
+    def judges_suppressions(cls) -> bool:
+        return cls.check_suppressions.__func__ is not Rule.check_suppressions.__func__  # type: ignore[attr-defined]
 
     @classmethod
     def has_fix(cls) -> bool:
-        return cls.fix_module.__func__ is not Rule.fix_module.__func__  # type: ignore[attr-defined]
+        return cls.node_edits is not Rule.node_edits
 
-    @classmethod
-    def fix_module(cls, context: "FileContext", diagnostics: Sequence[Diagnostic]) -> cst.Module:
-        """Apply this rule's fixes for ``diagnostics`` (all from this rule, in this file).
+    def node_edits(self, diagnostic: Diagnostic) -> Optional["NodeEdits"]:
+        """The tree edits that fix one of this visit's findings; None when there are none.
 
-        The default: the rule has no fix. Rules with fixes override this.
+        Asked after the traversal, for each finding that is reported (not suppressed) and
+        offers a fix, in the order of the file; the engine turns the edits into the text
+        edits the finding carries. The default: the rule has no fix.
         """
-        return context.module
+        return None

@@ -1,13 +1,15 @@
-"""The fix loop: lint, apply the rules' fixes, re-parse, repeat until nothing is left to fix.
+"""The fix loop: lint, apply the findings' fixes, lint again, until nothing is left to fix.
 
-One rule's fixes are applied per pass, on the tree its diagnostics came from; then the file
-is rendered and parsed again, so the next rule sees the code as it now is. The result is
-all or nothing: if any pass fails (a fix crashes, the output does not parse, the passes do
+Every finding carries its fix as text edits (:mod:`dropout_lint.fixes.text_edits`),
+computed when it was found, on the same pass that found it (libcst only ever sees the
+statements around the rules' sites, and positions there are the file's). Each round applies
+the fixes of one rule, every one whose edits overlap no other's, then lints the new text;
+a fix that overlapped waits for the next round, and the next rule goes once the first has
+nothing left. One rule per round because two rules may register modules in the same
+``__init__``, and each must see the names the other took.
+
+The result is all or nothing: if a round fails (the output does not parse, the rounds do
 not converge), the original bytes are kept and the failure is reported as DRP901.
-
-The loop runs first on the statements the rules see (:mod:`dropout_lint.prefilter.reduction`), and
-its edits are carried into the file; when they cannot be carried exactly, it runs again
-on the whole file.
 """
 
 from __future__ import annotations
@@ -18,21 +20,18 @@ import difflib
 import io
 import tokenize
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import libcst as cst
 
-from ..engine.diagnostics import INTERNAL_ERROR, Applicability, Diagnostic, file_problem
-from ..engine.lint import LintOptions, check_context, file_context, lint_source
-from ..engine.noqa import unsuppressed
+from ..engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
+from ..engine.lint import LintOptions, lint_source
 from ..engine.source_text import decoded, split_lines
-from ..prefilter.reduction import reduced
-from ..prefilter.stages import byte_stage, syntax_stage
-from ..prefilter.syntax_scan import SyntaxScan
+from .text_edits import apply_fixes
 
-# Each pass fixes one rule's findings; a handful of rules converge in a few passes.
-MAX_PASSES = 10
+# Each round fixes one rule's findings; a handful of rules converge in a few rounds.
+MAX_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -51,11 +50,7 @@ class FixResult:
 def is_applicable(diagnostic: Diagnostic, fixable_codes: Iterable[str], unsafe_fixes: bool) -> bool:
     """Whether ``--fix`` (with or without ``--unsafe-fixes``) applies this diagnostic's fix."""
     fix = diagnostic.fix
-    return (
-        fix is not None
-        and diagnostic.code in fixable_codes
-        and (unsafe_fixes or fix.applicability is Applicability.SAFE)
-    )
+    return fix is not None and diagnostic.code in fixable_codes and fix.applies(unsafe_fixes)
 
 
 def fix_source(
@@ -67,107 +62,65 @@ def fix_source(
     with the failure among ``remaining``.
     """
     remaining = lint_source(source, path, options)
-    if not _has_applicable(remaining, options, unsafe_fixes):
+    fixable = {rule.code for rule in options.rules if rule.has_fix()}
+    if not any(is_applicable(d, fixable, unsafe_fixes) for d in remaining):
         return FixResult(source, {}, remaining)
-    fixed_in_part = _fix_in_part(source, path, options, unsafe_fixes)
-    if fixed_in_part is not None:
-        return fixed_in_part
-    outcome = _fix_to_fixed_point(source, path, options, unsafe_fixes)
+    outcome = _fix_to_fixed_point(source, remaining, path, options, set(fixable), unsafe_fixes)
     if isinstance(outcome, str):
         return _failed(source, remaining, path, outcome)
     data, fixed, found = outcome
     if data == source:
         return FixResult(source, {}, remaining)
-    return FixResult(data, fixed, sorted(d.detached() for d in found))
+    return FixResult(data, fixed, found)
 
 
-def _has_applicable(found: Iterable[Diagnostic], options: LintOptions, unsafe_fixes: bool) -> bool:
-    fixable = [rule.code for rule in options.rules if rule.has_fix()]
-    return any(is_applicable(d, fixable, unsafe_fixes) for d in found)
-
-
-def _fix_in_part(
-    source: bytes, path: str, options: LintOptions, unsafe_fixes: bool
-) -> Optional[FixResult]:
-    """Fix only the statements the rules see (:mod:`dropout_lint.prefilter.reduction`) and carry
-    the edits into the file, so fixing costs what linting does. None when that cannot be
-    done exactly: a rule may fire anywhere, an edit falls in an emptied body, a pass
-    fails, or the result is not a fixed point. The whole file is fixed then."""
-    try:
-        text = decoded(source)
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
-        return None
-    rules, statements = syntax_stage(byte_stage(source, options.rules), SyntaxScan(tree, text))
-    if statements is None:
-        return None
-    part = reduced(text, tree, statements)
-    outcome = _fix_to_fixed_point(
-        part.text.encode("utf-8", "surrogatepass"), path, replace(options, rules=rules), unsafe_fixes
-    )
-    if isinstance(outcome, str):
-        return None
-    edited = part.carry_edits(text, outcome[0].decode("utf-8", "surrogatepass"))
-    if edited is None:
-        return None
-    try:
-        data = edited.encode(_encoding(source), "surrogatepass")
-    except UnicodeEncodeError:
-        return None
-    if _parse_problem(data, path, check_python=True) is not None:
-        return None
-    remaining = lint_source(data, path, options)
-    if _has_applicable(remaining, options, unsafe_fixes):
-        return None
-    return FixResult(data, outcome[1], remaining)
+def _fix_to_fixed_point(
+    source: bytes,
+    found: list[Diagnostic],
+    path: str,
+    options: LintOptions,
+    fixable: set[str],
+    unsafe_fixes: bool,
+) -> Union[tuple[bytes, dict[str, int], list[Diagnostic]], str]:
+    """Apply one rule's fixes per round until none applies: the new bytes, the count of
+    fixes by code and the findings left; or why it failed."""
+    encoding = _encoding(source)
+    text = decoded(source)
+    data = source
+    parses_as_python = _compiles(source, path)
+    fixed: Counter[str] = Counter()
+    for _ in range(MAX_ROUNDS):
+        applicable = [d for d in found if is_applicable(d, fixable, unsafe_fixes)]
+        if not applicable:
+            problem = _parse_problem(data, path, parses_as_python, libcst_too=True)
+            if problem is not None:
+                return f"the fixes produced {problem}"
+            return data, dict(fixed), found
+        code = min(d.code for d in applicable)
+        before = text
+        text, count = apply_fixes(text, [d.fix for d in applicable if d.code == code])  # type: ignore[misc]
+        if text == before:  # nothing to do after all: let the other rules go
+            fixable.discard(code)
+            continue
+        try:
+            data = _keep_bom(text.encode(encoding, "surrogatepass"), source)
+        except UnicodeEncodeError:
+            return f"the fix for {code} needs characters the file's encoding ({encoding}) lacks"
+        problem = _parse_problem(data, path, parses_as_python, libcst_too=not parses_as_python)
+        if problem is not None:
+            return f"the fix for {code} produced {problem}"
+        fixed[code] += count
+        found = lint_source(data, path, options)
+    return f"the fixes did not settle in {MAX_ROUNDS} rounds"
 
 
 def _encoding(source: bytes) -> str:
     return tokenize.detect_encoding(io.BytesIO(source).readline)[0]
 
 
-_Fixed = tuple[bytes, dict[str, int], list[Diagnostic]]
-
-
-def _fix_to_fixed_point(
-    source: bytes, path: str, options: LintOptions, unsafe_fixes: bool
-) -> Union[_Fixed, str]:
-    """Apply one rule's fixes per pass until none applies: the new bytes, the count of
-    fixes by code and the (unsuppressed) findings left; or why it failed."""
-    fixers = {rule.code: rule for rule in options.rules if rule.has_fix()}
-    data = source
-    fixed: Counter[str] = Counter()
-    stuck: set[str] = set()
-    parses_as_python = _compiles(source, path)
-    for _ in range(MAX_PASSES):
-        module = cst.parse_module(data)
-        context = file_context(module, path, options)
-        found = list(
-            unsuppressed(check_context(context, byte_stage(data, options.rules)), module.code)
-        )
-        applicable = [d for d in found if is_applicable(d, fixers.keys() - stuck, unsafe_fixes)]
-        if not applicable:
-            return data, dict(fixed), found
-        code = min(d.code for d in applicable)
-        chosen = [d for d in applicable if d.code == code]
-        try:
-            new_module = fixers[code].fix_module(context, chosen)
-        except Exception as error:  # noqa: BLE001 - a fixer bug must not cost the file
-            return f"the fix for {code} failed: {type(error).__name__}: {error}"
-        new_data = _keep_bom(new_module.bytes, source)
-        if new_data == data:
-            stuck.add(code)
-            continue
-        problem = _parse_problem(new_data, path, parses_as_python)
-        if problem is not None:
-            return f"the fix for {code} produced {problem}"
-        fixed[code] += len(chosen)
-        data = new_data
-    return f"the fixes did not settle in {MAX_PASSES} passes"
-
-
 def _keep_bom(data: bytes, original: bytes) -> bytes:
-    """libcst keeps a UTF-8 BOM; should it ever not, the file must not lose it."""
+    """Encoding as the file was decoded keeps a UTF-8 BOM; should it ever not, the file
+    must not lose it."""
     if original.startswith(codecs.BOM_UTF8) and not data.startswith(codecs.BOM_UTF8):
         return codecs.BOM_UTF8 + data
     return data
@@ -181,14 +134,16 @@ def _compiles(data: bytes, path: str) -> bool:
     return True
 
 
-def _parse_problem(data: bytes, path: str, check_python: bool) -> Optional[str]:
-    """Why the fixed source would not parse (by libcst, and by Python when it did before)."""
-    try:
-        cst.parse_module(data)
-    except Exception as error:  # noqa: BLE001 - any failure means "do not write"
-        return f"code that does not parse ({type(error).__name__})"
+def _parse_problem(data: bytes, path: str, check_python: bool, libcst_too: bool) -> Optional[str]:
+    """Why the fixed source would not parse: by Python when it did before, and by libcst
+    when asked (once at the end of the loop: it is the slower of the two)."""
     if check_python and not _compiles(data, path):
         return "code that Python cannot compile"
+    if libcst_too:
+        try:
+            cst.parse_module(data)
+        except Exception as error:  # noqa: BLE001 - any failure means "do not write"
+            return f"code that does not parse ({type(error).__name__})"
     return None
 
 

@@ -16,6 +16,7 @@ shows only the changed source lines.
 from __future__ import annotations
 
 import bisect
+import copy
 import difflib
 import json
 import re
@@ -113,8 +114,11 @@ class Notebook:
         if end_cell is not cell:
             end_line, end_column = line, diagnostic.column
         message = _LINE_REFERENCE.sub(lambda match: self._line_reference(match, cell), diagnostic.message)
+        # The fix's edits are positions in the joined cells; --fix maps them back itself.
+        fix = diagnostic.fix and replace(diagnostic.fix, edits=())
         return replace(
             diagnostic,
+            fix=fix,
             cell=cell.number,
             line=line,
             end_line=end_line,
@@ -437,3 +441,39 @@ def _with_cell_sources(notebook: Notebook, new_text: dict[int, str]) -> dict[str
             cell = {**cell, "source": source}
         cells.append(cell)
     return {**notebook.document, "cells": cells}
+
+
+_SENTINEL = "\ue000dropout-lint-line\ue000"
+
+
+def json_line_of(data: bytes, cell_number: int, line: int) -> Optional[int]:
+    """The line of the notebook's JSON file that holds line ``line`` of cell ``cell_number``.
+
+    Code-scanning tools (SARIF viewers, GitHub annotations) show a location as a line of the
+    file they are given, the ``.ipynb`` JSON; this is the line where the cell's source line
+    is stored. None when it cannot be found exactly: the cell or line does not exist, or the
+    file's layout is not one this module reproduces byte for byte.
+    """
+    notebook = read_notebook(data, "")
+    if not isinstance(notebook, Notebook):
+        return None
+    cells = notebook.document["cells"]
+    if not 1 <= cell_number <= len(cells) or not isinstance(cells[cell_number - 1], dict):
+        return None
+    text = data.decode("utf-8")
+    if notebook.layout.dumps(notebook.document) != text:
+        return None
+    document = copy.deepcopy(notebook.document)
+    cell = document["cells"][cell_number - 1]
+    source = cell.get("source")
+    if isinstance(source, list):
+        if not 1 <= line <= len(source):
+            return None
+        source[line - 1] = _SENTINEL
+    elif isinstance(source, str):
+        cell["source"] = _SENTINEL  # the whole source is one string on one JSON line
+    else:
+        return None
+    marked = notebook.layout.dumps(document)
+    offset = marked.find(_SENTINEL if not notebook.layout.ensure_ascii else "\\ue000")
+    return None if offset < 0 else marked.count("\n", 0, offset) + 1

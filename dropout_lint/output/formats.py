@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 from urllib.parse import quote
 
 from .. import __version__
 from ..engine.diagnostics import FILE_PROBLEM_NAMES, Diagnostic, is_file_problem
 from ..engine.rule import Rule
+from ..integrations.notebook import json_line_of
 from .report import concise_line
 
 Formatter = Callable[[Sequence[Diagnostic], Sequence[type[Rule]]], str]
@@ -60,18 +61,54 @@ def format_json(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]]) 
     return json.dumps([d.to_json() for d in in_report_order(diagnostics)], indent=2) + "\n"
 
 
+class NotebookJsonLines:
+    """Where a notebook finding is in the ``.ipynb`` file itself: the JSON lines that hold its
+    cell's source lines. Each notebook is read once; None when a line cannot be placed."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, Optional[bytes]] = {}
+
+    def __call__(self, diagnostic: Diagnostic) -> Optional[tuple[int, int]]:
+        if diagnostic.cell is None:
+            return None
+        data = self._read(diagnostic.path)
+        if data is None:
+            return None
+        start = json_line_of(data, diagnostic.cell, diagnostic.line)
+        end = json_line_of(data, diagnostic.cell, diagnostic.end_line)
+        return None if start is None else (start, end if end is not None and end >= start else start)
+
+    def _read(self, path: str) -> Optional[bytes]:
+        if path not in self._data:
+            try:
+                with open(path, "rb") as file:
+                    self._data[path] = file.read()
+            except OSError:
+                self._data[path] = None
+        return self._data[path]
+
+
+def _in_cell(diagnostic: Diagnostic) -> str:
+    if diagnostic.cell is None:
+        return ""
+    return f"cell {diagnostic.cell}, line {diagnostic.line}, column {diagnostic.column}: "
+
+
 def format_github(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]]) -> str:
     """GitHub Actions ``::error`` workflow commands, which annotate the pull request.
 
-    A notebook's lines are not lines of its JSON file, so its findings annotate the file
-    as a whole and say where they are in the message: ``cell 3, line 4: DRP001 ...``.
+    A notebook's cell lines are not lines of its JSON file, where GitHub shows annotations:
+    its findings annotate the JSON lines that store the cell's source lines (no columns,
+    which differ there), or the file as a whole when those cannot be found; the message
+    says where they are in the notebook: ``cell 3, line 4, column 9: DRP001 ...``.
     """
-    return "".join(_github_command(d) + "\n" for d in in_report_order(diagnostics))
+    json_lines = NotebookJsonLines()
+    return "".join(_github_command(d, json_lines) + "\n" for d in in_report_order(diagnostics))
 
 
-def _github_command(diagnostic: Diagnostic) -> str:
+def _github_command(diagnostic: Diagnostic, json_lines: NotebookJsonLines) -> str:
     properties: dict[str, object] = {"file": diagnostic.path}
-    where = ""
+    where = _in_cell(diagnostic)
     if diagnostic.cell is None:
         properties.update(
             line=diagnostic.line,
@@ -80,7 +117,9 @@ def _github_command(diagnostic: Diagnostic) -> str:
             endColumn=diagnostic.end_column,
         )
     else:
-        where = f"cell {diagnostic.cell}, line {diagnostic.line}, column {diagnostic.column}: "
+        stored = json_lines(diagnostic)
+        if stored is not None:
+            properties.update(line=stored[0], endLine=stored[1])
     properties["title"] = f"dropout-lint ({diagnostic.code})"
     joined = ",".join(
         f"{key}={_escape_github_property(str(value))}" for key, value in properties.items()
@@ -101,10 +140,13 @@ def format_sarif(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]])
     """A SARIF 2.1.0 log with one run, for code-scanning dashboards.
 
     Fixes are left out: SARIF fixes are byte-exact replacements, and a :class:`Fix` only
-    describes its change. A notebook finding's region is within its cell; the result's
-    ``properties.cell`` says which cell, and its message starts with ``cell N: ``.
+    describes its change. A notebook finding's region is the lines of the ``.ipynb`` JSON
+    that store its cell's source lines (no columns: they differ there), or no region (the
+    whole file) when those cannot be found; ``properties`` holds its cell, line and column,
+    and its message starts with ``cell N, line L, column C: ``.
     """
     ordered = in_report_order(diagnostics)
+    json_lines = NotebookJsonLines()
     descriptors = _rule_descriptors(rules, ordered)
     index_of = {descriptor["id"]: index for index, descriptor in enumerate(descriptors)}
     log = {
@@ -121,7 +163,7 @@ def format_sarif(diagnostics: Sequence[Diagnostic], rules: Sequence[type[Rule]])
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [_sarif_result(d, index_of[d.code]) for d in ordered],
+                "results": [_sarif_result(d, index_of[d.code], json_lines) for d in ordered],
             }
         ],
     }
@@ -168,29 +210,36 @@ def _sarif_level(diagnostic: Diagnostic) -> str:
     return "error" if is_file_problem(diagnostic) else "warning"
 
 
-def _sarif_result(diagnostic: Diagnostic, rule_index: int) -> dict[str, Any]:
-    in_cell = "" if diagnostic.cell is None else f"cell {diagnostic.cell}: "
+def _sarif_result(
+    diagnostic: Diagnostic, rule_index: int, json_lines: NotebookJsonLines
+) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": _artifact_location(diagnostic.path)}
+    if diagnostic.cell is None:
+        location["region"] = {
+            "startLine": diagnostic.line,
+            "startColumn": diagnostic.column,
+            "endLine": diagnostic.end_line,
+            "endColumn": diagnostic.end_column,
+        }
+    else:
+        stored = json_lines(diagnostic)
+        if stored is not None:
+            location["region"] = {"startLine": stored[0], "endLine": stored[1]}
     result = {
         "ruleId": diagnostic.code,
         "ruleIndex": rule_index,
         "level": _sarif_level(diagnostic),
-        "message": {"text": in_cell + diagnostic.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": _artifact_location(diagnostic.path),
-                    "region": {
-                        "startLine": diagnostic.line,
-                        "startColumn": diagnostic.column,
-                        "endLine": diagnostic.end_line,
-                        "endColumn": diagnostic.end_column,
-                    },
-                }
-            }
-        ],
+        "message": {"text": _in_cell(diagnostic) + diagnostic.message},
+        "locations": [{"physicalLocation": location}],
     }
     if diagnostic.cell is not None:
-        result["properties"] = {"cell": diagnostic.cell}
+        result["properties"] = {
+            "cell": diagnostic.cell,
+            "line": diagnostic.line,
+            "column": diagnostic.column,
+            "endLine": diagnostic.end_line,
+            "endColumn": diagnostic.end_column,
+        }
     return result
 
 

@@ -25,14 +25,20 @@ _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", 
 SourceLineLookup = Callable[[Diagnostic], Optional[str]]
 
 
-def wants_color(stream: TextIO, no_color_flag: bool, environ: Mapping[str, str]) -> bool:
-    """Colour on a terminal, as https://no-color.org and https://force-color.org ask.
+COLOR_CHOICES = ("auto", "always", "never")
 
-    ``--no-color`` and a non-empty ``NO_COLOR`` turn it off; otherwise a non-empty
+
+def wants_color(stream: TextIO, color: str, environ: Mapping[str, str]) -> bool:
+    """Whether to paint, for ``--color auto|always|never``.
+
+    ``always`` and ``never`` decide alone. ``auto`` follows https://no-color.org and
+    https://force-color.org: a non-empty ``NO_COLOR`` turns colour off; otherwise a non-empty
     ``FORCE_COLOR`` turns it on even in a pipe; otherwise only a terminal that is not
     ``TERM=dumb`` gets colour.
     """
-    if no_color_flag or environ.get("NO_COLOR"):
+    if color != "auto":
+        return color == "always"
+    if environ.get("NO_COLOR"):
         return False
     if environ.get("FORCE_COLOR"):
         return True
@@ -71,7 +77,12 @@ def concise_line(diagnostic: Diagnostic, palette: Palette = PLAIN) -> str:
 
 def is_fixable(diagnostic: Diagnostic) -> bool:
     """Whether plain ``--fix`` fixes it (unsafe fixes need ``--unsafe-fixes``)."""
-    return diagnostic.fix is not None and diagnostic.fix.applicability is Applicability.SAFE
+    return diagnostic.fix is not None and diagnostic.fix.applies(unsafe_fixes=False)
+
+
+def is_unsafe_fixable(diagnostic: Diagnostic) -> bool:
+    """Whether only ``--fix --unsafe-fixes`` fixes it."""
+    return diagnostic.fix is not None and diagnostic.fix.applicability is Applicability.UNSAFE
 
 
 def full_block(diagnostic: Diagnostic, source_line: Optional[str], palette: Palette = PLAIN) -> str:
@@ -128,14 +139,20 @@ def _plural(count: int, noun: str) -> str:
 
 
 def summary_line(diagnostics: Sequence[Diagnostic], palette: Palette = PLAIN) -> str:
-    """``12 findings in 5 files, 9 fixable with --fix``; empty when there is nothing to say."""
+    """``12 findings in 5 files, 9 fixable with --fix (2 more with --unsafe-fixes)``;
+    empty when there is nothing to say."""
     if not diagnostics:
         return ""
     files = len({d.path for d in diagnostics})
     text = f"{_plural(len(diagnostics), 'finding')} in {_plural(files, 'file')}"
     fixable = sum(map(is_fixable, diagnostics))
+    unsafe = sum(map(is_unsafe_fixable, diagnostics))
     if fixable:
         text += f", {fixable} fixable with --fix"
+        if unsafe:
+            text += f" ({unsafe} more with --unsafe-fixes)"
+    elif unsafe:
+        text += f", {unsafe} fixable with --fix --unsafe-fixes"
     return palette.paint(text, "bold") + "\n"
 
 
@@ -147,28 +164,37 @@ class CodeCount:
     name: str
     count: int
     fixable: int
+    unsafe_fixable: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return {"code": self.code, "name": self.name, "count": self.count, "fixable": self.fixable}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "count": self.count,
+            "fixable": self.fixable,
+            "unsafe_fixable": self.unsafe_fixable,
+        }
 
 
 def statistics(diagnostics: Sequence[Diagnostic]) -> list[CodeCount]:
     """Findings counted by code, most frequent first, then by code."""
     counts = Counter(d.code for d in diagnostics)
     fixable = Counter(d.code for d in diagnostics if is_fixable(d))
+    unsafe = Counter(d.code for d in diagnostics if is_unsafe_fixable(d))
     names = {d.code: d.name for d in diagnostics}
     return [
-        CodeCount(code, names[code], count, fixable[code])
+        CodeCount(code, names[code], count, fixable[code], unsafe[code])
         for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
 
 
 def statistics_table(rows: Sequence[CodeCount], palette: Palette = PLAIN) -> str:
-    """``count  CODE  [*] short-name`` lines, ``[*]`` marking codes that ``--fix`` fixes."""
+    """``count  CODE  [*] short-name`` lines: ``[*]`` marks codes that ``--fix`` fixes,
+    ``[-]`` codes whose fixes all need ``--unsafe-fixes``."""
     width = max((len(str(row.count)) for row in rows), default=1)
     return "".join(
         f"{row.count:>{width}}  {palette.paint(row.code, 'bold', 'red')}  "
-        f"{'[*]' if row.fixable else '   '} {row.name}\n"
+        f"{'[*]' if row.fixable else '[-]' if row.unsafe_fixable else '   '} {row.name}\n"
         for row in rows
     )
 

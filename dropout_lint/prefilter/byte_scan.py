@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterator, Optional
 
+from ..analysis.call_arguments import Parameter, bound
+
 # A comment, always to the end of its line: one way to match, so no runaway backtracking.
 _COMMENT = rb"#[^\r\n]*(?![^\r\n])"
 # Whitespace, line continuations and comments: what may separate two tokens in brackets.
@@ -87,14 +89,14 @@ class CallSite:
         """As :func:`dropout_lint.analysis.call_arguments.has_unpacking` says; for known arguments."""
         return any(arg.star for arg in self.arguments or ())
 
-    def argument(self, keyword: str, position: int) -> Optional[ArgumentText]:
-        """As :func:`dropout_lint.analysis.call_arguments.argument` binds it; for known arguments."""
-        arguments = self.arguments or ()
-        for arg in arguments:
-            if arg.keyword == keyword.encode():
-                return arg
-        positional = [arg for arg in arguments if arg.keyword is None and not arg.star]
-        return positional[position] if len(positional) > position else None
+    def argument(self, parameter: Parameter) -> Optional[ArgumentText]:
+        """The argument bound to ``parameter``, as Python binds it; for known arguments."""
+        return bound(
+            self.arguments or (),
+            parameter,
+            lambda arg: arg.keyword.decode("utf-8", "surrogateescape") if arg.keyword else None,
+            lambda arg: arg.star,
+        )
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,17 @@ the subclasses of a kept class and of the bases of those (the rules read both, w
 defined in the same file). Every other top-level function and class keeps its decorators
 and header, so its name is still bound and its bases still known, but its body becomes
 one string literal over the same lines. Line numbers and columns are unchanged, so findings in
-the reduced source are reported where they are in the file, and edits made to it (fixes)
-can be carried back into the file.
+the reduced source are reported where they are in the file, and the edits of their fixes
+mean the same in the file, unless they touch an emptied body (:meth:`Reduction.holds_all`).
 """
 
 from __future__ import annotations
 
 import ast
-import difflib
 from dataclasses import dataclass
 from typing import Callable, Collection, Iterable, Optional, Union
 
+from ..engine.diagnostics import Edit
 from ..engine.source_text import split_lines
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -31,19 +31,14 @@ class Reduction:
     text: str
     emptied: tuple[range, ...]
 
-    def carry_edits(self, original: str, edited: str) -> Optional[str]:
-        """``original`` with the edits that turned this reduction's text into ``edited``;
-        None when an edit touches an emptied body, where the two texts differ."""
-        before, after = split_lines(self.text), split_lines(edited)
-        result = split_lines(original)
-        opcodes = difflib.SequenceMatcher(None, before, after).get_opcodes()
-        for tag, start, end, new_start, new_end in reversed(opcodes):
-            if tag == "equal":
-                continue
-            if any(_touches(body, start, end) for body in self.emptied):
-                return None
-            result[start:end] = after[new_start:new_end]
-        return "".join(result)
+    def holds_all(self, edits: Iterable[Edit]) -> bool:
+        """Whether every edit lies outside the emptied bodies, so that it means the same
+        in the file as in this text (where lines and columns are the file's)."""
+        return not any(
+            _touches(body, edit.start[0] - 1, edit.end[0] - 1 + (edit.end[1] > 1))
+            for edit in edits
+            for body in self.emptied
+        )
 
 
 def _touches(body: range, start: int, end: int) -> bool:

@@ -12,10 +12,17 @@ from libcst.metadata import PositionProvider
 
 from ..analysis.call_arguments import argument
 from ..analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
-from ..analysis.torch_api import dropout_function, dropout_module
+from ..analysis.torch_api import (
+    DROPOUT_FUNCTIONS,
+    INPUT,
+    dropout_function,
+    dropout_module,
+)
 from ..engine.context import FileContext
 from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
+from ..fixes.node_edits import NodeEdits
+from ..prefilter.call_sites import CallSites
 from ..prefilter.syntax_scan import SyntaxScan
 
 # The ranks each channel dropout is made for, and how to say so.
@@ -60,10 +67,14 @@ def _consequence(layer: str, rank: int) -> str:
 
 @dataclass(frozen=True)
 class _Swap:
-    """The name to change for a fix: ``Dropout2d`` in ``nn.Dropout2d(0.5)``, to ``Dropout``."""
+    """The name to change for a fix: ``Dropout2d`` in ``nn.Dropout2d(0.5)``, to ``Dropout``;
+    and, when the layer's attribute is named after it (``self.dropout2d``), every use of that
+    attribute, renamed (``self.dropout``)."""
 
     name: cst.Name
     replacement: str
+    attribute_uses: tuple[cst.Name, ...] = ()
+    attribute_rename: Optional[tuple[str, str]] = None
 
 
 class ChannelDropoutRank(Rule):
@@ -120,7 +131,19 @@ the class is imported by its bare name.
 - [The MNIST example's fix](https://github.com/pytorch/examples/pull/1034)
 """
     # Matches `Dropout2d` and `dropout2d`; starting with a literal keeps the search fast.
-    trigger = re.compile(rb"ropout[123]d")
+    # Every call that may build a channel dropout or call its function: the ranks reaching
+    # it are for the rank analysis, over the statements around it, to find.
+    looks_for = (
+        CallSites(names=tuple((layer, layer) for layer in _ACCEPTED_RANKS), lookup=_channel_layer),
+        CallSites(
+            names=tuple(
+                (function.short_name, function.module_class)
+                for function in DROPOUT_FUNCTIONS.values()
+                if _channel_function(function.qualified_name) is not None
+            ),
+            lookup=_channel_function,
+        ),
+    )
 
     valid = (
         Valid(
@@ -278,13 +301,11 @@ class Encoder(nn.Module):
 
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """Every call that may build a channel dropout or call its function: the ranks
-        reaching it are for the rank analysis, over the statements around it, to find."""
-        return [
-            site.node
-            for lookup in (_channel_layer, _channel_function)
-            for site, _ in scan.calls(lookup)
-        ]
+        """The calls ``looks_for`` states and, where there are any, every attribute or string
+        named after a rank: the fix may rename such an attribute (``m.dropout2d``), so every
+        statement that could use it must be seen."""
+        calls = list(super().sites(scan) or ())
+        return [*calls, *_rank_named_mentions(scan)] if calls else calls
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -368,12 +389,53 @@ class Encoder(nn.Module):
         right = {_right_layer(a.input.rank) for a in applications if isinstance(a.input, Tensor)}
         if len(right) != 1 or layer in right:
             return None
-        return _Swap(node.func.attr, right.pop())
+        replacement = right.pop()
+        attribute = self._attribute_holding(node)
+        if attribute is None or _renamed(attribute, layer, replacement) == attribute:
+            return _Swap(node.func.attr, replacement)
+        new_name = _renamed(attribute, layer, replacement)
+        uses = self._attribute_uses(node, attribute, new_name)
+        if uses is None:
+            return None  # the name would lie about the layer, and cannot be changed safely
+        return _Swap(node.func.attr, replacement, uses, (attribute, new_name))
+
+    def _attribute_holding(self, node: cst.Call) -> Optional[str]:
+        """``X`` when the layer is created as ``self.X = nn.Dropout2d(...)``."""
+        parent = self.context.classes.parent(node)
+        if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:
+            return None
+        target = parent.targets[0].target
+        if isinstance(target, cst.Attribute) and _is_self(target.value):
+            return target.attr.value
+        return None
+
+    def _attribute_uses(
+        self, node: cst.Call, attribute: str, new_name: str
+    ) -> Optional[tuple[cst.Name, ...]]:
+        """Every ``self.<attribute>`` of the layer's class, when they are all of its uses in the
+        file (no other object's ``.attribute``, no use outside the class, no string naming it)
+        and ``new_name`` is free; else None."""
+        classdef = self._unit_of(node)
+        if not isinstance(classdef, cst.ClassDef):
+            return None
+        finder = _AttributeFinder({attribute, new_name})
+        self.context.module.visit(finder)
+        inside = _AttributeFinder({attribute, new_name})
+        classdef.visit(inside)
+        uses = [use for use in inside.uses if use.attr.value == attribute]
+        if (
+            finder.strings
+            or len(finder.uses) != len(inside.uses)
+            or any(use.attr.value == new_name for use in finder.uses)
+            or not all(_is_self(use.value) for use in uses)
+        ):
+            return None
+        return tuple(use.attr for use in uses)
 
     def _check_function(
         self, node: cst.Call, layer: str, analyses: Sequence[RankAnalysis]
     ) -> None:
-        source = argument(node, "input", 0)
+        source = argument(node, INPUT)
         if source is None:
             return
         values = [analysis.value_of(source.value) for analysis in analyses]
@@ -402,32 +464,73 @@ class Encoder(nn.Module):
         fix = None
         if swap is not None:
             self.swaps[node] = swap
+            rename = ""
+            if swap.attribute_rename is not None:
+                old, new = swap.attribute_rename
+                rename = f" and rename `self.{old}` to `self.{new}`"
             fix = Fix(
-                f"Replace `{spelled}` with `{right_spelled}` (keeps `p` and `inplace`)",
+                f"Replace `{spelled}` with `{right_spelled}`{rename} (keeps `p` and `inplace`)",
                 Applicability.UNSAFE,
             )
         self.report(node, message, fix)
 
-    @classmethod
-    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
-        """Swap the class (or function) of each finding's layer, once per layer."""
-        rule = cls(context)
-        context.wrapper.visit_batched([rule])
-        swaps = {
-            rule.swaps[d.node].name: rule.swaps[d.node].replacement
-            for d in diagnostics
-            if d.fix is not None and d.node in rule.swaps
-        }
-        return context.module.visit(_Renamer(swaps))
+    def node_edits(self, diagnostic: Diagnostic) -> Optional[NodeEdits]:
+        """Swap the class (or function) of the finding's layer, and rename the attribute
+        named after it with its uses: the same edits for every finding on one layer."""
+        swap = self.swaps.get(diagnostic.node)
+        if swap is None:
+            return None
+        edits = NodeEdits()
+        edits.replace(swap.name, swap.name.with_changes(value=swap.replacement))
+        if swap.attribute_rename is not None:
+            for use in swap.attribute_uses:
+                edits.replace(use, use.with_changes(value=swap.attribute_rename[1]))
+        return edits
 
 
-class _Renamer(cst.CSTTransformer):
-    """Renames the given ``Name`` nodes in one pass (they are matched by identity)."""
+_RANK_IN_NAME = re.compile(r"(?<![0-9])[123]d(?![a-z0-9])", re.IGNORECASE)
 
-    def __init__(self, replacements: dict[cst.Name, str]) -> None:
+
+def _rank_named_mentions(scan: SyntaxScan) -> list[ast.AST]:
+    """Attributes and strings naming something after a rank (``m.dropout2d``): the fix may
+    rename such an attribute, so every statement that could use it must be seen."""
+    return [
+        node
+        for node in scan.nodes()
+        if (isinstance(node, ast.Attribute) and _RANK_IN_NAME.search(node.attr))
+        or (isinstance(node, ast.Constant) and isinstance(node.value, str) and _RANK_IN_NAME.search(node.value))
+    ]
+
+
+def _renamed(attribute: str, layer: str, replacement: str) -> str:
+    """``attribute`` with the old layer's rank (``2d`` in ``dropout2d``) changed to the new
+    one's, or dropped for ``Dropout``; the same name when it does not mention the rank."""
+    old_rank = layer[-2:].lower()  # "2d" of "Dropout2d"
+    new_rank = replacement[-2:].lower() if replacement[-1] == "d" else ""
+    pattern = re.compile(rf"(?<![0-9])_?{old_rank}(?![a-z0-9])", re.IGNORECASE)
+    match = pattern.search(attribute)
+    if match is None:
+        return attribute
+    underscore = "_" if match.group().startswith("_") and new_rank else ""
+    return attribute[: match.start()] + underscore + new_rank + attribute[match.end() :]
+
+
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+class _AttributeFinder(cst.CSTVisitor):
+    """The ``.name`` attributes with the given names, and whether a string mentions one."""
+
+    def __init__(self, names: set[str]) -> None:
         super().__init__()
-        self.replacements = replacements
+        self.names = names
+        self.uses: list[cst.Attribute] = []
+        self.strings = False
 
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        replacement = self.replacements.get(original_node)
-        return updated_node if replacement is None else updated_node.with_changes(value=replacement)
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in self.names:
+            self.uses.append(node)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.strings = self.strings or any(name in node.value for name in self.names)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import ast
-import re
-from typing import Optional, Sequence
+from functools import cached_property
+from typing import Optional
 
 import libcst as cst
 
 from ..analysis.call_arguments import argument, has_unpacking
 from ..analysis.guards import runs_only_in_training
 from ..analysis.module_classes import Method
-from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
-from ..engine.context import FileContext
+from ..analysis.torch_api import (
+    DROPOUT_FUNCTIONS,
+    INPLACE,
+    INPUT,
+    RATE,
+    DropoutFunction,
+    dropout_function,
+)
 from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
 from ..fixes.dropout_registration import DropoutRegistrar, DropoutRequest
-from ..prefilter.byte_scan import ByteScan, CallSite
-from ..prefilter.syntax_scan import SyntaxScan
+from ..fixes.node_edits import NodeEdits
+from ..prefilter.byte_scan import CallSite
+from ..prefilter.call_sites import CallSites
 
 
 class FunctionalDropoutWithoutTraining(Rule):
@@ -76,7 +82,19 @@ trained before the fix was trained without it. It needs `--unsafe-fixes`.
 - [torch.nn.functional.dropout](https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html)
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 """
-    trigger = re.compile(rb"dropout")
+    looks_for = (
+        CallSites(
+            names=tuple(
+                (function.short_name, function)
+                for function in DROPOUT_FUNCTIONS.values()
+                if function.mode_default is not None
+            ),
+            lookup=dropout_function,
+            accepts=lambda site, function: function.mode_default is not None
+            and _may_leave_mode_out(site, function),
+            in_method=True,
+        ),
+    )
 
     valid = (
         Valid(
@@ -186,65 +204,48 @@ class Net(torch.nn.Module):
         ),
     )
 
-    @classmethod
-    def may_fire(cls, scan: ByteScan) -> bool:
-        """Only a call that may leave the mode out can fire: as visit_Call decides, by bytes."""
-        return any(
-            _may_leave_mode_out(site, function)
-            for function in DROPOUT_FUNCTIONS.values()
-            if function.mode_default is not None
-            for site in scan.calls_to(function.short_name)
-        )
-
-    @classmethod
-    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The same calls, by CPython's tree: in a method, and with the mode left out."""
-        return [
-            site.node
-            for site, function in scan.calls(dropout_function)
-            if function.mode_default is not None
-            and site.method is not None
-            and _may_leave_mode_out(site, function)
-        ]
-
     def visit_Call(self, node: cst.Call) -> None:
         function = self.resolve_name(node.func, dropout_function)
         if function is None or function.mode_default is None or has_unpacking(node):
             return
-        if argument(node, function.mode_keyword, function.mode_position) is not None:
+        if argument(node, function.mode) is not None:
             return
         method = self.context.classes.enclosing_method(node)
         if method is None or runs_only_in_training(node, self.context.classes, method.function):
             return
         self.report(node, _message(function), _fix(function, method))
 
-    @classmethod
-    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
+    def node_edits(self, diagnostic: Diagnostic) -> Optional[NodeEdits]:
         """Call a registered module where that is safe, else pass ``training=self.training``."""
-        registrar = DropoutRegistrar(context)
-        for diagnostic in diagnostics:
-            call: cst.Call = diagnostic.node
-            method = context.classes.enclosing_method(call)
-            function = context.classes.resolve_name(call.func, dropout_function)
-            if method is None or method.self_name is None or function is None:
-                continue
-            if context.fix_style == "module":
-                request = _registration_request(call, method, function)
-                if request is not None and registrar.register(request):
-                    continue
-            registrar.edits.replace(call, _with_training_flag(call, function, method.self_name))
-        return registrar.apply()
+        call: cst.Call = diagnostic.node
+        method = self.context.classes.enclosing_method(call)
+        function = self.context.classes.resolve_name(call.func, dropout_function)
+        if method is None or method.self_name is None or function is None:
+            return None
+        if self.context.fix_style == "module":
+            request = _registration_request(call, method, function)
+            registered = None if request is None else self._registrar.register(request)
+            if registered is not None:
+                return registered
+        edits = NodeEdits()
+        edits.replace(call, _with_training_flag(call, function, method.self_name))
+        return edits
+
+    @cached_property
+    def _registrar(self) -> DropoutRegistrar:
+        """One for all the fixes of a file, so that they share modules and names."""
+        return DropoutRegistrar(self.context)
 
 
 def _registration_request(
     call: cst.Call, method: Method, function: DropoutFunction
 ) -> Optional[DropoutRequest]:
     """``self.<name>(x)`` with ``nn.<Class>(p=..., inplace=...)`` registered, if expressible."""
-    source = argument(call, "input", 0)
+    source = argument(call, INPUT)
     if function.module_class is None or source is None:
         return None
-    rate = argument(call, "p", 1)
-    inplace = argument(call, "inplace", 3)
+    rate = argument(call, RATE)
+    inplace = argument(call, INPLACE)
     if inplace is not None and function.mode_default is False:
         # AlphaDropout and FeatureAlphaDropout ignore `inplace` in forward.
         return None
@@ -272,7 +273,7 @@ def _with_training_flag(call: cst.Call, function: DropoutFunction, self_name: st
     """The call with ``training=self.training`` appended, in the call's own layout."""
     flag = cst.Arg(
         cst.Attribute(cst.Name(self_name), cst.Name("training")),
-        keyword=cst.Name(function.mode_keyword),
+        keyword=cst.Name(function.mode.keyword),
         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
     )
     args = list(call.args)
@@ -306,7 +307,7 @@ def _fix(function: DropoutFunction, method: Method) -> Optional[Fix]:
 def _may_leave_mode_out(site: CallSite, function: DropoutFunction) -> bool:
     """Whether the call may pass no mode argument, as far as its arguments can be read."""
     return site.arguments is None or not (
-        site.has_unpacking or site.argument(function.mode_keyword, function.mode_position) is not None
+        site.has_unpacking or site.argument(function.mode) is not None
     )
 
 

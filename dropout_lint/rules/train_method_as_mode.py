@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Optional, Sequence
+from typing import Optional
 
 import libcst as cst
 
 from ..analysis.call_arguments import argument
+from ..analysis.instance_parameter import ast_instance_parameter_of
 from ..analysis.module_classes import Method, ModuleClasses
 from ..analysis.torch_api import dropout_function
-from ..engine.context import FileContext
 from ..engine.diagnostics import Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
+from ..fixes.node_edits import NodeEdits
 from ..prefilter.byte_scan import ByteScan, NameAttributeRead
-from ..prefilter.syntax_scan import Function, SyntaxScan
+from ..prefilter.syntax_scan import SyntaxScan
 
 _MODE_KEYWORDS = ("training", "train")
 # What may come right before an expression that is a test, an operand of `and`, `or` or
@@ -192,7 +193,7 @@ class Net(torch.nn.Module):
                 return None
             function = self.resolve_name(call.func, dropout_function)
             if function is not None and argument(
-                call, function.mode_keyword, function.mode_position
+                call, function.mode
             ) is parent:
                 return f"`{function.spelled}` raises TypeError when given it"
             if parent.keyword is not None and parent.keyword.value in _MODE_KEYWORDS:
@@ -206,14 +207,10 @@ class Net(torch.nn.Module):
         )
         return "it is always truthy, so this runs in eval mode too" if is_test else None
 
-    @classmethod
-    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
-        module = context.module
-        for diagnostic in diagnostics:
-            module = module.deep_replace(
-                diagnostic.node, diagnostic.node.with_changes(attr=cst.Name("training"))
-            )
-        return module
+    def node_edits(self, diagnostic: Diagnostic) -> NodeEdits:
+        edits = NodeEdits()
+        edits.replace(diagnostic.node, diagnostic.node.with_changes(attr=cst.Name("training")))
+        return edits
 
 
 def _may_be_mode(read: NameAttributeRead) -> bool:
@@ -231,7 +228,7 @@ def _may_be_mode_use(node: ast.Attribute, scan: SyntaxScan) -> bool:
     may be a dropout function's counts as its mode."""
     method = scan.method_of(node)
     owner = scan.parent(method) if method is not None else None
-    if method is None or _self_name(method) != node.value.id:  # type: ignore[attr-defined]
+    if method is None or ast_instance_parameter_of(method) != node.value.id:  # type: ignore[attr-defined]
         return False
     if any(_stores_train(c) for c in scan.classes_in_hierarchy(owner)):  # type: ignore[arg-type]
         return False
@@ -247,17 +244,6 @@ def _may_be_mode_use(node: ast.Attribute, scan: SyntaxScan) -> bool:
     ) or isinstance(parent, ast.BoolOp) or (
         isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
     )
-
-
-def _self_name(method: Function) -> Optional[str]:
-    """``Method.self_name`` on CPython's tree."""
-    for decorator in method.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
-        if name == "staticmethod":
-            return None
-    first = (method.args.posonlyargs + method.args.args)[:1]
-    return first[0].arg if first else None
 
 
 def _stores_train(classdef: ast.ClassDef) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from typing import Optional
 
@@ -12,8 +11,8 @@ from ..analysis.call_arguments import argument, has_unpacking
 from ..analysis.guards import runs_only_in_training
 from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
 from ..engine.rule import Invalid, Rule, Valid
-from ..prefilter.byte_scan import GAP, ArgumentText, ByteScan, CallSite
-from ..prefilter.syntax_scan import SyntaxScan
+from ..prefilter.byte_scan import GAP, ArgumentText, CallSite
+from ..prefilter.call_sites import CallSites
 
 
 class TrainingNotTiedToMode(Rule):
@@ -58,7 +57,14 @@ No automatic fix: whether the constant was intended is for the author to say.
 ## References
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 """
-    trigger = re.compile(rb"dropout")
+    looks_for = (
+        CallSites(
+            names=tuple((function.short_name, function) for function in DROPOUT_FUNCTIONS.values()),
+            lookup=dropout_function,
+            accepts=lambda site, function: _may_fire_on(site, function),
+            in_method=True,
+        ),
+    )
 
     valid = (
         Valid(
@@ -98,29 +104,11 @@ class Prenet(nn.Module):
         ),
     )
 
-    @classmethod
-    def may_fire(cls, scan: ByteScan) -> bool:
-        """Only a call whose mode argument may be fixed can fire: visit_Call's test, by bytes."""
-        return any(
-            _may_fire_on(site, function)
-            for function in DROPOUT_FUNCTIONS.values()
-            for site in scan.calls_to(function.short_name)
-        )
-
-    @classmethod
-    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The same calls, by CPython's tree, in a method."""
-        return [
-            site.node
-            for site, function in scan.calls(dropout_function)
-            if site.method is not None and _may_fire_on(site, function)
-        ]
-
     def visit_Call(self, node: cst.Call) -> None:
         function = self.resolve_name(node.func, dropout_function)
         if function is None or has_unpacking(node):
             return
-        mode = argument(node, function.mode_keyword, function.mode_position)
+        mode = argument(node, function.mode)
         described = _describe_fixed_mode(mode.value) if mode is not None else None
         if described is None:
             return
@@ -129,7 +117,7 @@ class Prenet(nn.Module):
             return
         self.report(
             node,
-            f"`{function.spelled}` with `{function.mode_keyword}={described}` does not follow "
+            f"`{function.spelled}` with `{function.mode.keyword}={described}` does not follow "
             "`train()`/`eval()`; pass `training=self.training` (or `# noqa: DRP003` if intended)",
         )
 
@@ -145,7 +133,7 @@ def _may_fire_on(site: CallSite, function: DropoutFunction) -> bool:
     """Whether the call's mode argument may be fixed, as far as its arguments can be read."""
     return site.arguments is None or (
         not site.has_unpacking
-        and _may_be_fixed_mode(site.argument(function.mode_keyword, function.mode_position))
+        and _may_be_fixed_mode(site.argument(function.mode))
     )
 
 

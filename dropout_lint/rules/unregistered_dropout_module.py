@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import ast
-import re
-from typing import Sequence
+from functools import cached_property
+from typing import Optional
 
 import libcst as cst
 
 from ..analysis.module_classes import Method
 from ..analysis.torch_api import DROPOUT_MODULES, dropout_module
-from ..engine.context import FileContext
 from ..engine.diagnostics import Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
 from ..fixes.dropout_registration import DropoutRegistrar, DropoutRequest
-from ..prefilter.byte_scan import ByteScan
-from ..prefilter.syntax_scan import SyntaxScan
+from ..fixes.node_edits import NodeEdits
+from ..prefilter.call_sites import CallSites
 
 
 class UnregisteredDropoutModule(Rule):
@@ -60,7 +58,14 @@ module's lifetime or the class has no `__init__` that calls `super().__init__()`
 ## References
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 """
-    trigger = re.compile(rb"Dropout")
+    looks_for = (
+        CallSites(
+            names=tuple((layer, layer) for layer in DROPOUT_MODULES),
+            lookup=dropout_module,
+            called_at_once=True,
+            outside_init=True,
+        ),
+    )
 
     valid = (
         Valid(
@@ -122,25 +127,6 @@ class Net(nn.Module):
         ),
     )
 
-    @classmethod
-    def may_fire(cls, scan: ByteScan) -> bool:
-        """Only a dropout module's construction whose result may be called at once can fire."""
-        return any(
-            site.called_again is not False
-            for layer in DROPOUT_MODULES
-            for site in scan.calls_to(layer)
-        )
-
-    @classmethod
-    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The same constructions, by CPython's tree: called at once, in a method but
-        ``__init__``."""
-        return [
-            site.node
-            for site, _ in scan.calls(dropout_module)
-            if site.called_again and site.method is not None and site.method.name != "__init__"
-        ]
-
     def visit_Call(self, node: cst.Call) -> None:
         if not isinstance(node.func, cst.Call):
             return
@@ -159,16 +145,18 @@ class Net(nn.Module):
             Fix(f"Register the `nn.{layer}` in `__init__` and call the attribute") if fixable else None,
         )
 
-    @classmethod
-    def fix_module(cls, context: FileContext, diagnostics: Sequence[Diagnostic]) -> cst.Module:
-        registrar = DropoutRegistrar(context)
-        for diagnostic in diagnostics:
-            call: cst.Call = diagnostic.node
-            method = context.classes.enclosing_method(call)
-            layer = context.classes.resolve_name(call.func.func, dropout_module)
-            if method is not None and layer is not None:
-                registrar.register(_registration_request(call, method, layer))
-        return registrar.apply()
+    def node_edits(self, diagnostic: Diagnostic) -> Optional[NodeEdits]:
+        call: cst.Call = diagnostic.node
+        method = self.context.classes.enclosing_method(call)
+        layer = self.context.classes.resolve_name(call.func.func, dropout_module)
+        if method is None or layer is None:
+            return None
+        return self._registrar.register(_registration_request(call, method, layer))
+
+    @cached_property
+    def _registrar(self) -> DropoutRegistrar:
+        """One for all the fixes of a file, so that they share modules and names."""
+        return DropoutRegistrar(self.context)
 
 
 def _registration_request(call: cst.Call, method: Method, layer: str) -> DropoutRequest:

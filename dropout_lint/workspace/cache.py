@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .. import __version__
 from ..analysis.project_index import ClassStatement
-from ..engine.diagnostics import Applicability, Diagnostic, Fix
+from ..engine.diagnostics import Applicability, Diagnostic, Edit, Fix
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from ..engine.rule import Rule
 
 CACHE_DIRECTORY = ".dropout-lint-cache"
-_FORMAT = 1
+_FORMAT = 2  # 2: fixes carry their edits
 # A file modified this recently may change again within the clock's resolution without
 # its (size, mtime) changing: such a file is hashed again on the next run.
 _RACY_NS = 2_000_000_000
@@ -82,11 +82,16 @@ class FileSurvey:
 def _tool_fingerprint() -> str:
     """The version, and the package's own source: an edited checkout never reads old results."""
     digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
+    package = Path(__file__).resolve().parents[1]
+    for path in package_sources():
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def package_sources() -> list[Path]:
+    """Every source file of the ``dropout_lint`` package, in every folder."""
+    return sorted(Path(__file__).resolve().parents[1].rglob("*.py"))
 
 
 class LintCache:
@@ -191,9 +196,12 @@ class LintCache:
             pass  # a cache that cannot be written only costs the next run time
 
 
-def results_key(digest: str, rule_codes: Sequence[str], index_digest: str) -> str:
-    """Findings depend on the content, the rules run and (once parsed) the project index."""
-    return f"{digest}|{','.join(rule_codes)}|{index_digest}"
+def results_key(
+    digest: str, rule_codes: Sequence[str], index_digest: str, options: Sequence[Any] = ()
+) -> str:
+    """Findings depend on the content, the rules run, (once parsed) the project index, and
+    the file's other options (its max-file-size and fix style, which differ per config file)."""
+    return f"{digest}|{','.join(rule_codes)}|{index_digest}|{json.dumps(list(options))}"
 
 
 def index_digest(project_module_classes: frozenset[str]) -> str:
@@ -203,7 +211,9 @@ def index_digest(project_module_classes: frozenset[str]) -> str:
 def _stored(diagnostic: Diagnostic) -> dict[str, Any]:
     stored = {name: getattr(diagnostic, name) for name in _DIAGNOSTIC_FIELDS}
     if diagnostic.fix is not None:
-        stored["fix"] = [diagnostic.fix.description, diagnostic.fix.applicability.value]
+        fix = diagnostic.fix
+        edits = [[*edit.start, *edit.end, edit.content] for edit in fix.edits]
+        stored["fix"] = [fix.description, fix.applicability.value, edits]
     return stored
 
 
@@ -215,8 +225,12 @@ def _diagnostic(path: str, stored: dict[str, Any]) -> Diagnostic:
         if expected is not None and not isinstance(value, expected):
             raise ValueError(f"{name} is {type(value).__name__}")
     if values["fix"] is not None:
-        description, applicability = values["fix"]
-        values["fix"] = Fix(str(description), Applicability(applicability))
+        description, applicability, edits = values["fix"]
+        values["fix"] = Fix(
+            str(description),
+            Applicability(applicability),
+            tuple(Edit((int(a), int(b)), (int(c), int(d)), str(text)) for a, b, c, d, text in edits),
+        )
     return Diagnostic(path=path, **values)
 
 
@@ -228,14 +242,9 @@ def _mark_as_cache(directory: Path) -> None:
             marker.write_text(text, encoding="utf-8")
 
 
-def cache_for(settings: "Settings") -> LintCache:
-    """The cache in the project root, for the settings that change what a file's findings are.
+def cache_for(root: Path, enabled_rules: Sequence[type["Rule"]]) -> LintCache:
+    """The cache in the project ``root``, for the rules some file's settings enable.
 
-    Per-file ignores are not among them: they are part of each result's key instead.
+    Which rules each file runs, and its other options, are part of each result's key.
     """
-    from ..rules import ALL_RULES
-
-    enabled = [rule.code for rule in settings.enabled_rules(ALL_RULES)]
-    return LintCache.open(
-        Path(settings.root) / CACHE_DIRECTORY, [enabled, settings.max_file_size, settings.fix_style]
-    )
+    return LintCache.open(Path(root) / CACHE_DIRECTORY, [[rule.code for rule in enabled_rules]])

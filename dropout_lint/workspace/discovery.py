@@ -1,8 +1,10 @@
 """Which files a run checks: the paths given, with directories walked as ruff walks them.
 
-Files named on the command line are always checked. Inside walked directories, default
-excludes, ``exclude``/``extend-exclude`` and ``.gitignore`` files decide; every real
-directory is walked once, in sorted order, so two runs list the same files in the same order.
+Files named on the command line are checked unless ``force-exclude`` is on and they are
+excluded. Inside walked directories, default excludes, ``exclude``/``extend-exclude`` and
+``.gitignore`` files decide, each directory by its own settings (its closest configuration
+file's); every real directory is walked once, in sorted order, so two runs list the same
+files in the same order.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
-from .config import PathPattern, PathPatterns, Settings, glob_to_regex
+from .path_patterns import glob_to_regex
+from .settings import Settings, SettingsSource
 
 STDIN_PATH = "-"
 # A FIFO or device named like a source file: reading it could block or never end.
@@ -125,7 +128,7 @@ def is_gitignored(absolute_path: str, is_dir: bool, gitignores: Sequence[Gitigno
     return False
 
 
-def iter_source_files(paths: Sequence[str], settings: Settings) -> Iterator[DiscoveryResult]:
+def iter_source_files(paths: Sequence[str], settings: SettingsSource) -> Iterator[DiscoveryResult]:
     """The files to check under ``paths``, and a problem for each path that cannot be read."""
     walker = _Walker(settings)
     for given in paths:
@@ -138,11 +141,8 @@ def iter_source_files(paths: Sequence[str], settings: Settings) -> Iterator[Disc
 class _Walker:
     """One run's walk: remembers the real directories and files it has already visited."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: SettingsSource) -> None:
         self.settings = settings
-        self.exclude = PathPatterns(
-            [PathPattern(glob) for glob in (*settings.exclude, *settings.extend_exclude)]
-        )
         self.walked_directories: set[tuple[int, int]] = set()
         self.yielded_files: set[tuple[int, int]] = set()
 
@@ -152,9 +152,12 @@ class _Walker:
         except OSError as error:
             yield DiscoveryProblem(given, _describe(error))
             return
+        settings = self.settings.settings_for(given)
+        if settings.force_exclude and settings.is_excluded(given):
+            return
         if os.path.isdir(given):
             absolute = os.path.abspath(given)
-            gitignores = self._parent_gitignores(absolute)
+            gitignores = self._parent_gitignores(absolute, settings)
             yield from self._walk(os.path.normpath(given), absolute, gitignores, frozenset())
         elif not stat.S_ISREG(status.st_mode):
             yield DiscoveryProblem(given, NOT_A_REGULAR_FILE)
@@ -181,11 +184,12 @@ class _Walker:
         if identity in self.walked_directories:
             return
         self.walked_directories.add(identity)
-        if self.settings.respect_gitignore:
+        settings = self.settings.settings_for(absolute)
+        if settings.respect_gitignore:
             gitignores += tuple(filter(None, [GitignoreFile.load(absolute)]))
         for entry in entries:
             yield from self._visit_entry(
-                entry, directory, absolute, gitignores, ancestors | {identity}
+                entry, directory, absolute, settings, gitignores, ancestors | {identity}
             )
 
     def _visit_entry(
@@ -193,6 +197,7 @@ class _Walker:
         entry: os.DirEntry[str],
         directory: str,
         absolute_directory: str,
+        settings: Settings,
         gitignores: tuple[GitignoreFile, ...],
         ancestors: frozenset[tuple[int, int]],
     ) -> Iterator[DiscoveryResult]:
@@ -207,7 +212,7 @@ class _Walker:
                 yield DiscoveryProblem(path, f"broken symlink: {_describe(error)}")
             return
         is_dir = entry.is_dir()
-        if self._is_excluded(absolute, is_dir, gitignores):
+        if _is_excluded(absolute, is_dir, settings, gitignores):
             return
         if is_dir:
             yield from self._walk(path, absolute, gitignores, ancestors)
@@ -218,14 +223,6 @@ class _Walker:
         elif kind is not None and self._first_visit(status):
             yield SourcePath(path, kind, explicit=False)
 
-    def _is_excluded(
-        self, absolute: str, is_dir: bool, gitignores: Sequence[GitignoreFile]
-    ) -> bool:
-        relative = self.settings.relative_path(absolute)
-        if self.exclude.match(relative):
-            return True
-        return self.settings.respect_gitignore and is_gitignored(absolute, is_dir, gitignores)
-
     def _first_visit(self, status: os.stat_result) -> bool:
         """Whether this real file has not been yielded yet (two paths may name one file)."""
         identity = _identity(status)
@@ -234,9 +231,9 @@ class _Walker:
         self.yielded_files.add(identity)
         return True
 
-    def _parent_gitignores(self, absolute: str) -> tuple[GitignoreFile, ...]:
+    def _parent_gitignores(self, absolute: str, settings: Settings) -> tuple[GitignoreFile, ...]:
         """The ``.gitignore`` files above a walked root, up to its git repository's root."""
-        if not self.settings.respect_gitignore:
+        if not settings.respect_gitignore:
             return ()
         directories = (Path(absolute), *Path(absolute).parents)
         git_root = next((i for i, d in enumerate(directories) if (d / ".git").exists()), None)
@@ -244,6 +241,14 @@ class _Walker:
             return ()
         loaded = (GitignoreFile.load(str(d)) for d in reversed(directories[1 : git_root + 1]))
         return tuple(gitignore for gitignore in loaded if gitignore is not None)
+
+
+def _is_excluded(
+    absolute: str, is_dir: bool, settings: Settings, gitignores: Sequence[GitignoreFile]
+) -> bool:
+    if settings.exclusion.match(settings.relative_path(absolute)):
+        return True
+    return settings.respect_gitignore and is_gitignored(absolute, is_dir, gitignores)
 
 
 def _identity(status: os.stat_result) -> tuple[int, int]:

@@ -26,10 +26,16 @@ from ..analysis.project_index import (
     module_class_names,
     module_classes_of,
 )
-from ..engine.diagnostics import UNREADABLE_FILE, Diagnostic, file_problem
+from ..engine.diagnostics import (
+    UNREADABLE_FILE,
+    UNWRITABLE_FILE,
+    Diagnostic,
+    file_problem,
+)
 from ..engine.lint import LintOptions, lint_source
 from ..engine.rule import Rule
 from ..fixes.fixer import fix_source, unified_diff
+from ..fixes.noqa_directives import add_noqa
 from ..integrations.notebook import (
     fix_notebook,
     is_notebook,
@@ -48,7 +54,7 @@ from .cache import (
     results_key,
     stat_key,
 )
-from .config import Settings
+from .settings import SettingsSource
 
 # Files per task sent to a worker: large enough to amortise the round trip.
 CHUNK_SIZE = 16
@@ -70,7 +76,9 @@ def read_source(path: str) -> Union[bytes, Diagnostic]:
         return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
 
 
-def options_for(path: str, settings: Settings, project_module_classes: frozenset[str]) -> LintOptions:
+def options_for(path: str, settings: SettingsSource, project_module_classes: frozenset[str]) -> LintOptions:
+    """The engine's options for ``path``, from its own settings."""
+    settings = settings.settings_for(path)
     return LintOptions(
         rules=settings.rules_for(path, ALL_RULES),
         project_module_classes=project_module_classes,
@@ -79,7 +87,7 @@ def options_for(path: str, settings: Settings, project_module_classes: frozenset
     )
 
 
-def lint_file(path: str, settings: Settings, project_module_classes: frozenset[str]) -> list[Diagnostic]:
+def lint_file(path: str, settings: SettingsSource, project_module_classes: frozenset[str]) -> list[Diagnostic]:
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return [source]
@@ -119,7 +127,7 @@ class _Survey:
 
 @dataclass(frozen=True)
 class _Job:
-    settings: Settings
+    settings: SettingsSource
     project_module_classes: frozenset[str]
 
     def __call__(self, path: str) -> list[Diagnostic]:
@@ -128,7 +136,7 @@ class _Job:
 
 def lint_files(
     paths: Sequence[str],
-    settings: Settings,
+    settings: SettingsSource,
     jobs: Optional[int] = None,
     project_module_classes: Optional[frozenset[str]] = None,
     cache: Optional[LintCache] = None,
@@ -140,7 +148,7 @@ def lint_files(
     few. ``cache`` spares both for files it has seen with the same content.
     """
     with _Workers(jobs) as workers:
-        surveys = _survey_files(paths, settings.enabled_rules(ALL_RULES), cache, workers)
+        surveys = _survey_files(paths, enabled_anywhere(paths, settings), cache, workers)
         if project_module_classes is None:
             project_module_classes = module_classes_of(
                 survey.classes for survey in surveys if isinstance(survey, FileSurvey)
@@ -168,6 +176,13 @@ def lint_files(
             yield path, result
     if cache is not None:
         cache.save()
+
+
+def enabled_anywhere(paths: Sequence[str], settings: SettingsSource) -> tuple[type[Rule], ...]:
+    """The rules that the settings of some of ``paths`` enable, in code order."""
+    distinct = {id(s): s for s in map(settings.settings_for, paths)}.values()
+    enabled = {rule for each in distinct for rule in each.enabled_rules(ALL_RULES)}
+    return tuple(rule for rule in ALL_RULES if rule in enabled)
 
 
 def _survey_files(
@@ -208,7 +223,7 @@ def _cached_survey(path: str, cache: LintCache) -> Optional[FileSurvey]:
 def _known_result(
     path: str,
     survey: Union[FileSurvey, Diagnostic],
-    settings: Settings,
+    settings: SettingsSource,
     cache: Optional[LintCache],
     index: str,
     pending: list[tuple[str, str]],
@@ -218,10 +233,11 @@ def _known_result(
         return [survey]
     if not (survey.may_fire or survey.has_nul or is_notebook(path)):
         return []  # no rule may fire: lint_source would not parse it either
-    codes = [rule.code for rule in settings.rules_for(path, ALL_RULES)]
+    own = settings.settings_for(path)
+    codes = [rule.code for rule in own.rules_for(path, ALL_RULES)]
     if not (survey.has_nul or is_notebook(path) or set(codes) & set(survey.may_fire)):
         return []
-    key = results_key(survey.digest, codes, index)
+    key = results_key(survey.digest, codes, index, (own.max_file_size, own.fix_style))
     stored = cache.results(key, path) if cache is not None else None
     if stored is None:
         pending.append((path, key))
@@ -229,7 +245,11 @@ def _known_result(
 
 
 class _Workers:
-    """Worker processes, started the first time a pass has enough work to share."""
+    """Worker processes, started the first time a pass has enough work to share.
+
+    Both ``lint_files`` and ``fix_files`` run their jobs here. Leaving the ``with`` block,
+    on Ctrl-C too, lets the files being worked on finish and starts no more.
+    """
 
     def __init__(self, jobs: Optional[int]) -> None:
         self.count = jobs or _available_cores()
@@ -256,19 +276,6 @@ def _available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _in_workers(job: Callable[[str], T], paths: Sequence[str], jobs: Optional[int]) -> Iterator[tuple[str, T]]:
-    """``job`` over ``paths`` in worker processes, results in the order given."""
-    workers = min(jobs or os.cpu_count() or 1, max(1, len(paths) // CHUNK_SIZE))
-    if workers <= 1:
-        yield from zip(paths, map(job, paths))
-        return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
-    try:
-        yield from zip(paths, pool.map(job, paths, chunksize=CHUNK_SIZE))
-    finally:
-        pool.shutdown(cancel_futures=True)  # on Ctrl-C: finish the running files, start no more
 
 
 def _ignore_interrupts() -> None:
@@ -300,7 +307,7 @@ class FileFix:
 
 
 def fix_file(
-    path: str, settings: Settings, project_module_classes: frozenset[str], mode: FixMode
+    path: str, settings: SettingsSource, project_module_classes: frozenset[str], mode: FixMode
 ) -> FileFix:
     """Fix one file in place (or only diff it); a file that cannot be written is reported."""
     source = read_source(path)
@@ -324,7 +331,7 @@ def fix_file(
             problem = f"cannot write the fixes: {error.strerror or error}"
         else:
             return FileFix(result.remaining, result.fixed)
-    return FileFix([*lint_file(path, settings, project_module_classes), file_problem(path, UNREADABLE_FILE, problem)], {})
+    return FileFix([*lint_file(path, settings, project_module_classes), file_problem(path, UNWRITABLE_FILE, problem)], {})
 
 
 def _is_within(path: str, root: str) -> bool:
@@ -333,7 +340,7 @@ def _is_within(path: str, root: str) -> bool:
 
 @dataclass(frozen=True)
 class _FixJob:
-    settings: Settings
+    settings: SettingsSource
     project_module_classes: frozenset[str]
     mode: FixMode
 
@@ -342,7 +349,44 @@ class _FixJob:
 
 
 def fix_files(
-    paths: Sequence[str], settings: Settings, mode: FixMode, jobs: Optional[int] = None
+    paths: Sequence[str], settings: SettingsSource, mode: FixMode, jobs: Optional[int] = None
 ) -> Iterator[tuple[str, FileFix]]:
-    """Each path with its fixes, in the order given; the files are written by the workers."""
-    yield from _in_workers(_FixJob(settings, index_project(paths), mode), paths, jobs)
+    """Each path with its fixes, in the order given; the files are written by the workers.
+
+    One worker per ``CHUNK_SIZE`` files at most: fixing is slow, and chunks keep it fair.
+    """
+    count = min(jobs or _available_cores(), max(1, len(paths) // CHUNK_SIZE))
+    job = _FixJob(settings, index_project(paths), mode)
+    with _Workers(count) as workers:
+        yield from zip(paths, workers.map(job, paths, CHUNK_SIZE, minimum=1))
+
+
+@dataclass(frozen=True)
+class NoqaAdded:
+    """``--add-noqa`` on one file: the directives added, the lines that could not hold one,
+    and the file's problems (unreadable, unwritable, or a notebook, which is left alone)."""
+
+    added: int
+    unplaceable: tuple[int, ...] = ()
+    problems: Sequence[Diagnostic] = ()
+
+
+def add_noqa_to_file(path: str, findings: Sequence[Diagnostic]) -> NoqaAdded:
+    """Write ``# noqa: CODE`` on each line of ``findings`` into ``path`` (atomically)."""
+    codes_by_line: dict[int, set[str]] = {}
+    for finding in findings:
+        codes_by_line.setdefault(finding.line, set()).add(finding.code)
+    source = read_source(path)
+    if isinstance(source, Diagnostic):
+        return NoqaAdded(0, problems=[source])
+    outcome = add_noqa(source, codes_by_line)
+    if outcome.added:
+        try:
+            replace_file_contents(path, outcome.source, expected=source)
+        except ChangedOnDisk:
+            problem = "changed on disk while directives were being added; not written"
+            return NoqaAdded(0, problems=[file_problem(path, UNWRITABLE_FILE, problem)])
+        except OSError as error:
+            problem = f"cannot write the noqa directives: {error.strerror or error}"
+            return NoqaAdded(0, problems=[file_problem(path, UNWRITABLE_FILE, problem)])
+    return NoqaAdded(outcome.added, outcome.unplaceable)

@@ -1,5 +1,7 @@
 """audit() watches a live model and reports each problem once, with module and source line."""
 
+import warnings
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -158,3 +160,68 @@ def test_calls_outside_the_model_have_no_module():
         F.dropout2d(torch.randn(3, 4, 4), 0.5, True)
     (finding,) = report.findings
     assert finding.module is None and finding.kind == "wrong-rank"
+
+
+class Flat(nn.Module):
+    """Dropout in the model's own forward, not in a submodule."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.dropout(self.fc(x), 0.1)
+
+
+def test_the_models_own_forward_is_named_by_its_class():
+    model = Flat().eval()
+    with audit(model) as report:
+        model(torch.randn(2, 4))
+    (finding,) = report.findings
+    assert finding.module == "Flat"
+    assert "the model (Flat)" in finding.message
+
+
+class Warns(nn.Module):
+    """Two ops that warn: one from C++, one from torch's Python code with stacklevel=2."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        copy = torch.tensor(x)  # C++: "To copy construct from a tensor ..."
+        return F.dropout2d(copy, 0.5, training=self.training)  # Python: "Received a 3D input"
+
+
+@pytest.mark.filterwarnings("default")
+def test_warnings_inside_an_audited_forward_point_at_user_code():
+    model = Warns()
+    with pytest.warns(UserWarning) as caught, audit(model):
+        model(torch.randn(3, 4, 4))
+    located = {
+        (str(warning.message)[:20], warning.filename, warning.lineno) for warning in caught
+    }
+    assert located == {
+        ("To copy construct fr", __file__, line_of(Warns.forward, "torch.tensor(x)")),
+        ("dropout2d: Received ", __file__, line_of(Warns.forward, "F.dropout2d(copy")),
+    }
+
+
+def test_warning_filters_for_the_users_module_still_apply():
+    model = Warns()
+    with warnings.catch_warnings(record=True) as caught, audit(model):
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", module=__name__)
+        model(torch.randn(3, 4, 4))
+    assert caught == []
+
+
+def test_without_a_model_every_modules_forward_is_watched():
+    first, second = Net().eval(), Flat().eval()
+    with audit() as report:
+        first(torch.randn(2, 3, 8, 8))
+        second(torch.randn(2, 4))
+    assert [(f.kind, f.module) for f in report.findings] == [
+        ("active-in-eval", "block"),
+        ("active-in-eval", "Flat"),
+    ]
+    # The global hooks are gone with the block.
+    assert not nn.modules.module._global_forward_hooks
+    assert not nn.modules.module._global_forward_pre_hooks

@@ -35,6 +35,15 @@ def test_dropout2d_on_an_image_names_rows_and_the_alternatives():
     assert isinstance(caught.value, ValueError)
 
 
+def test_code_written_for_torchs_errors_still_catches_the_shape_error():
+    try:
+        Dropout2d(0.5)(torch.randn(3, 32, 32))
+    except RuntimeError as error:  # what torch raises for shapes it rejects
+        assert isinstance(error, DropoutShapeError)
+    else:
+        pytest.fail("no error raised")
+
+
 def test_dropout3d_on_feature_maps_says_whole_samples_are_dropped():
     with pytest.raises(
         DropoutShapeError, match=r"whole samples are zeroed.*use Dropout2d"

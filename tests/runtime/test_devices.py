@@ -5,7 +5,13 @@ Proved on CPU with meta and fake CUDA tensors; the last test repeats it on a rea
 
 import pytest
 import torch
-from dropout_lint.runtime import Dropout1d, Dropout2d, Dropout3d, DropoutShapeError
+from dropout_lint.runtime import (
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    DropoutShapeError,
+    audit,
+)
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -84,6 +90,24 @@ def test_fake_cuda_shape_check_reads_no_data():
             Dropout2d(0.5)(x)
 
 
+def test_trained_in_eval_reads_no_data_on_meta():
+    """Forward, notes and the backward hook that reports: no op reads data (meta has none).
+
+    Not on fake CUDA: a CPU-only torch aborts as soon as autograd records an op on it.
+    """
+    model = torch.nn.Sequential(
+        torch.nn.Linear(8, 8, device="meta"),
+        torch.nn.BatchNorm1d(8, device="meta"),
+        torch.nn.Dropout(0.3),
+    ).eval()
+    x = torch.empty(5, 8, device="meta", requires_grad=True)
+    guard = NoSyncGuard(x.device)
+    with audit(model) as report, guard:
+        model(x).sum().backward()
+    assert [finding.kind for finding in report.findings] == ["trained-in-eval"]
+    assert "native_batch_norm_backward" in guard.ops
+
+
 def test_the_guard_catches_a_host_read():
     """The guard above is not vacuous: ``.item()`` and host copies fail under it."""
     with FakeTensorMode(allow_non_fake_inputs=False):
@@ -122,3 +146,20 @@ def test_cuda_runs_without_sync_and_matches_torch(layer):
         results.append((out.detach(), leaf.grad))
     (out, grad), (expected, expected_grad) = results
     assert torch.equal(out, expected) and torch.equal(grad, expected_grad)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_audited_training_step_runs_without_sync():
+    model = torch.nn.Sequential(
+        torch.nn.Linear(8, 8), torch.nn.BatchNorm1d(8), torch.nn.Dropout(0.3)
+    )
+    model = model.cuda().eval()
+    x = torch.randn(5, 8, device="cuda")
+    previous = torch.cuda.get_sync_debug_mode()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        with audit(model) as report:
+            model(x).sum().backward()
+    finally:
+        torch.cuda.set_sync_debug_mode(previous)
+    assert [finding.kind for finding in report.findings] == ["trained-in-eval"]

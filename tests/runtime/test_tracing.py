@@ -49,6 +49,26 @@ def test_compile_still_raises_the_shape_error():
         compiled(torch.randn(3, 4, 4))
 
 
+def test_compile_fullgraph_reports_the_shape_error_inside_dynamos_own():
+    """torch 2.13 cannot let the error itself out of a fullgraph compile.
+
+    Dynamo turns every exception raised while it traces, and a static rank check always
+    fails while tracing, into its own: a ``raise`` becomes ``Unsupported`` ("Observed
+    exception"), and so do ``torch._check_with(DropoutShapeError, ...)`` and a fake kernel
+    or ``assume_constant_result`` function that raises (``TorchRuntimeError``,
+    ``InternalTorchDynamoError``). Without ``fullgraph`` it falls back to eager and the error
+    is ours (the test above). This pins what users get, and fails when torch changes it.
+    """
+    torch._dynamo.reset()
+    compiled = torch.compile(Dropout2d(0.5), backend="eager", fullgraph=True)
+    with pytest.raises(torch._dynamo.exc.Unsupported) as caught:
+        compiled(torch.randn(3, 4, 4))
+    assert not isinstance(caught.value, DropoutShapeError)
+    assert isinstance(caught.value, RuntimeError)  # `except RuntimeError` still catches it
+    assert "DropoutShapeError" in str(caught.value)
+    assert "(3, 4, 4) (3-D) but needs 4-D" in str(caught.value)
+
+
 def test_fx_records_the_checked_functional():
     model = SmallNet()
     traced = torch.fx.symbolic_trace(model)

@@ -16,6 +16,7 @@ from typing import Union
 
 import libcst as cst
 
+from ..instance_parameter import instance_parameter_of
 from ..module_classes import ModuleClasses
 from .interpreter import Application, Interpreter, SourceFacts
 from .values import Layer, Tensor, Value, join_all
@@ -60,19 +61,6 @@ def _methods(classdef: cst.ClassDef) -> list[cst.FunctionDef]:
     return [statement for statement in body.body if isinstance(statement, cst.FunctionDef)]
 
 
-def _self_name(function: cst.FunctionDef) -> Union[str, None]:
-    """The instance parameter; None for static and class methods."""
-    for decorator in function.decorators:
-        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value in (
-            "staticmethod",
-            "classmethod",
-        ):
-            return None
-    params = function.params
-    first = (params.posonly_params or params.params or (None,))[0]
-    return first.name.value if first is not None else None
-
-
 def _class_attributes(
     classdef: cst.ClassDef, classes: ModuleClasses, facts: SourceFacts
 ) -> dict[str, Value]:
@@ -84,7 +72,7 @@ def _class_attributes(
     collector = Interpreter(facts, attributes={})
     for owner in reversed(classes.classes_in_hierarchy(classdef)):
         for method in _methods(owner):
-            collector.run_function(method, _self_name(method))
+            collector.run_function(method, instance_parameter_of(method))
     return {attr: join_all(values) for attr, values in collector.assigned_attributes.items()}
 
 
@@ -93,7 +81,7 @@ def analyze(unit: Unit, classes: ModuleClasses, facts: SourceFacts) -> RankAnaly
     if isinstance(unit, cst.ClassDef):
         interpreter = Interpreter(facts, _class_attributes(unit, classes, facts))
         for method in _methods(unit):
-            interpreter.run_function(method, _self_name(method))
+            interpreter.run_function(method, instance_parameter_of(method))
     elif isinstance(unit, cst.FunctionDef):
         interpreter = Interpreter(facts, attributes={})
         interpreter.run_function(unit, None)

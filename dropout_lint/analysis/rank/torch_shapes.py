@@ -14,7 +14,7 @@ from typing import Callable, Optional, Protocol, Sequence
 
 import libcst as cst
 
-from ..call_arguments import argument
+from ..call_arguments import Parameter, argument, bound_arg
 from .values import Repeated, Tensor, TupleValue, Value, tensor_rank
 
 ValueOf = Callable[[cst.BaseExpression], Value]
@@ -199,15 +199,15 @@ def layer_transfer(class_name: str, call: cst.Call) -> Optional[Transfer]:
     if class_name == "Embedding":
         return AddDims(1)
     if class_name == "Flatten":
-        start = argument(call, "start_dim", 0)
-        end = argument(call, "end_dim", 1)
+        start = argument(call, Parameter("start_dim", 0))
+        end = argument(call, Parameter("end_dim", 1))
         start_dim = literal_int(_value(start)) if start is not None else 1
         end_dim = literal_int(_value(end)) if end is not None else -1
         if start_dim is None or end_dim is None:
             return None
         return FlattenDims(start_dim, end_dim)
     if class_name == "Unflatten":
-        sizes = _sequence_length(_value(argument(call, "unflattened_size", 1)))
+        sizes = _sequence_length(_value(argument(call, Parameter("unflattened_size", 1))))
         return AddDims(sizes - 1) if sizes is not None else None
     return None
 
@@ -276,11 +276,8 @@ def argument_value(
     args: Sequence[cst.Arg], keyword: str, position: int
 ) -> Optional[cst.BaseExpression]:
     """The expression given for a parameter, by keyword or position; None when absent."""
-    positional = [arg for arg in args if arg.keyword is None and not arg.star]
-    for arg in args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    return positional[position].value if len(positional) > position else None
+    arg = bound_arg(args, Parameter(keyword, position))
+    return arg.value if arg is not None else None
 
 
 def operation(

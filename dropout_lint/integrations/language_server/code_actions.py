@@ -1,25 +1,27 @@
 """The code actions: a quick fix per finding, fix-all, and a ``# noqa`` for the line.
 
-Every fix is the command's: fix-all is ``dropout-lint --fix`` on the document, and a
-finding's quick fix is what ``--fix`` writes when that finding is the only one it applies
-(:func:`fixed_for_finding`, the one place that knows how). Edits are computed lazily when
-the client can resolve code actions.
+Every change is the command's: fix-all is ``dropout-lint --fix`` on the document, a finding's
+quick fix applies the text edits the finding carries with ``--fix``'s applier (what ``--fix``
+writes when that fix is the only one it applies), and the ``# noqa`` is written by
+``--add-noqa``'s code. In a notebook, both are made on its joined Python source, where the
+finding's edits are, and split back into the cells. Edits are computed lazily when the client
+can resolve code actions.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
-from typing import Optional
+import io
+import tokenize
+from typing import Callable, Optional
 
-import libcst as cst
 from lsprotocol import types
 
 from ...engine.diagnostics import Applicability, Diagnostic, is_file_problem
-from ...engine.lint import LintOptions, check_context, file_context
-from ...engine.noqa import with_noqa
-from ...engine.source_text import split_lines
+from ...engine.lint import lint_source
 from ...fixes.fixer import fix_source, is_applicable
+from ...fixes.noqa_directives import add_noqa
+from ...fixes.text_edits import apply_fixes
 from ...rules import ALL_RULES
 from ..notebook import Notebook, fix_notebook, read_notebook, split_into_cells
 from .diagnostics import SOURCE_NAME, to_lsp
@@ -29,34 +31,34 @@ from .edits import text_edits
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE_NAME}"
 QUICK_FIX, NOQA, FIX_ALL = "quickfix", "noqa", "fixAll"
 
+# A change to one finding's source: the new bytes, or None when there is none to make.
+SourceChange = Callable[[bytes, Diagnostic], Optional[bytes]]
 
-def fixed_for_finding(
-    source: bytes, path: str, options: LintOptions, finding: Diagnostic, unsafe_fixes: bool
-) -> Optional[bytes]:
-    """``source`` as ``--fix`` writes it when ``finding`` is the only fix it may apply; None
-    when the finding has no fix that applies, or the fix would not parse.
 
-    One pass of the fix loop with the finding's rule given only that finding (it is found
-    again on the whole file, so its tree node is the fixer's own). When findings carry
-    their edits as data, this becomes a lookup.
-    """
-    rule = next((r for r in options.rules if r.code == finding.code and r.has_fix()), None)
-    if rule is None or not is_applicable(finding, [rule.code], unsafe_fixes):
+def fixed_for_finding(source: bytes, finding: Diagnostic) -> Optional[bytes]:
+    """``source`` with the finding's fix applied, as ``--fix`` applies it when that fix is the
+    only one it may apply; None when it changes nothing or the result would not parse."""
+    if finding.fix is None:
         return None
-    context = file_context(cst.parse_module(source), path, options)
-    target = next((d for d in check_context(context, [rule]) if _same_place(d, finding)), None)
-    if target is None:
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    text = source.decode(encoding)
+    fixed, applied = apply_fixes(text, [finding.fix])
+    if not applied or fixed == text:
         return None
-    fixed = rule.fix_module(context, [target]).bytes
     try:
-        ast.parse(fixed)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        data = fixed.encode(encoding, "surrogatepass")
+        ast.parse(data)
+    except (UnicodeEncodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return None if fixed == source else fixed
+    return data
 
 
-def _same_place(a: Diagnostic, b: Diagnostic) -> bool:
-    return (a.code, a.line, a.column, a.end_line, a.end_column) == (b.code, b.line, b.column, b.end_line, b.end_column)
+def with_noqa(source: bytes, finding: Diagnostic) -> Optional[bytes]:
+    """``source`` with ``# noqa: CODE`` on the finding's line (merged into a directive already
+    there), as ``--add-noqa`` writes it; None where the line cannot hold a comment (it ends
+    inside a string or after a backslash)."""
+    outcome = add_noqa(source, {finding.line: {finding.code}})
+    return outcome.source if outcome.added else None
 
 
 def has_quick_fix(finding: Diagnostic, checked: Checked, unsafe_fixes: bool) -> bool:
@@ -66,18 +68,9 @@ def has_quick_fix(finding: Diagnostic, checked: Checked, unsafe_fixes: bool) -> 
 
 def quick_fix_edit(checked: Checked, finding: Diagnostic, unsafe_fixes: bool, encoding: str) -> Optional[types.WorkspaceEdit]:
     """The edit of the finding's quick fix, in its file or in the cells it changes."""
-    subject = checked.subject
-    options = lint_options(subject, checked.settings)
-    if not subject.is_notebook:
-        fixed = fixed_for_finding(subject.source(), subject.path, options, finding, unsafe_fixes)
-        return None if fixed is None else _edit({subject.uri: (subject.text, fixed.decode("utf-8", "surrogatepass"))}, encoding)
-    notebook = subject.notebook()
-    virtual = notebook.python_source.encode("utf-8", "surrogatepass")
-    fixed = fixed_for_finding(virtual, subject.path, options, _in_virtual_source(notebook, finding), unsafe_fixes)
-    if fixed is None:
+    if not has_quick_fix(finding, checked, unsafe_fixes):
         return None
-    cells = split_into_cells(notebook, fixed.decode("utf-8", "surrogatepass"))
-    return None if isinstance(cells, str) else _cell_edit(checked, cells, encoding)
+    return _changed_at(checked, finding, fixed_for_finding, encoding)
 
 
 def fix_all_edit(checked: Checked, unsafe_fixes: bool, encoding: str) -> Optional[types.WorkspaceEdit]:
@@ -97,17 +90,36 @@ def fix_all_edit(checked: Checked, unsafe_fixes: bool, encoding: str) -> Optiona
     return _cell_edit(checked, changed, encoding) if changed else None
 
 
-def noqa_edit(checked: Checked, finding: Diagnostic, encoding: str) -> types.WorkspaceEdit:
-    """Add ``# noqa: CODE`` to the finding's line, or the code to the noqa already there."""
-    uri = checked.subject.uri_of(finding)
-    text = checked.subject.text_of(uri)
-    lines = split_lines(text)
-    index = finding.line - 1
-    if index < len(lines):
-        lines[index] = with_noqa(lines[index], finding.code)
-    else:
-        lines.append(with_noqa("", finding.code))
-    return _edit({uri: (text, "".join(lines))}, encoding)
+def noqa_edit(checked: Checked, finding: Diagnostic, encoding: str) -> Optional[types.WorkspaceEdit]:
+    """The edit that adds ``# noqa: CODE`` to the finding's line; None where it cannot."""
+    return _changed_at(checked, finding, with_noqa, encoding)
+
+
+def _changed_at(checked: Checked, finding: Diagnostic, change: SourceChange, encoding: str) -> Optional[types.WorkspaceEdit]:
+    """``change`` made for ``finding`` in its file, or in the notebook's joined source and
+    split back into the cells it changes; None if there is nothing it can change."""
+    subject = checked.subject
+    if not subject.is_notebook:
+        changed = change(subject.source(), finding)
+        if changed is None:
+            return None
+        return _edit({subject.uri: (subject.text, changed.decode("utf-8", "surrogatepass"))}, encoding)
+    notebook = subject.notebook()
+    virtual = notebook.python_source.encode("utf-8", "surrogatepass")
+    found = lint_source(virtual, subject.path, lint_options(subject, checked.settings))
+    same = next((d for d in found if _same_place(notebook.locate(d), finding)), None)
+    changed = None if same is None else change(virtual, same)
+    if changed is None:
+        return None
+    cells = split_into_cells(notebook, changed.decode("utf-8", "surrogatepass"))
+    return None if isinstance(cells, str) else _cell_edit(checked, cells, encoding)
+
+
+def _same_place(a: Diagnostic, b: Diagnostic) -> bool:
+    def place(d: Diagnostic) -> tuple[object, ...]:
+        return (d.code, d.cell, d.line, d.column, d.end_line, d.end_column)
+
+    return place(a) == place(b)
 
 
 def actions_for(
@@ -119,22 +131,29 @@ def actions_for(
     lazy: bool,
     encoding: str,
 ) -> list[types.CodeAction]:
-    """The actions on offer for ``request_range`` of document ``uri``; edits left out when ``lazy``."""
+    """The actions on offer for ``request_range`` of document ``uri``; edits left out when
+    ``lazy``, except a ``# noqa``'s: whether a line can hold one is known by making it."""
     actions = []
 
     def wants(kind: str) -> bool:
         return only is None or any(kind == k or kind.startswith(f"{k}.") for k in only)
+
+    def unless_lazy(index: Optional[int], action: str) -> Optional[types.WorkspaceEdit]:
+        return None if lazy else _compute(checked, index, action, unsafe_fixes, encoding)
 
     if wants(types.CodeActionKind.QuickFix.value):
         for index, finding in enumerate(checked.findings):
             if checked.subject.uri_of(finding) != uri or not _overlaps(finding, request_range):
                 continue
             if has_quick_fix(finding, checked, unsafe_fixes):
-                actions.append(_action(checked, index, QUICK_FIX, _quick_fix_title(finding), lazy, unsafe_fixes, encoding))
-            if not is_file_problem(finding):  # `# noqa` cannot silence a problem with the file
-                actions.append(_action(checked, index, NOQA, f"Disable {finding.code} for this line", lazy, unsafe_fixes, encoding))
+                actions.append(_action(checked, index, QUICK_FIX, _quick_fix_title(finding), unless_lazy(index, QUICK_FIX), encoding))
+            if is_file_problem(finding):  # `# noqa` cannot silence a problem with the file
+                continue
+            noqa = noqa_edit(checked, finding, encoding)
+            if noqa is not None:
+                actions.append(_action(checked, index, NOQA, f"Disable {finding.code} for this line", noqa, encoding))
     if wants(FIX_ALL_KIND) and any(has_quick_fix(f, checked, unsafe_fixes) for f in checked.findings):
-        actions.append(_action(checked, None, FIX_ALL, "dropout-lint: fix all", lazy, unsafe_fixes, encoding))
+        actions.append(_action(checked, None, FIX_ALL, "dropout-lint: fix all", unless_lazy(None, FIX_ALL), encoding))
     return actions
 
 
@@ -148,7 +167,7 @@ def resolve(action: types.CodeAction, checked: Checked, unsafe_fixes: bool, enco
 
 
 def _action(
-    checked: Checked, index: Optional[int], action: str, title: str, lazy: bool, unsafe_fixes: bool, encoding: str
+    checked: Checked, index: Optional[int], action: str, title: str, edit: Optional[types.WorkspaceEdit], encoding: str
 ) -> types.CodeAction:
     finding = None if index is None else checked.findings[index]
     kind = {QUICK_FIX: types.CodeActionKind.QuickFix, NOQA: types.CodeActionKind.QuickFix}.get(action, FIX_ALL_KIND)
@@ -158,7 +177,7 @@ def _action(
         diagnostics=None if finding is None else [to_lsp(checked, finding, encoding)],
         is_preferred=action == QUICK_FIX and finding is not None and finding.fix is not None
         and finding.fix.applicability is Applicability.SAFE,
-        edit=None if lazy else _compute(checked, index, action, unsafe_fixes, encoding),
+        edit=edit,
         data={"uri": checked.subject.uri, "version": checked.subject.version, "finding": index, "action": action},
     )
 
@@ -181,13 +200,6 @@ def _quick_fix_title(finding: Diagnostic) -> str:
 def _overlaps(finding: Diagnostic, request: types.Range) -> bool:
     """Whether the finding's lines meet the requested ones (columns are the client's units)."""
     return finding.line - 1 <= request.end.line and request.start.line <= finding.end_line - 1
-
-
-def _in_virtual_source(notebook: Notebook, finding: Diagnostic) -> Diagnostic:
-    """A finding placed in its cell, moved back to the notebook's joined Python source."""
-    cell = next(cell for cell in notebook.cells if cell.number == finding.cell)
-    offset = cell.first_line - 1
-    return replace(finding, cell=None, line=finding.line + offset, end_line=finding.end_line + offset)
 
 
 def _cell_edit(checked: Checked, new_texts: dict[int, str], encoding: str) -> types.WorkspaceEdit:

@@ -17,7 +17,7 @@ from ...engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
 from ...engine.lint import LintOptions, lint_source
 from ...prefilter.stages import byte_stage
 from ...rules import ALL_RULES
-from ...workspace.config import Settings
+from ...workspace.settings import Settings
 from ...workspace.runner import options_for
 from ..notebook import Notebook, lint_notebook, read_notebook
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Optional, Union
 
 from lsprotocol import types
@@ -19,9 +21,9 @@ from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from ... import __version__
-from ...rules import RULES_BY_CODE
-from ...workspace.config import ConfigError
-from ..cli import explain
+from ...output.rule_docs import find_documented
+from ...rules import ALL_RULES, RULES_BY_CODE
+from ...workspace.config_error import ConfigError
 from . import code_actions
 from .documents import CODE, MARKUP, OTHER, Cell, Checked, Subject, check, needs_parsing, path_of
 from .diagnostics import to_lsp
@@ -62,6 +64,11 @@ class DropoutLintServer(LanguageServer):
         return str(getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding) or "utf-16")
 
     @property
+    def root(self) -> Path:
+        """Where the command would be run: the workspace's root (else the server's directory)."""
+        return Path(self.workspace.root_path or os.getcwd())
+
+    @property
     def pulls_diagnostics(self) -> bool:
         """Clients that ask for diagnostics are not sent them unasked as well (as ruff does)."""
         document = self.client_capabilities.text_document
@@ -97,7 +104,7 @@ class DropoutLintServer(LanguageServer):
         known = self.checked.get(subject.uri)
         if known is not None and known.subject == subject:
             return known
-        return self.remember(check_with_settings(subject, self.client_settings), self.settings_generation)
+        return self.remember(check_with_settings(subject, self.client_settings, self.root), self.settings_generation)
 
     def remember(self, outcome: Union[Checked, ConfigError], generation: int) -> Optional[Checked]:
         """Keep a check of the current version made with the current settings; say what is
@@ -118,7 +125,7 @@ class DropoutLintServer(LanguageServer):
         started = time.perf_counter()
         generation = self.settings_generation
         try:
-            settings = settings_for(subject.path, self.client_settings)
+            settings = settings_for(subject.path, self.client_settings, self.root)
         except ConfigError as error:
             return self.remember(error, generation)
         if needs_parsing(subject, settings):
@@ -197,10 +204,10 @@ def _cell(server: DropoutLintServer, cell: types.NotebookCell) -> Cell:
     return Cell(cell.document, kind, document.source)
 
 
-def check_with_settings(subject: Subject, client: ClientSettings) -> Union[Checked, ConfigError]:
+def check_with_settings(subject: Subject, client: ClientSettings, root: Path) -> Union[Checked, ConfigError]:
     """Find the file's settings and check it; an error if the settings cannot be used."""
     try:
-        settings = settings_for(subject.path, client)
+        settings = settings_for(subject.path, client, root)
     except ConfigError as error:
         return error
     return check(subject, settings)
@@ -311,7 +318,7 @@ def build_server() -> DropoutLintServer:
                 if d.line <= line <= d.end_line and d.code in RULES_BY_CODE
             }
         )
-        texts = [text for text in map(explain, codes) if text]
+        texts = [text for text in (find_documented(code, ALL_RULES) for code in codes) if text]
         if not texts:
             return None
         return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(texts)))
@@ -328,7 +335,7 @@ def build_server() -> DropoutLintServer:
         subject = ls.subject(uri)
         path = subject.path if subject is not None else path_of(uris.to_fs_path(uri), ls.workspace.root_path, "untitled.py")
         try:
-            return describe(path, ls.client_settings)
+            return describe(path, ls.client_settings, ls.root)
         except ConfigError as error:
             return {"path": path, "error": str(error)}
 

@@ -2,9 +2,10 @@
 
 The editor sends its settings in ``initializationOptions`` and ``workspace/didChangeConfiguration``,
 camelCased (``extendSelect``, ``unsafeFixes``), bare or under a ``"dropout-lint"`` key. A file
-is checked with the settings the command finds for it (the nearest ``pyproject.toml`` with a
-``[tool.dropout-lint]`` table); the editor's fill in only what that table leaves unsaid, as
-ruff's server does with ``configurationPreference = "filesystemFirst"``.
+is checked with the settings ``dropout-lint PATH`` finds for it, run in the workspace's root
+(the closest configuration file, as the command resolves it); the editor's fill in only what
+that file leaves unsaid, as ruff's server does with ``configurationPreference =
+"filesystemFirst"``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ...rules import ALL_RULES
-from ...workspace.config import FIX_STYLES, ConfigError, Settings, find_pyproject, load_settings, tool_table
+from ...workspace.config_error import ConfigError
+from ...workspace.config_files import SettingsResolver, command_line_layer, read_config_file
+from ...workspace.settings import FIX_STYLES, Settings
 
 SECTION = "dropout-lint"
 RUN_ON_TYPE, RUN_ON_SAVE = "onType", "onSave"
@@ -27,8 +30,8 @@ _PROJECT_KEYS = {"select": _SELECTION, "extend-select": _SELECTION, "ignore": _S
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """What the editor asked for. Rule codes and the fix style are checked when used, by
-    :func:`load_settings`, with the command's messages."""
+    """What the editor asked for. Rule codes are checked when used (:func:`settings_for`),
+    as the command checks its flags."""
 
     lint: Mapping[str, Any] = field(default_factory=dict)
     unsafe_fixes: bool = False
@@ -79,24 +82,23 @@ def client_settings(raw: Any) -> ClientSettings:
     return ClientSettings(lint, unsafe_fixes, run, log_level)
 
 
-def settings_for(path: str, client: ClientSettings) -> Settings:
-    """The settings ``dropout-lint path`` would use, with the editor's filling the gaps."""
-    config = find_pyproject(Path(path).parent)
-    project_speaks: set[str] = set()
-    if config is not None:
-        for key in tool_table(config):
-            project_speaks.update(_PROJECT_KEYS.get(key, ()))
-    overrides = {key: value for key, value in client.lint.items() if key not in project_speaks}
-    return load_settings(config, overrides)
+def settings_for(path: str, client: ClientSettings, root: Path) -> Settings:
+    """The settings ``dropout-lint path`` run in ``root`` would use, with the editor's filling
+    the gaps; ConfigError if either cannot be used."""
+    config = SettingsResolver(cwd=root).settings_for(path).config_file
+    written = read_config_file(config) if config is not None else {}
+    project_speaks = {name for key in written for name in _PROJECT_KEYS.get(key, ())}
+    unsaid = {key: value for key, value in client.lint.items() if key not in project_speaks}
+    editor = command_line_layer(unsaid, source="editor settings")
+    return SettingsResolver(overrides=(editor,), fixed_config=config, isolated=config is None, cwd=root).default
 
 
-def describe(path: str, client: ClientSettings) -> dict[str, Any]:
+def describe(path: str, client: ClientSettings, root: Path) -> dict[str, Any]:
     """The resolved settings for ``path``, as ``dropout-lint.showSettings`` returns them."""
-    config = find_pyproject(Path(path).parent)
-    settings = settings_for(path, client)
+    settings = settings_for(path, client, root)
     return {
         "path": path,
-        "configFile": str(config) if config is not None else None,
+        "configFile": str(settings.config_file) if settings.config_file is not None else None,
         "rules": [rule.code for rule in settings.rules_for(path, ALL_RULES)],
         "fixStyle": settings.fix_style,
         "maxFileSize": settings.max_file_size,

@@ -1,0 +1,412 @@
+"""Where a training loop leaves a model in eval mode, read from CPython's tree.
+
+A *training step* is a call of ``.backward(...)`` or of ``.step(...)`` on an optimizer or a
+grad scaler. A *mode change* is ``m.eval()``, ``m.train()``, ``m.train(flag)``. A call of a
+function or method of the same file is either when the function is: each function is
+summarised ("takes a training step", "leaves argument ``model`` in eval mode", "sets
+``self.model`` to train") and summaries compose until nothing changes.
+
+The mode is *lost* at an eval change inside a loop that takes a training step when that
+loop, on its way back to the next step, cannot restore it. Every judgement errs towards
+silence: a ``train()`` call anywhere in the loop (conditional or not, with any argument
+but a literal ``False``, on the module, a parent or a child of it, a name assigned from it,
+or anything that cannot be named) counts as restoring it; so does leaving the loop after
+it (``break``, ``return``, ``raise``). Changes made before the loop's first training step (a frozen
+``backbone.eval()`` at the top of each iteration) and of averaged or target copies (EMA,
+SWA, teachers) are never reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Optional, Union
+
+Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# The last name of a receiver whose `.step(...)` is a training step.
+_OPTIMIZER = re.compile(r"optim|^opt$|scaler", re.IGNORECASE)
+# Words in a receiver's name that mark a copy nobody trains by backward.
+_NEVER_TRAINED = frozenset({"ema", "swa", "averaged", "teacher", "target", "frozen"})
+# A receiver that cannot be named: a train() on it may restore anything.
+ANYTHING = "*"
+
+
+@dataclass(frozen=True)
+class ModeChange:
+    """A call that changes the mode of ``receiver`` (dotted, as written; ``ANYTHING`` when
+    it cannot be named), directly or through ``helper``, whose line ``line`` does it."""
+
+    call: ast.Call
+    receiver: str
+    to_train: bool
+    helper: Optional[str] = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class LostMode:
+    """An eval change after which the loop takes ``step`` again with no train() between."""
+
+    change: ModeChange
+    step: ast.Call
+
+
+def dotted_name(node: ast.expr) -> Optional[str]:
+    """``self.model`` for that expression; None for anything but names and attributes."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def is_training_step(call: ast.Call) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr == "backward":
+        return True
+    receiver = dotted_name(func.value)
+    return func.attr == "step" and receiver is not None and bool(
+        _OPTIMIZER.search(receiver.rsplit(".", 1)[-1])
+    )
+
+
+def direct_mode_change(call: ast.Call) -> Optional[ModeChange]:
+    """``m.eval()``, ``m.train()``, ``m.train(False)``, ``m.train(mode=flag)``."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ("eval", "train"):
+        return None
+    receiver = dotted_name(func.value) or ANYTHING
+    if func.attr == "eval":
+        if call.args or call.keywords:
+            return None
+        return ModeChange(call, receiver, False, line=call.lineno)
+    arguments = [*call.args, *(k.value for k in call.keywords if k.arg == "mode")]
+    if len(arguments) != len(call.args) + len(call.keywords) or len(arguments) > 1:
+        return None
+    to_train = not (
+        arguments and isinstance(arguments[0], ast.Constant) and arguments[0].value is False
+    )
+    return ModeChange(call, receiver, to_train, line=call.lineno)
+
+
+def related(first: str, second: str) -> bool:
+    """Whether changing the mode of one changes the other's: the same, a parent or a child."""
+    if ANYTHING in (first, second):
+        return True
+    shorter, longer = sorted((first, second), key=len)
+    return longer == shorter or longer.startswith(shorter + ".")
+
+
+# A function's effect on what it is given: (parameter, dotted suffix) -> (to_train, line).
+Effects = dict[tuple[str, str], tuple[bool, int]]
+
+
+@dataclass
+class _Scope:
+    """A function body (or the module's), walked without entering nested scopes."""
+
+    node: Union[ast.Module, Function]
+    method_of: Optional[ast.ClassDef]
+    calls: list[tuple[ast.Call, tuple[ast.stmt, ...]]]
+    parents: dict[ast.AST, ast.AST]
+    # Names assigned from expressions naming others (`dp_model = DataParallel(model)`), by
+    # the representative of their group: the mode of one may be the mode of another.
+    aliases: dict[str, str]
+
+    def related(self, first: str, second: str) -> bool:
+        """``related``, or rooted in names that may stand for the same module."""
+        if related(first, second):
+            return True
+        first_root, second_root = first.split(".", 1)[0], second.split(".", 1)[0]
+        return _group(self.aliases, first_root) == _group(self.aliases, second_root) and (
+            first_root in self.aliases or second_root in self.aliases
+        )
+
+
+class ModeFlow:
+    """One file's mode changes: its functions' summaries, and where loops lose the mode."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.scopes = [_walk_scope(tree, None)]
+        self._functions: dict[str, list[Function]] = {}
+        self._classes: dict[str, list[ast.ClassDef]] = {}
+        self._scope_of: dict[Function, _Scope] = {}
+        pending: list[tuple[ast.AST, Optional[ast.ClassDef]]] = [(tree, None)]
+        while pending:
+            node, owner = pending.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    scope = _walk_scope(child, owner)
+                    self.scopes.append(scope)
+                    self._scope_of[child] = scope
+                    if node is tree:
+                        self._functions.setdefault(child.name, []).append(child)
+                    pending.append((child, None))
+                elif isinstance(child, ast.ClassDef):
+                    self._classes.setdefault(child.name, []).append(child)
+                    pending.append((child, child))
+                else:
+                    pending.append((child, owner))
+        self.summaries: dict[Function, Effects] = {function: {} for function in self._scope_of}
+        # The functions that take a training step, themselves or through others.
+        self.stepping: set[Function] = set()
+        for _ in range(len(self._scope_of) + 1):
+            summaries = {function: self._effects(scope) for function, scope in self._scope_of.items()}
+            stepping = {
+                function
+                for function, scope in self._scope_of.items()
+                if any(self._is_step(call, scope) for call, _ in scope.calls)
+            }
+            if (summaries, stepping) == (self.summaries, self.stepping):
+                break
+            self.summaries, self.stepping = summaries, stepping
+
+    def lost_modes(self) -> list[LostMode]:
+        """Every place in the file where a training loop loses a model's train mode."""
+        return [lost for scope in self.scopes for lost in self._lost_in(scope)]
+
+    def summarised_functions(self) -> list[Function]:
+        """The functions that change a mode of what they are given or take a training
+        step: the summaries the findings rest on."""
+        return [
+            function
+            for function, effects in self.summaries.items()
+            if effects or function in self.stepping
+        ]
+
+    def _is_step(self, call: ast.Call, scope: _Scope) -> bool:
+        """A training step, or a call of a function of the file that takes one."""
+        if is_training_step(call):
+            return True
+        resolved = self._resolve(call, scope)
+        return resolved is not None and resolved[0] in self.stepping
+
+    def _lost_in(self, scope: _Scope) -> Iterator[LostMode]:
+        steps = [(call, loops) for call, loops in scope.calls if self._is_step(call, scope)]
+        changes = [(change, loops) for change, loops in self._changes(scope)]
+        for change, loops in changes:
+            if change.to_train or change.receiver == ANYTHING or _never_trained(change.receiver):
+                continue
+            loop = next(
+                (loop for loop in reversed(loops) if any(loop in inside for _, inside in steps)),
+                None,
+            )
+            if loop is None:
+                continue
+            before = [
+                call
+                for call, inside in steps
+                if loop in inside and _position(call) < _position(change.call)
+            ]
+            restored = any(
+                other.to_train and loop in inside and scope.related(other.receiver, change.receiver)
+                for other, inside in changes
+            )
+            if before and not restored and not _leaves_loop_after(change.call, loop, scope):
+                yield LostMode(change, max(before, key=_position))
+
+    def _changes(self, scope: _Scope) -> Iterator[tuple[ModeChange, tuple[ast.stmt, ...]]]:
+        for call, loops in scope.calls:
+            direct = direct_mode_change(call)
+            if direct is not None:
+                yield direct, loops
+                continue
+            for change in self._helper_changes(call, scope):
+                yield change, loops
+
+    def _effects(self, scope: _Scope) -> Effects:
+        """What the function does to the modes of its parameters, as it leaves them."""
+        function = scope.node
+        assert not isinstance(function, ast.Module)
+        parameters = {argument.arg for argument in _parameters(function)}
+        changes = [change for change, _ in self._changes(scope)]
+        effects: Effects = {}
+        for change in changes:
+            root, _, rest = change.receiver.partition(".")
+            if root not in parameters:
+                continue
+            key = (root, f".{rest}" if rest else "")
+            if change.to_train:
+                effects[key] = (True, change.line)
+            elif not any(
+                other.to_train and scope.related(other.receiver, change.receiver)
+                for other in changes
+            ):
+                effects.setdefault(key, (False, change.line))
+        return effects
+
+    def _helper_changes(self, call: ast.Call, scope: _Scope) -> Iterator[ModeChange]:
+        """The mode changes a call of one of the file's functions or methods makes."""
+        resolved = self._resolve(call, scope)
+        if resolved is None:
+            return
+        helper, bound = resolved
+        for (parameter, suffix), (to_train, line) in self.summaries[helper].items():
+            if parameter not in bound:
+                continue
+            given = bound[parameter]
+            receiver = ANYTHING if given is None else given + suffix
+            yield ModeChange(call, receiver, to_train, helper.name, line)
+
+    def _resolve(
+        self, call: ast.Call, scope: _Scope
+    ) -> Optional[tuple[Function, dict[str, Optional[str]]]]:
+        """The function called, and the dotted argument bound to each of its parameters
+        (None where the argument cannot be named). Only ``f(...)`` for the file's one
+        top-level ``f``, and ``self.m(...)`` in a method, for its class's ``m``."""
+        func = call.func
+        if any(isinstance(arg, ast.Starred) for arg in call.args) or any(
+            keyword.arg is None for keyword in call.keywords
+        ):
+            return None
+        instance: Optional[str] = None
+        if isinstance(func, ast.Name):
+            candidates = self._functions.get(func.id, [])
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and scope.method_of is not None
+            and not isinstance(scope.node, ast.Module)
+            and _parameters(scope.node)
+            and func.value.id == _parameters(scope.node)[0].arg
+        ):
+            instance = func.value.id
+            candidates = self._methods(scope.method_of, func.attr)
+        else:
+            return None
+        if len(candidates) != 1:
+            return None
+        helper = candidates[0]
+        parameters = [argument.arg for argument in _parameters(helper)]
+        positional = list(call.args)
+        bound: dict[str, Optional[str]] = {}
+        if instance is not None:
+            if not parameters:
+                return None
+            bound[parameters[0]] = instance
+            parameters = parameters[1:]
+        for name, value in zip(parameters, positional):
+            bound[name] = dotted_name(value)
+        for keyword in call.keywords:
+            bound[keyword.arg] = dotted_name(keyword.value)  # type: ignore[index]
+        return helper, bound
+
+    def _methods(self, owner: ast.ClassDef, name: str) -> list[Function]:
+        """The methods called ``name`` of the class, or of the nearest base defining one."""
+        seen: set[str] = set()
+        pending = [owner]
+        while pending:
+            current = pending.pop(0)
+            found = [
+                statement
+                for statement in current.body
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and statement.name == name
+            ]
+            if found:
+                return found[-1:]
+            for base in current.bases:
+                if isinstance(base, ast.Name) and base.id not in seen:
+                    seen.add(base.id)
+                    pending.extend(self._classes.get(base.id, []))
+        return []
+
+
+def _parameters(function: Function) -> list[ast.arg]:
+    arguments = function.args
+    return [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+
+
+def _walk_scope(node: Union[ast.Module, Function], method_of: Optional[ast.ClassDef]) -> _Scope:
+    """Every call in the scope with its enclosing loops (outermost first), and each
+    node's parent, not entering nested functions, classes or lambdas."""
+    calls: list[tuple[ast.Call, tuple[ast.stmt, ...]]] = []
+    parents: dict[ast.AST, ast.AST] = {}
+    aliases: dict[str, str] = {}
+    pending: list[tuple[ast.AST, tuple[ast.stmt, ...]]] = [
+        (child, ()) for child in ast.iter_child_nodes(node)
+    ]
+    for child, _ in pending:
+        parents[child] = node
+    while pending:
+        current, loops = pending.pop()
+        if isinstance(current, _SCOPES):
+            continue
+        if isinstance(current, ast.Call):
+            calls.append((current, loops))
+        elif isinstance(current, (ast.Assign, ast.AnnAssign)) and current.value is not None:
+            targets = current.targets if isinstance(current, ast.Assign) else [current.target]
+            for target in targets:
+                for assigned in ast.walk(target):
+                    for named in ast.walk(current.value):
+                        if isinstance(assigned, ast.Name) and isinstance(named, ast.Name):
+                            _join(aliases, assigned.id, named.id)
+        inner = (*loops, current) if isinstance(current, _LOOPS) else loops
+        for child in ast.iter_child_nodes(current):
+            parents[child] = current
+            pending.append((child, inner))  # type: ignore[arg-type]
+    return _Scope(node, method_of, calls, parents, aliases)
+
+
+def _group(aliases: dict[str, str], name: str) -> str:
+    while aliases.get(name, name) != name:
+        name = aliases[name]
+    return name
+
+
+def _join(aliases: dict[str, str], first: str, second: str) -> None:
+    first, second = _group(aliases, first), _group(aliases, second)
+    aliases.setdefault(first, first)
+    aliases.setdefault(second, second)
+    aliases[first] = second
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def _never_trained(receiver: str) -> bool:
+    return any(word in _NEVER_TRAINED for word in re.split(r"[._]", receiver.lower()))
+
+
+def _leaves_loop_after(call: ast.Call, loop: ast.stmt, scope: _Scope) -> bool:
+    """Whether a ``break`` out of ``loop``, a ``return`` or a ``raise`` surely follows."""
+    node: ast.AST = call
+    while node is not loop:
+        parent = scope.parents[node]
+        if isinstance(node, ast.stmt):
+            for block in _blocks(parent):
+                if node in block:
+                    after = block[block.index(node) + 1 :]
+                    if any(_exits(statement, parent, loop, scope) for statement in after):
+                        return True
+        node = parent
+    return False
+
+
+def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            yield block
+
+
+def _exits(statement: ast.stmt, parent: ast.AST, loop: ast.stmt, scope: _Scope) -> bool:
+    if isinstance(statement, (ast.Return, ast.Raise)):
+        return True
+    if not isinstance(statement, ast.Break):
+        return False
+    # The loop a break leaves is the nearest loop around it.
+    node = parent
+    while not isinstance(node, _LOOPS):
+        node = scope.parents[node]
+    return node is loop

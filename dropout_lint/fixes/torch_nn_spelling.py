@@ -1,0 +1,117 @@
+"""How a file spells ``torch.nn``'s classes, for the constructor a fix writes.
+
+``nn.Dropout``, ``torch.nn.Dropout`` or ``Dropout``, as the file imports them; when nothing
+fits, ``import torch.nn as nn`` after the file's last module-level import (the same import
+for every fix of the file).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional, Union
+
+import libcst as cst
+
+from ..engine.context import FileContext
+from .class_facts import ClassFacts, init_body
+from .portable_expressions import InitPortability
+
+_TORCH_NN_CLASS = ("torch.nn.{}", "torch.nn.modules.{}", "torch.nn.modules.dropout.{}")
+
+
+class TorchNnSpelling:
+    """The spellings for one file; remembers the import its fixes add."""
+
+    def __init__(self, context: FileContext, portability: InitPortability) -> None:
+        self.context = context
+        self.portability = portability
+        self._added_import: Optional[tuple[int, cst.BaseStatement]] = None
+        self._names: Optional[set[str]] = None
+
+    def class_spelling(
+        self, module_class: str, facts: ClassFacts
+    ) -> Optional[tuple[cst.BaseExpression, Optional[tuple[int, cst.BaseStatement]]]]:
+        """``nn.Dropout``, ``torch.nn.Dropout`` or ``Dropout``, as this file imports them.
+
+        When nothing suitable is imported, ``import torch.nn as nn`` is added (once).
+        """
+        assert facts.init is not None
+        init_scope = self.portability.scopes[init_body(facts.init).body[0]]
+        wanted = {pattern.format(module_class) for pattern in _TORCH_NN_CLASS}
+        choices: list[tuple[int, cst.BaseExpression]] = []
+        for bound, qualified in self._top_level_imports():
+            if not self.portability.is_sole_global(bound, init_scope):
+                continue
+            if qualified in wanted:
+                choices.append((0, cst.Name(bound)))
+            elif qualified == "torch.nn":
+                choices.append((1, cst.Attribute(cst.Name(bound), cst.Name(module_class))))
+            elif qualified == "torch":
+                choices.append(
+                    (2, cst.Attribute(cst.Attribute(cst.Name(bound), cst.Name("nn")), cst.Name(module_class)))
+                )
+        if choices:
+            return min(choices, key=lambda choice: choice[0])[1], None
+        if self._name_in_use("nn"):
+            return None
+        spelled = cst.Attribute(cst.Name("nn"), cst.Name(module_class))
+        if self._added_import is None:
+            self._added_import = self._import_torch_nn()
+        return (spelled, self._added_import) if self._added_import is not None else None
+
+    def _top_level_imports(self) -> Iterator[tuple[str, str]]:
+        """(bound name, qualified name) of each module-level import of the file."""
+        for statement in self.context.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        dotted = _dotted(alias.name)
+                        if alias.asname is not None:
+                            yield _dotted(alias.asname.name), dotted
+                        else:
+                            yield dotted.split(".")[0], dotted.split(".")[0]
+                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    if small.module is None or small.relative:
+                        continue
+                    for alias in small.names:
+                        name = _dotted(alias.name)
+                        bound = _dotted(alias.asname.name) if alias.asname else name
+                        yield bound, f"{_dotted(small.module)}.{name}"
+
+    def _import_torch_nn(self) -> Optional[tuple[int, cst.BaseStatement]]:
+        """``import torch.nn as nn`` after the file's last module-level import, if it has one."""
+        body = self.context.module.body
+        if any(
+            isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
+            for statement in body
+            if isinstance(statement, cst.SimpleStatementLine)
+            for small in statement.body
+        ):
+            return None
+        last_import = max(
+            (
+                index
+                for index, statement in enumerate(body)
+                if isinstance(statement, cst.SimpleStatementLine)
+                and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
+            ),
+            default=None,
+        )
+        if last_import is None:
+            return None
+        return last_import + 1, cst.parse_statement("import torch.nn as nn\n")
+
+    def _name_in_use(self, name: str) -> bool:
+        """Whether ``name`` appears anywhere in the file, so adding it could change a meaning."""
+        if self._names is None:
+            self._names = {node.value for node in self.portability.scopes if isinstance(node, cst.Name)}
+        return name in self._names
+
+
+def _dotted(node: Union[cst.Name, cst.Attribute, cst.BaseExpression]) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""

@@ -1,0 +1,99 @@
+"""What a rule looks for, stated once: calls of torch names, and what their arguments allow.
+
+From one :class:`CallSites` statement come the rule's three prefilters: the ``trigger``
+regular expression (a callee's last name must appear in the bytes), ``may_fire`` on the
+byte scan and ``sites`` on CPython's tree. The predicate ``accepts`` is asked of a
+:class:`~dropout_lint.prefilter.byte_scan.CallSite` in both stages (the syntax stage's
+calls are call sites with their arguments always known), so the two stages cannot disagree
+on what a call's arguments allow. The rule's libcst visitor then confirms each call and
+builds its finding.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Callable, Generic, Iterable, Optional, TypeVar
+
+from .byte_scan import ByteScan, CallSite
+from .syntax_scan import SyntaxScan
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CallSites(Generic[T]):
+    """Calls whose callee may resolve to a qualified name ``lookup`` knows.
+
+    ``names`` are the last names of those qualified names with what ``lookup`` says of
+    each (``("dropout", <F.dropout>)``), for the byte scan, which sees no qualified names.
+    ``accepts`` says whether a call's arguments, as far as they can be read, allow a
+    finding. ``in_method`` keeps calls in methods only (functions defined directly in a
+    class body); ``outside_init`` also leaves ``__init__`` out. ``called_at_once`` keeps
+    calls whose result is called on the spot (``nn.Dropout(p)(x)``).
+    """
+
+    names: tuple[tuple[str, T], ...]
+    lookup: Callable[[str], Optional[T]]
+    accepts: Callable[[CallSite, T], bool] = lambda site, fact: True
+    in_method: bool = False
+    outside_init: bool = False
+    called_at_once: bool = False
+
+    def trigger_words(self) -> set[str]:
+        return {name for name, _ in self.names}
+
+    def may_fire(self, scan: ByteScan) -> bool:
+        """Whether the bytes hold a call that may be one of these: never wrongly False."""
+        return any(self._allows(site, fact) for name, fact in self.names for site in scan.calls_to(name))
+
+    def sites(self, scan: SyntaxScan) -> list[ast.AST]:
+        """The calls in CPython's tree that may be one of these."""
+        return [
+            site.node
+            for site, fact in scan.calls(self.lookup)
+            if self._allows(site, fact) and self._in_place(site.method)
+        ]
+
+    def _allows(self, site: CallSite, fact: T) -> bool:
+        if self.called_at_once and site.called_again is False:
+            return False
+        return self.accepts(site, fact)
+
+    def _in_place(self, method: Optional[ast.AST]) -> bool:
+        if not (self.in_method or self.outside_init):
+            return True
+        return method is not None and not (self.outside_init and method.name == "__init__")  # type: ignore[attr-defined]
+
+
+def trigger_for(statements: Iterable[CallSites]) -> re.Pattern[bytes]:
+    """A regular expression any file holding one of these calls matches, since the bytes
+    must spell a callee's last name (an alias is bound by an import that spells it).
+
+    It is searched in every file, so it is kept to what Python's ``re`` finds fast: words
+    that contain another are left out, and several words become the longest text they all
+    share followed by what follows it in each (which every one of them matches).
+    """
+    words = {word for statement in statements for word in statement.trigger_words()}
+    words = {word for word in words if not any(other != word and other in word for other in words)}
+    shared = _longest_shared(sorted(words))
+    if len(words) > 1 and shared:
+        endings = sorted({word[word.index(shared) + len(shared) :] for word in words})
+        pattern = re.escape(shared) + ("(?:" + "|".join(map(re.escape, endings)) + ")" if all(endings) else "")
+    else:
+        pattern = "|".join(map(re.escape, sorted(words)))
+    return re.compile(pattern.encode())
+
+
+def _longest_shared(words: list[str]) -> str:
+    """The longest text every word contains."""
+    if not words:
+        return ""
+    first = min(words, key=len)
+    for size in range(len(first), 0, -1):
+        for start in range(len(first) - size + 1):
+            part = first[start : start + size]
+            if all(part in word for word in words):
+                return part
+    return ""

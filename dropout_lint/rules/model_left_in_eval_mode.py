@@ -1,0 +1,274 @@
+"""DRP030 (opt-in): a training loop that evaluates and never puts the model back in train mode."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from ..analysis.mode_flow import LostMode, ModeFlow
+from ..engine.rule import Invalid, Rule, Valid
+from ..engine.source_text import split_lines
+from ..prefilter.byte_scan import ByteScan
+from ..prefilter.syntax_scan import SyntaxScan
+
+# A training step's call, as mode_flow.is_training_step reads it: `.backward(` or `.step(`.
+_TRAINING_STEP = re.compile(rb"\.[ \t]*(?:backward|step)\b")
+
+
+class ModelLeftInEvalMode(Rule):
+    code = "DRP030"
+    name = "model-left-in-eval-mode"
+    summary = "A training loop puts the model in eval mode and takes its next step without `train()`"
+    default_enabled = False
+    explanation = """
+## What it does
+Checks loops that take a training step (`loss.backward()`, `optimizer.step()`,
+`scaler.step(optimizer)`, `accelerator.backward(loss)`) for a call that leaves a model in
+eval mode after a step — `model.eval()`, `model.train(False)`, or a function or method of
+the same file that does so to what it is given (`evaluate(model, loader)`) without
+restoring it — when nothing in the loop calls `model.train()` (directly or through such a
+helper) before the next step.
+
+This rule is off by default: enable it with `--select DRP030` (or `extend-select`).
+
+The rule errs towards silence. A `train()` anywhere in the loop counts, conditional or not,
+on the model, a parent or a child of it, or a name assigned from it (`parallel =
+DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call. Not
+reported: eval calls before the loop's first step (a frozen `backbone.eval()` at the top of
+each iteration), averaged or target copies (names with `ema`, `swa`, `teacher`, `target`,
+`frozen`), helpers that restore the mode they found, and framework-owned loops
+(Lightning's `training_step`/`validation_step` are not loops of your code). Helpers, for
+training steps and mode changes alike, are followed within the file only: `f(...)` for the
+file's top-level `f`, `self.m(...)` and `cls.m(...)` for the class's own `m`.
+
+## Why is this bad?
+`model.eval()` turns dropout off and makes batch norm use its running statistics. A loop
+that validates with `model.eval()` (directly or in a helper) and never calls
+`model.train()` again trains every epoch after the first with dropout off and frozen
+batch statistics, while the optimizer keeps stepping. Nothing fails: the model just
+generalises worse.
+
+## Example
+```python
+def evaluate(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return sum(model(x).sum() for x in loader)
+
+model.train()
+for epoch in range(epochs):
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    evaluate(model, val_loader)
+```
+
+## Use instead
+```python
+for epoch in range(epochs):
+    model.train()
+    for x, y in loader:
+        ...
+    evaluate(model, val_loader)
+```
+
+## Fix safety
+No automatic fix: where the loop should put the model back is for the author to say
+(inserting `model.train()` at the top of the loop body is the usual answer).
+
+## References
+- [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
+- [torch.nn.Module.train](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.train)
+"""
+    trigger = re.compile(rb"\.[ \t]*(?:eval|train)\b")
+
+    valid = (
+        Valid(
+            """
+def fit(model, loader, val_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        model.train()
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        model.eval()
+        evaluate(model, val_loader)
+"""
+        ),
+        Valid(
+            """
+def fit(model, loader, optimizer):
+    for step, x in enumerate(loader):
+        model(x).sum().backward()
+        optimizer.step()
+        if step % 100 == 0:
+            model.eval()
+            validate(model)
+            model.train()
+"""
+        ),
+        Valid(
+            """
+def evaluate(model, loader):
+    was_training = model.training
+    model.eval()
+    result = [model(x) for x in loader]
+    model.train(was_training)
+    return result
+
+def fit(model, loader, optimizer):
+    for epoch in range(3):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        evaluate(model, loader)
+"""
+        ),
+        Valid(
+            """
+def fit(model, backbone, head, ema_model, loader, optimizer):
+    for x in loader:
+        backbone.eval()  # frozen: its statistics stay fixed, before every step
+        loss = head(backbone(x)).sum()
+        loss.backward()
+        optimizer.step()
+        ema_model.eval()
+        ema_model(x)
+"""
+        ),
+        Valid(
+            """
+import lightning as L
+
+class Model(L.LightningModule):
+    def training_step(self, batch, batch_idx):
+        loss = self(batch).sum()
+        self.manual_backward(loss)
+        self.optimizers().step()
+
+    def on_validation_epoch_start(self):
+        self.backbone.eval()
+"""
+        ),
+        Valid(
+            """
+def fit(model, loader, optimizer):
+    for x in loader:
+        model(x).sum().backward()
+        optimizer.step()
+        if converged(model):
+            model.eval()
+            break
+"""
+        ),
+        Valid(
+            """
+def fit(model, loader, optimizer, epochs):
+    model.train()
+    for epoch in range(epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+    model.eval()
+"""
+        ),
+    )
+    invalid = (
+        Invalid(
+            """
+def fit(model, loader, val_loader, optimizer, epochs):
+    model.train()
+    for epoch in range(epochs):
+        for x in loader:
+            loss = model(x).sum()
+            loss.backward()
+            optimizer.step()
+        model.eval()  # expect
+        with torch.no_grad():
+            for x in val_loader:
+                model(x)
+"""
+        ),
+        Invalid(
+            """
+def evaluate(model, loader):
+    model.eval()
+    return [model(x) for x in loader]
+
+def fit(model, loader, optimizer, scaler):
+    for step, x in enumerate(loader):
+        scaler.scale(model(x).sum()).backward()
+        scaler.step(optimizer)
+        if step % 500 == 0:
+            evaluate(model, loader)  # expect
+"""
+        ),
+        Invalid(
+            """
+class Trainer:
+    def validate(self):
+        self.model.train(False)
+        return self.model(self.batch)
+
+    def fit(self, epochs):
+        self.model.train()
+        for epoch in range(epochs):
+            self.accelerator.backward(self.model(self.batch).sum())
+            self.optimizer.step()
+            self.validate()  # expect
+"""
+        ),
+    )
+
+    @classmethod
+    def may_fire(cls, scan: ByteScan) -> bool:
+        """Only a file with a training step can have a training loop."""
+        return _TRAINING_STEP.search(scan.data) is not None
+
+    @classmethod
+    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
+        """The calls that lose the mode, and the functions whose summaries say so."""
+        flow = ModeFlow(scan.tree)
+        lost = flow.lost_modes()
+        if not lost:
+            return []
+        return [*(found.change.call for found in lost), *flow.summarised_functions()]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # The same reading of CPython's tree as ``sites``, of the statements libcst sees.
+        self._lines = split_lines(node.code)
+        self._lost = {
+            (found.change.call.lineno, found.change.call.col_offset): found
+            for found in ModeFlow(ast.parse(node.code)).lost_modes()
+        }
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._lost:
+            return
+        start = self.get_metadata(PositionProvider, node).start
+        line = self._lines[start.line - 1]
+        found = self._lost.get((start.line, len(line[: start.column].encode("utf-8"))))
+        if found is not None:
+            self.report(node, _message(found))
+
+
+def _message(found: LostMode) -> str:
+    change = found.change
+    receiver = change.receiver
+    step = ast.unparse(found.step.func)
+    if change.helper is None:
+        what = f"`{ast.unparse(change.call)}` leaves `{receiver}` in eval mode"
+    else:
+        what = (
+            f"`{change.helper}(...)` leaves `{receiver}` in eval mode "
+            f"(the mode is lost at line {change.line}, in `{change.helper}`)"
+        )
+    return (
+        f"{what}, and the loop's next `{step}()` (line {found.step.lineno}) runs without "
+        f"`{receiver}.train()`; call `{receiver}.train()` at the top of the loop body"
+    )

@@ -1,0 +1,69 @@
+"""DRP030 through the command: where the mode is lost, what the message says, and the gate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.prefilter.byte_scan import ByteScan
+from dropout_lint.rules import RULES_BY_CODE
+
+RULE = RULES_BY_CODE["DRP030"]
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "drp030" / "train_classifier.py"
+
+
+def lint(path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "--isolated", *args, str(path)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def line_of(text: str, source: str) -> int:
+    return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+def test_off_by_default_and_on_when_selected():
+    assert not RULE.default_enabled
+    assert "DRP030" not in lint(FIXTURE).stdout
+    assert "DRP030" in lint(FIXTURE, "--extend-select", "DRP030").stdout
+
+
+def test_the_message_names_the_helper_the_line_lost_and_the_step():
+    source = FIXTURE.read_text()
+    result = lint(FIXTURE, "--select", "DRP030", "--format", "concise")
+    call = line_of("accuracy = evaluate(model, val_loader, device)", source)
+    (line,) = [line for line in result.stdout.splitlines() if f":{call}:" in line]
+    lost = line_of("    model.eval()", source)  # the first: in evaluate()
+    before_main = line_of("def main_buggy", source) - 1
+    step = before_main + line_of("optimizer.step()", source.split("def main_buggy", 1)[1])
+    assert (
+        f"`evaluate(...)` leaves `model` in eval mode (the mode is lost at line {lost}, in "
+        f"`evaluate`), and the loop's next `optimizer.step()` (line {step}) runs without "
+        "`model.train()`; call `model.train()` at the top of the loop body"
+    ) in line
+
+
+def test_a_direct_eval_is_named_as_written():
+    source = (
+        "def fit(model, loader, optimizer):\n"
+        "    for x in loader:\n"
+        "        model(x).sum().backward()\n"
+        "        optimizer.step()\n"
+        "        model.train(False)\n"
+    )
+    (found,) = lint_source(source, "fit.py", LintOptions(rules=[RULE]))
+    assert (found.line, found.column) == (5, 9)
+    assert found.message.startswith("`model.train(False)` leaves `model` in eval mode")
+
+
+def test_files_without_an_eval_or_train_call_never_reach_libcst():
+    no_mode = b"for x in loader:\n    loss = model(x)\n    loss.backward()\n    optimizer.step()\n"
+    no_step = b"for x in loader:\n    model.eval()\n    model(x)\n"
+    for data in (no_mode, no_step):
+        assert not (RULE.trigger.search(data) and RULE.may_fire(ByteScan(data)))
+    both = no_mode + b"    model.eval()\n"
+    assert RULE.trigger.search(both) and RULE.may_fire(ByteScan(both))

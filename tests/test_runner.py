@@ -1,0 +1,91 @@
+"""The worker pool that linting and fixing share: order, worker counts, and Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from dropout_lint.workspace import runner
+from dropout_lint.workspace.runner import FixMode, fix_files, lint_files
+from dropout_lint.workspace.settings import Settings
+
+BUGGY = (
+    "import torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+    "class Net(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, {p})\n"
+)
+
+
+class RecordingPool(ProcessPoolExecutor):
+    """A real pool that remembers how it was started and shut down."""
+
+    started: list[dict] = []
+    shutdowns: list[bool] = []
+
+    def __init__(self, max_workers: int, initializer=None) -> None:
+        RecordingPool.started.append({"max_workers": max_workers, "initializer": initializer})
+        super().__init__(max_workers=max_workers, initializer=initializer)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        RecordingPool.shutdowns.append(cancel_futures)
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+@pytest.fixture
+def pool(monkeypatch: pytest.MonkeyPatch) -> type[RecordingPool]:
+    RecordingPool.started, RecordingPool.shutdowns = [], []
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", RecordingPool)
+    return RecordingPool
+
+
+def write_files(root: Path, count: int) -> list[str]:
+    paths = []
+    for index in range(count):
+        path = root / f"m{index:02}.py"
+        path.write_text(BUGGY.format(p=f"0.{index % 9 + 1}"))
+        paths.append(str(path))
+    return paths
+
+
+def test_fixing_uses_one_worker_per_chunk_of_files_and_keeps_the_order(tmp_path: Path, pool) -> None:
+    paths = write_files(tmp_path, 40)
+    mode = FixMode(writable_roots=(str(tmp_path),), write=False)
+    results = list(fix_files(paths, Settings(root=tmp_path), mode, jobs=4))
+    assert [path for path, _ in results] == paths
+    assert all(f"F.dropout(x, 0.{i % 9 + 1})" in fix.diff for i, (_, fix) in enumerate(results))
+    # 40 files // CHUNK_SIZE (16) = 2 workers, though 4 were allowed.
+    assert pool.started == [{"max_workers": 2, "initializer": runner._ignore_interrupts}]
+    assert pool.shutdowns == [True]
+
+
+def test_fixing_a_few_files_starts_no_worker(tmp_path: Path, pool) -> None:
+    paths = write_files(tmp_path, 5)
+    mode = FixMode(writable_roots=(str(tmp_path),), write=False)
+    assert [path for path, _ in fix_files(paths, Settings(root=tmp_path), mode, jobs=4)] == paths
+    assert pool.started == []
+
+
+def test_linting_starts_the_workers_asked_for(tmp_path: Path, pool) -> None:
+    paths = write_files(tmp_path, 6)
+    results = list(lint_files(paths, Settings(root=tmp_path), jobs=3))
+    assert [path for path, _ in results] == paths
+    assert all([d.code for d in found] == ["DRP001"] for _, found in results)
+    assert pool.started == [{"max_workers": 3, "initializer": runner._ignore_interrupts}]
+
+
+def test_stopping_early_cancels_the_files_not_started(tmp_path: Path, pool) -> None:
+    """What Ctrl-C does: the generator is closed, the pool shut down with cancel_futures."""
+    paths = write_files(tmp_path, 64)
+    mode = FixMode(writable_roots=(str(tmp_path),), write=False)
+    results = fix_files(paths, Settings(root=tmp_path), mode, jobs=2)
+    assert next(results)[0] == paths[0]
+    results.close()
+    assert pool.shutdowns == [True]
+
+
+def test_workers_leave_ctrl_c_to_the_main_process() -> None:
+    with runner._Workers(2) as workers:
+        handlers = list(workers.map(signal.getsignal, [signal.SIGINT] * 4, 1, 1))
+    assert handlers == [signal.SIG_IGN] * 4

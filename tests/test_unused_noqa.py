@@ -1,0 +1,77 @@
+"""DRP100 through the command: which directives are unused, and what its fix leaves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dropout_lint.integrations.cli import main
+
+SOURCE = '''\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        x = F.dropout(x, 0.5)  # noqa: DRP001
+        x = self.drop(x)  # noqa: DRP001
+        x = self.drop(x)  # why: legacy  # noqa: E501, DRP001, DRP010
+        x = self.drop(x)  # noqa: DRP003
+        x = self.drop(x)  # noqa
+        x = self.drop(x)  # noqa: DRP0
+        s = "# noqa: DRP001"
+        return x  # noqa: DRP001, DRP100
+'''
+
+FIXED = '''\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        x = F.dropout(x, 0.5)  # noqa: DRP001
+        x = self.drop(x)
+        x = self.drop(x)  # why: legacy  # noqa: E501
+        x = self.drop(x)
+        x = self.drop(x)  # noqa
+        x = self.drop(x)  # noqa: DRP0
+        s = "# noqa: DRP001"
+        return x  # noqa: DRP001, DRP100
+'''
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.py").write_text(SOURCE)
+    return tmp_path
+
+
+def test_off_by_default(project: Path, capsys) -> None:
+    assert run(capsys, ".") == (0, "")
+
+
+def test_reports_directives_that_silence_nothing(project: Path, capsys) -> None:
+    code, out = run(capsys, "--extend-select", "DRP100", "--quiet", ".")
+    assert code == 1
+    assert out.splitlines() == [
+        "model.py:8:27: DRP100 Unused `noqa` directive (unused: `DRP001`) [unused-noqa]",
+        "model.py:9:42: DRP100 Unused `noqa` directive (unused: `DRP001`, `DRP010`) [unused-noqa]",
+        "model.py:10:27: DRP100 Unused `noqa` directive (non-enabled: `DRP003`) [unused-noqa]",
+    ]
+
+
+def test_the_fix_removes_only_the_unused_codes(project: Path, capsys) -> None:
+    code, out = run(capsys, "--extend-select", "DRP100", "--fix", ".")
+    assert code == 0 and out == ""
+    assert (project / "model.py").read_text() == FIXED
+    assert run(capsys, "--extend-select", "DRP100", "--fix", ".")[0] == 0
+    assert (project / "model.py").read_text() == FIXED
