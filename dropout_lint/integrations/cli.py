@@ -394,6 +394,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == ["server"]:  # `./server` lints a folder of that name
+        from .language_server import main as serve
+
+        return serve()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.paths:

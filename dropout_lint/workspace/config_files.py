@@ -92,10 +92,13 @@ def parse_config_option(value: str) -> Union[Path, SettingsLayer]:
     return SettingsLayer(_validated(table, source, kebab_case=True), source)
 
 
-def command_line_layer(overrides: Mapping[str, Any]) -> SettingsLayer:
-    """The dedicated flags (``--select``, ...), keyed by field name; None means not given."""
+def command_line_layer(overrides: Mapping[str, Any], source: str = "command line") -> SettingsLayer:
+    """The dedicated flags (``--select``, ...), keyed by field name; None means not given.
+
+    ``source`` names where they come from in messages: the editor's settings are keyed the same way.
+    """
     given = {key: value for key, value in overrides.items() if value is not None}
-    return SettingsLayer(_validated(given, "command line", kebab_case=False), "command line")
+    return SettingsLayer(_validated(given, source, kebab_case=False), source)
 
 
 def merged_settings(
