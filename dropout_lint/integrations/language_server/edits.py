@@ -6,11 +6,10 @@ lines split where LSP and Python split them: ``\\r\\n``, ``\\r`` and ``\\n``.
 
 from __future__ import annotations
 
-import bisect
-import difflib
 from dataclasses import dataclass
 
 from ...engine.source_text import split_lines
+from ...fixes.text_edits import text_edits as fixes_text_edits
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -50,57 +49,15 @@ def client_position(lines: list[str], line: int, column: int, encoding: str) -> 
 
 
 def text_edits(old: str, new: str, encoding: str = UTF16) -> list[TextEdit]:
-    """Edits that turn ``old`` into ``new``: one per changed run of lines, each trimmed to
-    the characters that differ, in document order and never overlapping."""
-    old_lines, new_lines = split_lines(old), split_lines(new)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    starts = _line_starts(old_lines)
-    edits = []
-    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        before = "".join(old_lines[old_start:old_end])
-        after = "".join(new_lines[new_start:new_end])
-        prefix = _common_prefix(before, after)
-        suffix = _common_prefix(before[prefix:][::-1], after[prefix:][::-1])
-        # LSP has no position between a \r and its \n: an edit never starts or ends there.
-        if _splits_crlf(before, prefix) or _splits_crlf(after, prefix):
-            prefix -= 1
-        if _splits_crlf(before, len(before) - suffix) or _splits_crlf(after, len(after) - suffix):
-            suffix -= 1
-        start = starts[old_start] + prefix
-        end = starts[old_start] + len(before) - suffix
-        edits.append(
-            TextEdit(
-                _position(old_lines, starts, start, encoding),
-                _position(old_lines, starts, end, encoding),
-                after[prefix : len(after) - suffix],
-            )
+    """Edits that turn ``old`` into ``new``: the command's own text edits
+    (:func:`dropout_lint.fixes.text_edits.text_edits`: one per changed run of lines, trimmed
+    to whole words, never between a CR and its LF), in the client's positions."""
+    lines = split_lines(old)
+    return [
+        TextEdit(
+            client_position(lines, edit.start[0] - 1, edit.start[1] - 1, encoding),
+            client_position(lines, edit.end[0] - 1, edit.end[1] - 1, encoding),
+            edit.content,
         )
-    return edits
-
-
-def _line_starts(lines: list[str]) -> list[int]:
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    return starts
-
-
-def _position(lines: list[str], starts: list[int], offset: int, encoding: str) -> Position:
-    """The client position of a code-point ``offset`` into the text of ``lines``."""
-    line = bisect.bisect_right(starts, offset) - 1
-    return client_position(lines, line, offset - starts[line], encoding)
-
-
-def _splits_crlf(text: str, index: int) -> bool:
-    return 0 < index < len(text) and text[index - 1 : index + 1] == "\r\n"
-
-
-def _common_prefix(a: str, b: str) -> int:
-    length = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        length += 1
-    return length
+        for edit in fixes_text_edits(old, new)
+    ]
