@@ -15,7 +15,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Mapping
 
-from ..engine.noqa import NOQA_DIRECTIVE, directive_codes
+from ..engine.noqa import NOQA_DIRECTIVE, directive_codes, read_comments
 from ..engine.source_text import split_lines
 
 
@@ -33,7 +33,9 @@ def add_noqa(source: bytes, codes_by_line: Mapping[int, set[str]]) -> NoqaOutcom
     """``source`` with ``# noqa: CODES`` on each line of ``codes_by_line`` (1-based)."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     text = source.decode(encoding)
-    comments, unplaceable = _comments_and_string_lines(text)
+    comments = read_comments(text)
+    if comments is None:  # no line can be shown to hold a comment: none is touched
+        return NoqaOutcome(source, 0, tuple(sorted(codes_by_line)))
     lines = split_lines(text)
     added = 0
     refused: list[int] = []
@@ -42,10 +44,11 @@ def add_noqa(source: bytes, codes_by_line: Mapping[int, set[str]]) -> NoqaOutcom
             continue
         line = lines[number - 1]
         body = line.rstrip("\r\n")
-        if number in unplaceable or body.endswith("\\"):
+        if number in comments.string_lines or body.endswith("\\"):
             refused.append(number)
             continue
-        new_body = _with_codes(body, comments.get(number), codes)
+        comment = comments.by_line.get(number)
+        new_body = _with_codes(body, None if comment is None else comment.column, codes)
         if new_body != body:
             lines[number - 1] = new_body + line[len(body):]
             added += 1
@@ -68,22 +71,3 @@ def _with_codes(body: str, comment_column: int | None, codes: set[str]) -> str:
     merged = f"# noqa: {', '.join([*existing, *missing])}"
     start = comment_column + match.start()
     return body[:start] + merged + body[comment_column + match.end():]
-
-
-def _comments_and_string_lines(text: str) -> tuple[dict[int, int], set[int]]:
-    """The column of the comment on each line that has one, and the lines whose end falls
-    inside a string token (all but the last line of a multi-line string)."""
-    comments: dict[int, int] = {}
-    inside_strings: set[int] = set()
-    open_fstrings: list[int] = []
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        kind = tokenize.tok_name[token.type]
-        if kind == "COMMENT":
-            comments[token.start[0]] = token.start[1]
-        elif kind == "STRING":
-            inside_strings.update(range(token.start[0], token.end[0]))
-        elif kind == "FSTRING_START":  # Python 3.12+: f-strings are split into tokens
-            open_fstrings.append(token.start[0])
-        elif kind == "FSTRING_END" and open_fstrings:
-            inside_strings.update(range(open_fstrings.pop(), token.end[0]))
-    return comments, inside_strings

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
@@ -15,7 +13,7 @@ from ..engine.diagnostics import (
     Edit,
     Fix,
 )
-from ..engine.noqa import NOQA_DIRECTIVE, directive_codes
+from ..engine.noqa import NOQA_DIRECTIVE, directive_codes, read_comments
 from ..engine.rule import Invalid, Rule, Valid
 from ..engine.source_text import split_lines
 
@@ -192,27 +190,22 @@ class Directive:
 
 def directives(text: str) -> list[Directive]:
     """The ``# noqa: CODES`` directives of the source; bare ``# noqa`` ones are left out."""
+    comments = read_comments(text)
     found = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type != tokenize.COMMENT:
-                continue
-            match = NOQA_DIRECTIVE.search(token.string)
-            codes = directive_codes(match) if match is not None else None
-            if match is not None and codes:
-                line, column = token.start
-                found.append(
-                    Directive(
-                        line,
-                        column + match.start(),
-                        column + match.end(),
-                        tuple(c.upper() for c in codes),
-                        column,
-                        token.string,
-                    )
+    for line, comment in sorted(comments.by_line.items()) if comments is not None else ():
+        match = NOQA_DIRECTIVE.search(comment.text)
+        codes = directive_codes(match) if match is not None else None
+        if match is not None and codes:
+            found.append(
+                Directive(
+                    line,
+                    comment.column + match.start(),
+                    comment.column + match.end(),
+                    tuple(c.upper() for c in codes),
+                    comment.column,
+                    comment.text,
                 )
-    except (tokenize.TokenError, SyntaxError):
-        return []
+            )
     return found
 
 
