@@ -45,6 +45,19 @@ class LintOptions:
     fix_style: str = "module"
 
 
+@dataclass
+class LintTrace:
+    """What :func:`lint_source` went through, for a caller that lints the file again after an
+    edit (:mod:`.incremental`): the rules the byte stage let through, CPython's tree, and
+    which bodies libcst saw emptied: ``no_sites`` (no rule had a site: libcst saw nothing),
+    else ``emptied`` (the findings came from the reduced file; None: from the whole file)."""
+
+    rules: tuple[type[Rule], ...] = ()
+    tree: Optional[ast.Module] = None
+    no_sites: bool = False
+    emptied: Optional[tuple[range, ...]] = None
+
+
 def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:
     """The file's libcst tree, or a DRP900 diagnostic saying why there is none.
 
@@ -195,11 +208,13 @@ def lint_source(
     path: str = "<string>",
     options: Optional[LintOptions] = None,
     tree: Optional[ast.Module] = None,
+    trace: Optional[LintTrace] = None,
 ) -> list[Diagnostic]:
     """Lint one file's source: its unsuppressed findings, sorted, without tree nodes.
 
     ``options`` defaults to the rules that are on by default; ``tree`` is CPython's tree
-    of the source, when the caller has it already (flake8 does).
+    of the source, when the caller has it already (flake8 does); ``trace``, if given, is
+    filled in with how the findings were found.
     """
     if options is None:
         from ..rules import ALL_RULES
@@ -209,6 +224,8 @@ def lint_source(
     if b"\0" in data:
         return [file_problem(path, UNREADABLE_FILE, "contains a NUL byte; not Python source")]
     rules = byte_stage(data, options.rules)
+    if trace is not None:
+        trace.rules = tuple(rules)
     if not rules:
         return []
     if len(data) > options.max_file_size:
@@ -223,12 +240,16 @@ def lint_source(
     tree = python_tree(source, path) if tree is None else tree
     if isinstance(tree, Diagnostic):
         return [tree]
+    if trace is not None:
+        trace.tree = tree
     try:
         text = decoded(source)
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return [file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")]
     rules, statements = syntax_stage(rules, SyntaxScan(tree, text))
     if not rules:
+        if trace is not None:
+            trace.no_sites = True
         return []
     if statements is not None:
         part = reduced(text, tree, statements)
@@ -236,6 +257,8 @@ def lint_source(
         if not isinstance(module, Diagnostic):
             found = _sorted_findings(module, path, rules, options)
             if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
+                if trace is not None:
+                    trace.emptied = part.emptied
                 return found
     module = _libcst_module(text, path)
     if isinstance(module, Diagnostic):

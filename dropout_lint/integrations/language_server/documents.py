@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 from ...analysis.project_index import module_class_names
 from ...engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
+from ...engine.incremental import IncrementalLint
 from ...engine.lint import LintOptions, lint_source
 from ...prefilter.stages import byte_stage
 from ...rules import ALL_RULES
@@ -106,12 +107,20 @@ def needs_parsing(subject: Subject, settings: Settings) -> bool:
     return subject.is_notebook or bool(byte_stage(subject.source(), rules))
 
 
-def check(subject: Subject, settings: Settings) -> Checked:
-    """The subject's findings, as the command reports them; a crash is DRP901, not an error."""
+def check(subject: Subject, settings: Settings, incremental: Optional[IncrementalLint] = None) -> Checked:
+    """The subject's findings, as the command reports them; a crash is DRP901, not an error.
+
+    ``incremental`` holds the last check of the same document, which a Python file's check
+    reuses where the edit since cannot change it."""
     try:
         options = lint_options(subject, settings)
-        lint = lint_notebook if subject.is_notebook else lint_source
-        found: Sequence[Diagnostic] = lint(subject.source(), subject.path, options)
+        found: Sequence[Diagnostic]
+        if subject.is_notebook:
+            found = lint_notebook(subject.source(), subject.path, options)
+        elif incremental is not None:
+            found = incremental.lint(subject.text, subject.path, options)
+        else:
+            found = lint_source(subject.source(), subject.path, options)
     except Exception as error:  # noqa: BLE001 - one document's failure must not stop the server
         found = [
             file_problem(

@@ -21,6 +21,7 @@ from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from ... import __version__
+from ...engine.incremental import IncrementalLint
 from ...output.rule_docs import find_documented
 from ...rules import ALL_RULES, RULES_BY_CODE
 from ...workspace.config_error import ConfigError
@@ -56,6 +57,7 @@ class DropoutLintServer(LanguageServer):
         self.client_settings = ClientSettings()
         self.checked: dict[str, Checked] = {}  # by the uri of the file or notebook
         self.pending: dict[str, asyncio.Task[None]] = {}  # the running check of each
+        self.incremental: dict[str, IncrementalLint] = {}  # what the next check may reuse, by uri
         self.settings_generation = 0  # counts the editor's settings changes
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dropout-lint-check")
 
@@ -129,7 +131,8 @@ class DropoutLintServer(LanguageServer):
         except ConfigError as error:
             return self.remember(error, generation)
         if needs_parsing(subject, settings):
-            checked = await asyncio.get_running_loop().run_in_executor(self.checker, check, subject, settings)
+            incremental = None if subject.is_notebook else self.incremental.setdefault(subject.uri, IncrementalLint())
+            checked = await asyncio.get_running_loop().run_in_executor(self.checker, check, subject, settings, incremental)
         else:
             checked = check(subject, settings)
         logger.debug("checked %s (version %s) in %.1f ms", subject.uri, subject.version, 1000 * (time.perf_counter() - started))
@@ -171,6 +174,7 @@ class DropoutLintServer(LanguageServer):
             )
 
     def clear(self, uri: str) -> None:
+        self.incremental.pop(uri, None)
         checked = self.checked.pop(uri, None)
         for document in checked.document_uris() if checked is not None else [uri]:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(document, []))

@@ -1,0 +1,337 @@
+"""Linting a file again after an edit, reusing the last findings where the edit cannot change them.
+
+An editor sends the whole new text after each keystroke, and most keystrokes land where no
+rule looks. The engine's answer is fixed by what libcst sees of the file (see
+:mod:`dropout_lint.prefilter.reduction`): the statements around the rules' sites whole, and
+every other top-level function and class as its header over an emptied body. An edit that
+only changes such emptied bodies, and the comment lines between top-level statements,
+leaves all of that as it was, lines moved, provided that each edited definition
+
+- keeps its header and what it binds for the rest of the file (the imports and class
+  statements inside it, which the prefilter reads everywhere),
+- gains no site: the rules' own ``sites``, asked of its new text with the imports and class
+  statements of the whole file and the statements libcst saw whole, find none in it,
+- is not read by a rule that looks into other statements (one with its own ``sites``),
+  which is so when that rule's trigger does not match it,
+
+and the byte stage lets the same rules through. The findings are then the last ones, with
+the lines the edit added or removed. Anything else is linted whole by
+:func:`~dropout_lint.engine.lint.lint_source`, whose findings the reuse must equal (see
+tests/test_incremental.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Iterator, Optional, Sequence
+
+from ..prefilter.reduction import reduced
+from ..prefilter.stages import byte_stage
+from ..prefilter.syntax_scan import SyntaxScan
+from .diagnostics import Diagnostic, Edit, is_file_problem
+from .lint import LintOptions, LintTrace, lint_source
+from .rule import Rule
+from .source_text import split_lines
+
+# The rules whose reading of other statements has been checked against the conditions
+# above: through imports, class statements and the text their trigger matches. A file
+# where any other rule may fire (DRP030's flow through the whole file, DRP100's reading of
+# every directive) is linted whole at every edit.
+CHECKED_RULES = frozenset({"DRP001", "DRP002", "DRP003", "DRP004", "DRP010", "DRP020"})
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# A coding declaration or byte order mark: the bytes would not decode to the text as it is.
+_ENCODING_MARK = re.compile(r"coding[:=]|\ufeff")
+_LINE_NUMBER = re.compile(r"\bline (\d+)")
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Top-level statements on lines ``start:stop`` (0-based), one statement unless several
+    share a line; ``whole`` when libcst saw them whole, not emptied."""
+
+    start: int
+    stop: int
+    whole: bool
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One lint of one text: what reuse needs of it."""
+
+    path: str
+    options: LintOptions
+    text: str
+    lines: list[str]
+    rules: tuple[type[Rule], ...]
+    segments: tuple[_Segment, ...]
+    findings: tuple[Diagnostic, ...]
+    # Python source: the imports and class statements of every emptied definition, then the
+    # statements libcst saw whole; the prefilter's view of the rest of the file.
+    surroundings: str
+
+
+class IncrementalLint:
+    """One file's findings from one lint to the next: each text is linted as
+    :func:`~dropout_lint.engine.lint.lint_source` lints it, reusing the last findings when
+    the edit cannot change them. ``reused`` says whether the last :meth:`lint` did."""
+
+    def __init__(self) -> None:
+        self._last: Optional[_Snapshot] = None
+        self.reused = False
+
+    def lint(self, text: str, path: str, options: LintOptions) -> list[Diagnostic]:
+        """The findings of ``text``, exactly those of ``lint_source`` on its UTF-8 bytes."""
+        edited = self._edited(text, path, options)
+        self.reused = edited is not None
+        if edited is not None:
+            self._last = edited
+            return list(edited.findings)
+        trace = LintTrace()
+        found = lint_source(text.encode("utf-8", "surrogatepass"), path, options, trace=trace)
+        self._last = _snapshot(text, path, options, trace, found)
+        return found
+
+    def _edited(self, text: str, path: str, options: LintOptions) -> Optional[_Snapshot]:
+        """The snapshot of ``text`` made from the last one, if the edit cannot change its findings."""
+        last = self._last
+        if last is None or last.path != path or last.options != options:
+            return None
+        if text == last.text:
+            return last
+        lines = split_lines(text)
+        start, old_stop, new_stop = _changed_lines(last.lines, lines)
+        if start < 2 and _ENCODING_MARK.search("".join(lines[:2])):
+            return None
+        touched = [
+            index
+            for index, segment in enumerate(last.segments)
+            if (segment.start < start < segment.stop)
+            or (start < old_stop and segment.start < old_stop and start < segment.stop)
+        ]
+        if any(last.segments[index].whole for index in touched):
+            return None
+        region = range(
+            min([start, *(last.segments[i].start for i in touched)]),
+            max([old_stop, *(last.segments[i].stop for i in touched)]),
+        )
+        moved = len(lines) - len(last.lines)
+        region_text = "".join(lines[region.start : region.stop + moved])
+        spans = _spans(region_text, region.start)
+        if spans is None or len(spans) != len(touched):
+            return None
+        before = [_text(last.lines, last.segments[index]) for index in touched]
+        after = ["".join(lines[first:stop]) for first, stop in spans]
+        if any(not _unseen_alike(old, new, last.rules) for old, new in zip(before, after)):
+            return None
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) > options.max_file_size or tuple(byte_stage(data, options.rules)) != last.rules:
+            return None
+        if after and _gains_site(last, region_text):
+            return None
+        findings = [_moved(d, region, moved) for d in last.findings]
+        if any(d is None for d in findings):
+            return None
+        first = touched[0] if touched else sum(s.stop <= region.start for s in last.segments)
+        segments = (
+            *last.segments[:first],
+            *(_Segment(begin, stop, whole=False) for begin, stop in spans),
+            *(replace(s, start=s.start + moved, stop=s.stop + moved) for s in last.segments[first + len(touched) :]),
+        )
+        return replace(last, text=text, lines=lines, segments=segments, findings=tuple(findings))  # type: ignore[arg-type]
+
+
+def _snapshot(
+    text: str, path: str, options: LintOptions, trace: LintTrace, found: Sequence[Diagnostic]
+) -> Optional[_Snapshot]:
+    """What a later edit may reuse of this lint; None when it may not (see the module's doc)."""
+    tree = trace.tree
+    if (
+        tree is None
+        or not (trace.no_sites or trace.emptied is not None)
+        or any(rule.code not in CHECKED_RULES for rule in trace.rules)
+        or any(is_file_problem(d) for d in found)
+        or "barry_as_FLUFL" in text  # it changes how a statement parses, alone or in the file
+    ):
+        return None
+    lines = split_lines(text)
+    if _ENCODING_MARK.search("".join(lines[:2])):
+        return None
+    emptied_starts = sorted(body.start for body in trace.emptied or ())
+    segments: list[_Segment] = []
+    statements: list[list[ast.stmt]] = []
+    for statement in tree.body:
+        begin, stop = _lines_of(statement)
+        if segments and begin < segments[-1].stop:
+            segments[-1] = replace(segments[-1], stop=max(stop, segments[-1].stop))
+            statements[-1].append(statement)
+        else:
+            segments.append(_Segment(begin, stop, whole=True))
+            statements.append([statement])
+    parts = []
+    for index, segment in enumerate(segments):
+        if trace.no_sites or _holds_one(emptied_starts, segment):
+            segments[index] = replace(segment, whole=False)
+            parts.extend(_binding_source(node) for statement in statements[index] for node in _bindings(statement))
+        else:
+            parts.append(_text(lines, segment).rstrip("\r\n") + "\n")
+    return _Snapshot(path, options, text, lines, trace.rules, tuple(segments), tuple(found), "".join(parts))
+
+
+def _holds_one(starts: list[int], segment: _Segment) -> bool:
+    """Whether one of the sorted lines ``starts`` is in the segment."""
+    index = bisect.bisect_left(starts, segment.start)
+    return index < len(starts) and starts[index] < segment.stop
+
+
+def _changed_lines(old: list[str], new: list[str]) -> tuple[int, int, int]:
+    """The lines that differ: ``old[start:old_stop]`` became ``new[start:new_stop]``."""
+    limit = min(len(old), len(new))
+    start = 0
+    while start < limit and old[start] == new[start]:
+        start += 1
+    same_end = 0
+    while same_end < limit - start and old[-1 - same_end] == new[-1 - same_end]:
+        same_end += 1
+    return start, len(old) - same_end, len(new) - same_end
+
+
+def _lines_of(statement: ast.stmt, offset: int = 0) -> tuple[int, int]:
+    """The 0-based lines ``start:stop`` of a statement, its decorators included."""
+    decorators = getattr(statement, "decorator_list", ())
+    start = min([statement.lineno, *(d.lineno for d in decorators)]) - 1
+    return start + offset, statement.end_lineno + offset  # type: ignore[operator]
+
+
+def _spans(text: str, offset: int) -> Optional[list[tuple[int, int]]]:
+    """The segments of ``text`` parsed alone, as lines of the file it starts at ``offset``
+    of; None if it does not parse alone (it then needs the file around it)."""
+    if "\0" in text:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    spans: list[tuple[int, int]] = []
+    for statement in tree.body:
+        start, stop = _lines_of(statement, offset)
+        if spans and start < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(stop, spans[-1][1]))
+        else:
+            spans.append((start, stop))
+    return spans
+
+
+def _text(lines: list[str], segment: _Segment) -> str:
+    return "".join(lines[segment.start : segment.stop])
+
+
+def _unseen_alike(old: str, new: str, rules: Sequence[type[Rule]]) -> bool:
+    """Whether ``old`` and ``new``, one definition emptied before and after, look the same to
+    the rest of the file, and no rule that reads other statements reads either."""
+    if _outline(old) != _outline(new) or _outline(new)[0] != "definition":
+        return False
+    return not any(
+        rule.trigger.search(text.encode("utf-8", "surrogatepass"))
+        for rule in rules
+        if _reads_other_statements(rule)
+        for text in (old, new)
+    )
+
+
+def _reads_other_statements(rule: type[Rule]) -> bool:
+    """Whether the rule's sites in a statement may depend on other statements' bodies (it
+    states its own ``sites``)."""
+    return rule.sites.__func__ is not Rule.sites.__func__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=1024)
+def _outline(text: str) -> tuple[object, ...]:
+    """What one segment shows the rest of the file when its body is emptied: its header,
+    and the imports and class statements inside it; for anything else, its text."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ("text", text)
+    if len(tree.body) != 1 or not isinstance(tree.body[0], _DEFINITIONS):
+        return ("text", text)
+    part = reduced(text, tree, ())
+    if not part.emptied:
+        return ("text", text)
+    header = "".join(split_lines(text)[: part.emptied[0].start])
+    return ("definition", header, tuple(_binding_source(node) for node in _bindings(tree.body[0])))
+
+
+def _bindings(statement: ast.stmt) -> Iterator[ast.stmt]:
+    """The imports and class statements in ``statement``, itself included, in order."""
+    pending: list[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.ClassDef)):
+            yield node  # type: ignore[misc]
+        children = [
+            child
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case))
+        ]
+        pending.extend(reversed(children))
+
+
+def _binding_source(node: ast.stmt) -> str:
+    """An import as it is, or a class statement with its bases and an empty body."""
+    if isinstance(node, ast.ClassDef):
+        arguments = ", ".join(ast.unparse(argument) for argument in [*node.bases, *node.keywords])
+        return f"class {node.name}({arguments}):\n    pass\n"
+    return ast.unparse(node) + "\n"
+
+
+def _gains_site(last: _Snapshot, region: str) -> bool:
+    """Whether a rule finds a site in the edited ``region``, asked with the rest of the file
+    as the prefilter sees it (:attr:`_Snapshot.surroundings`)."""
+    source = last.surroundings + region
+    first_line = last.surroundings.count("\n") + 1
+    try:
+        scan = SyntaxScan(ast.parse(source), source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    for rule in last.rules:
+        try:
+            sites = rule.sites(scan)
+        except Exception:  # noqa: BLE001 - a rule whose sites fail may report anywhere
+            return True
+        if sites is None or any(getattr(node, "lineno", first_line) >= first_line for node in sites):
+            return True
+    return False
+
+
+def _moved(finding: Diagnostic, region: range, moved: int) -> Optional[Diagnostic]:
+    """``finding`` where it is after lines ``region`` became ``moved`` more; None if it, or
+    an edit of its fix, is in or at the region, or its message names a line that moved."""
+    if moved and any(int(number) > region.start for number in _LINE_NUMBER.findall(finding.message)):
+        return None
+
+    def line(number: int) -> Optional[int]:
+        index = number - 1
+        if index < region.start:
+            return number
+        if index >= region.stop and index != region.start:
+            return number + moved
+        return None
+
+    start, end = line(finding.line), line(finding.end_line)
+    if start is None or end is None:
+        return None
+    fix = finding.fix
+    if fix is not None:
+        edits = []
+        for edit in fix.edits:
+            first, last = line(edit.start[0]), line(edit.end[0])
+            if first is None or last is None:
+                return None
+            edits.append(Edit((first, edit.start[1]), (last, edit.end[1]), edit.content))
+        fix = replace(fix, edits=tuple(edits))
+    return replace(finding, line=start, end_line=end, fix=fix)

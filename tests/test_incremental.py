@@ -1,0 +1,306 @@
+"""An edited file linted incrementally (``IncrementalLint``) gets exactly the findings and
+fixes of a full lint (``lint_source``): after each edit of a sequence (lines typed and
+deleted in bodies and between statements, imports, classes, sites gained and lost, syntax
+errors), on a model file, on the fixtures and on random edits. The edits where no rule
+looks must reuse the last findings, so the tests fail if reuse never happens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dropout_lint.engine.diagnostics import Diagnostic
+from dropout_lint.engine.incremental import IncrementalLint
+from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.rules import ALL_RULES
+from test_fixtures import fixture_files, project_index, selected_rules
+
+DEFAULT = LintOptions(rules=[rule for rule in ALL_RULES if rule.default_enabled])
+PATH = "model.py"
+
+MODEL = '''\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def helper(x):
+    return x * 2
+
+
+class Flatten(nn.Module):
+    def forward(self, x):
+        return x.view(x.size(0), -1)
+
+
+class Channels(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Sequential(Flatten(), nn.Dropout2d(0.1), nn.Linear(8, 8))
+
+    def forward(self, x):
+        return self.head(x)
+
+
+class Base(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+
+class Buggy(Base):
+    def forward(self, x):
+        return F.dropout(x, self.p)
+
+
+class Clean(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        y = helper(x)
+        return F.dropout(y, self.p, training=self.training)
+
+
+class Plain:
+    def run(self, values):
+        total = 0
+        for value in values:
+            total += value
+        return total
+
+'''
+
+Edit = Callable[[list[str]], list[str]]
+
+
+def with_fixes(findings: Sequence[Diagnostic]) -> list[tuple[Diagnostic, object]]:
+    """Findings compared with their fixes (a Diagnostic's equality leaves the fix out)."""
+    return [(finding, finding.fix) for finding in findings]
+
+
+def full_lint(text: str, path: str, options: LintOptions) -> list[Diagnostic]:
+    return lint_source(text.encode("utf-8", "surrogatepass"), path, options)
+
+
+def lint_each(texts: Sequence[str], path: str = PATH, options: LintOptions = DEFAULT) -> list[bool]:
+    """Lint the texts in turn, incrementally; each must equal a full lint. Whether each reused."""
+    linter = IncrementalLint()
+    reused = []
+    for number, text in enumerate(texts):
+        assert with_fixes(linter.lint(text, path, options)) == with_fixes(full_lint(text, path, options)), number
+        reused.append(linter.reused)
+    return reused
+
+
+def line_of(lines: list[str], text: str) -> int:
+    return next(index for index, line in enumerate(lines) if text in line)
+
+
+def insert(before: str, new: str) -> Edit:
+    """Insert ``new`` before the first line holding ``before``, indented as that line."""
+
+    def edit(lines: list[str]) -> list[str]:
+        index = line_of(lines, before)
+        indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+        return [*lines[:index], f"{indent}{new}\n" if new else "\n", *lines[index:]]
+
+    return edit
+
+
+def delete(holding: str) -> Edit:
+    def edit(lines: list[str]) -> list[str]:
+        index = line_of(lines, holding)
+        return [*lines[:index], *lines[index + 1 :]]
+
+    return edit
+
+
+def replace_text(old: str, new: str) -> Edit:
+    def edit(lines: list[str]) -> list[str]:
+        return "".join(lines).replace(old, new, 1).splitlines(keepends=True)
+
+    return edit
+
+
+def applied(text: str, edits: Sequence[Edit]) -> list[str]:
+    """The texts after each edit, applied one after the other."""
+    texts = [text]
+    for edit in edits:
+        texts.append("".join(edit(texts[-1].splitlines(keepends=True))))
+    return texts
+
+
+def test_the_model_file_has_findings_of_both_kinds() -> None:
+    codes = [d.code for d in full_lint(MODEL, PATH, DEFAULT)]
+    assert "DRP001" in codes and "DRP010" in codes
+
+
+# Edits that change nothing libcst sees: comments between statements, and statements typed
+# in or deleted from bodies that hold no site and no import or class statement.
+# (Below the DRP010 finding, whose message names lines above it.)
+WHERE_NO_RULE_LOOKS = [
+    insert("class Base(nn.Module):", "# a comment between classes"),
+    insert("        return total", "total = total + 0"),
+    insert("        y = helper(x)", "y = x"),
+    delete("        y = x"),
+    delete("# a comment between classes"),
+    insert("class Plain:", "# a comment above a class"),
+    replace_text("total += value", "total = total + value"),
+    insert("        return total", ""),
+]
+
+
+def test_edits_where_no_rule_looks_reuse_the_findings() -> None:
+    texts = applied(MODEL, WHERE_NO_RULE_LOOKS)
+    assert lint_each(texts) == [False, *[True] * len(WHERE_NO_RULE_LOOKS)]
+
+
+def test_line_numbers_move_with_the_findings_and_their_fixes() -> None:
+    texts = applied(MODEL, [insert("class Base(nn.Module):", "")])
+    linter = IncrementalLint()
+    first = linter.lint(texts[0], PATH, DEFAULT)
+    moved = linter.lint(texts[1], PATH, DEFAULT)
+    assert linter.reused
+    drp001 = [d for d in first if d.code == "DRP001"]
+    assert drp001 and drp001[0].fix is not None
+    after = next(d for d in moved if d.code == "DRP001")
+    assert after.line == drp001[0].line + 1
+    assert [edit.start[0] for edit in after.fix.edits] == [edit.start[0] + 1 for edit in drp001[0].fix.edits]
+
+
+# Edits that may change the findings: each is linted whole (or reused only where the
+# result is shown to equal a full lint).
+THAT_MAY_CHANGE_FINDINGS = [
+    insert("        return F.dropout(x, self.p)", "x = x + 1"),  # in the statement with a finding
+    insert("        return total", "return F.dropout(values, 0.5)"),  # a new site
+    delete("        return F.dropout(values, 0.5)"),
+    insert("        return total", "import torch.nn.functional as G"),  # an import in a body
+    insert("        return total", "self.train = True"),  # read by DRP002 in other classes
+    insert("        return total", "self.conv = nn.Conv2d(1, 1, 1)"),  # named after a rank
+    replace_text("class Plain:", "class Plain(nn.Module):"),  # a header
+    replace_text("import torch.nn as nn", "from torch import nn"),  # an import
+    insert("        total = 0", "total = ("),  # a syntax error
+    delete("        total = ("),
+    insert("import torch\n", "from torch.nn.functional import dropout as drop"),
+    insert("        return total", "return drop(values, 0.5)"),  # a site through an alias
+    replace_text("return x.view(x.size(0), -1)", "return x.flatten(1)"),
+    insert("class Flatten", "# moves the DRP010 finding, whose message names lines"),
+    insert("    return x * 2", "x = x + 1"),  # so does this
+    replace_text("class Base(nn.Module):", "class Base(object):"),
+]
+
+
+def test_edits_that_may_change_findings_equal_a_full_lint() -> None:
+    reused = lint_each(applied(MODEL, THAT_MAY_CHANGE_FINDINGS))
+    assert not any(reused[1:3]), "edits in a statement with a finding, or adding a site, are linted whole"
+
+
+def test_a_file_that_stops_parsing_and_parses_again() -> None:
+    texts = applied(MODEL, [insert("        return total", "total = ("), delete("        total = ("), insert("        return total", "# and on")])
+    assert lint_each(texts) == [False, False, False, True]
+
+
+def test_settings_and_files_are_not_mixed() -> None:
+    linter = IncrementalLint()
+    linter.lint(MODEL, PATH, DEFAULT)
+    everything = LintOptions(rules=list(ALL_RULES))
+    assert with_fixes(linter.lint(MODEL, PATH, everything)) == with_fixes(full_lint(MODEL, PATH, everything))
+    assert not linter.reused
+    linter.lint(MODEL, "other.py", DEFAULT)
+    assert not linter.reused
+
+
+def fixture_edits(text: str) -> list[Edit]:
+    """Lines typed between statements and into the first and last bodies of a fixture, then
+    taken out again."""
+    lines = text.splitlines(keepends=True)
+    bodies = [index for index, line in enumerate(lines) if line.startswith(("def ", "class ")) and line.rstrip().endswith(":")]
+    edits: list[Edit] = [lambda lines: [lines[0], "# typed\n", *lines[1:]]]
+    for header in bodies[:1] + bodies[-1:]:
+        first_body_line = lines[header + 1]
+        indent = first_body_line[: len(first_body_line) - len(first_body_line.lstrip())] or "    "
+
+        def typed(lines: list[str], header: str = lines[header], indent: str = indent) -> list[str]:
+            index = lines.index(header) + 1
+            return [*lines[:index], f"{indent}_unused = 0\n", *lines[index:]]
+
+        edits.append(typed)
+    edits.append(lambda lines: [line for line in lines if line != "# typed\n"])
+    return edits
+
+
+FIXTURES = fixture_files()
+QUICK_FIXTURES = [path for path in FIXTURES if path.name in ("scope.py", "train_method.py", "hand_written_flatten.py")]
+
+
+def check_fixture(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    options = LintOptions(rules=selected_rules(text), project_module_classes=project_index(path))
+    lint_each(applied(text, fixture_edits(text)), str(path), options)
+
+
+@pytest.mark.parametrize("path", QUICK_FIXTURES, ids=lambda p: p.name)
+def test_fixture_edits_equal_a_full_lint(path: Path) -> None:
+    check_fixture(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_every_fixture_edited_equals_a_full_lint(path: Path) -> None:
+    check_fixture(path)
+
+
+SNIPPETS = [
+    "",
+    "# a comment",
+    "z = 1",
+    "pass",
+    "return x",
+    "import os",
+    "F.dropout(x, 0.2)",
+    "x = F.dropout(x, 0.2, training=self.training)",
+    "self.train = True",
+    "self.conv = nn.Conv2d(1, 1, 1)",
+    "class Extra(nn.Module):",
+    "def extra(self):",
+    "x = (",
+]
+EDITS = st.lists(
+    st.tuples(st.sampled_from(["insert", "delete", "replace"]), st.floats(0, 1, exclude_max=True), st.sampled_from(SNIPPETS)),
+    min_size=1,
+    max_size=6,
+)
+
+
+def random_edit(kind: str, where: float, snippet: str) -> Edit:
+    def edit(lines: list[str]) -> list[str]:
+        index = int(where * len(lines))
+        line = lines[index]
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        new = f"{indent}{snippet}\n"
+        if kind == "insert":
+            return [*lines[:index], new, *lines[index:]]
+        if kind == "delete" and len(lines) > 1:
+            return [*lines[:index], *lines[index + 1 :]]
+        return [*lines[:index], new, *lines[index + 1 :]]
+
+    return edit
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(EDITS)
+def test_random_edits_equal_a_full_lint(edits: list[tuple[str, float, str]]) -> None:
+    lint_each(applied(MODEL, [random_edit(*edit) for edit in edits]))
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(EDITS)
+def test_many_random_edits_equal_a_full_lint(edits: list[tuple[str, float, str]]) -> None:
+    lint_each(applied(MODEL, [random_edit(*edit) for edit in edits]))
