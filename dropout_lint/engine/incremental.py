@@ -84,6 +84,11 @@ class IncrementalLint:
         self._last: Optional[_Snapshot] = None
         self.reused = False
 
+    @property
+    def primed(self) -> bool:
+        """Whether the next edit may reuse something: the last lint got past the byte stage."""
+        return self._last is not None
+
     def lint(self, text: str, path: str, options: LintOptions) -> list[Diagnostic]:
         """The findings of ``text``, exactly those of ``lint_source`` on its UTF-8 bytes."""
         edited = self._edited(text, path, options)

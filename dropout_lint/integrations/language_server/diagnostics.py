@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lsprotocol import types
 
 from ...engine.diagnostics import Diagnostic, is_file_problem
@@ -21,9 +23,15 @@ def rule_documentation(code: str) -> str:
     return f"{INFORMATION_URI}/blob/main/{module.replace('.', '/')}.py"
 
 
+@lru_cache(maxsize=8)
+def _lines(text: str) -> list[str]:
+    """The document's lines, split once for all its findings (not once per finding)."""
+    return split_lines(text)
+
+
 def to_lsp(checked: Checked, finding: Diagnostic, encoding: str) -> types.Diagnostic:
     """``finding`` as an LSP diagnostic; findings about the file itself (DRP9xx) are errors."""
-    lines = split_lines(checked.subject.text_of(checked.subject.uri_of(finding)))
+    lines = _lines(checked.subject.text_of(checked.subject.uri_of(finding)))
     start = client_position(lines, finding.line - 1, finding.column - 1, encoding)
     end = client_position(lines, finding.end_line - 1, finding.end_column - 1, encoding)
     return types.Diagnostic(

@@ -119,8 +119,9 @@ class DropoutLintServer(LanguageServer):
         return outcome
 
     async def check_in_background(self, subject: Subject) -> Optional[Checked]:
-        """The check of ``subject``: on the checking thread when it needs parsing, so the
-        messages keep flowing meanwhile; here when a scan of its bytes is all it takes."""
+        """The check of ``subject``: on the checking thread when it needs parsing (or its
+        last check did), so the messages keep flowing meanwhile; here when a scan of its
+        bytes is all it takes."""
         known = self.checked.get(subject.uri)
         if known is not None and known.subject == subject:
             return known
@@ -130,8 +131,8 @@ class DropoutLintServer(LanguageServer):
             settings = settings_for(subject.path, self.client_settings, self.root)
         except ConfigError as error:
             return self.remember(error, generation)
-        if needs_parsing(subject, settings):
-            incremental = None if subject.is_notebook else self.incremental.setdefault(subject.uri, IncrementalLint())
+        incremental = None if subject.is_notebook else self.incremental.setdefault(subject.uri, IncrementalLint())
+        if (incremental is not None and incremental.primed) or needs_parsing(subject, settings):
             checked = await asyncio.get_running_loop().run_in_executor(self.checker, check, subject, settings, incremental)
         else:
             checked = check(subject, settings)
