@@ -109,7 +109,7 @@ class IncrementalLint:
         if text == last.text:
             return last
         lines = split_lines(text)
-        start, old_stop, new_stop = _changed_lines(last.lines, lines)
+        start, old_stop, _ = _changed_lines(last.lines, lines)
         if start < 2 and _ENCODING_MARK.search("".join(lines[:2])):
             return None
         touched = [
@@ -138,16 +138,19 @@ class IncrementalLint:
             return None
         if after and _gains_site(last, region_text):
             return None
-        findings = [_moved(d, region, moved) for d in last.findings]
-        if any(d is None for d in findings):
-            return None
+        findings = []
+        for finding in last.findings:
+            where = _moved(finding, region, moved)
+            if where is None:
+                return None
+            findings.append(where)
         first = touched[0] if touched else sum(s.stop <= region.start for s in last.segments)
         segments = (
             *last.segments[:first],
             *(_Segment(begin, stop, whole=False) for begin, stop in spans),
             *(replace(s, start=s.start + moved, stop=s.stop + moved) for s in last.segments[first + len(touched) :]),
         )
-        return replace(last, text=text, lines=lines, segments=segments, findings=tuple(findings))  # type: ignore[arg-type]
+        return replace(last, text=text, lines=lines, segments=segments, findings=tuple(findings))
 
 
 def _snapshot(
