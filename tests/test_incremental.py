@@ -161,6 +161,12 @@ def test_edits_where_no_rule_looks_reuse_the_findings() -> None:
     assert lint_each(texts) == [False, *[True] * len(WHERE_NO_RULE_LOOKS)]
 
 
+def test_windows_line_endings() -> None:
+    text = MODEL.replace("\n", "\r\n")
+    typed = text.replace("        return total", "        total = total + 0\r\n        return total", 1)
+    assert lint_each([text, typed, text]) == [False, True, True]
+
+
 def test_line_numbers_move_with_the_findings_and_their_fixes() -> None:
     texts = applied(MODEL, [insert("class Base(nn.Module):", "")])
     linter = IncrementalLint()
