@@ -17,7 +17,9 @@ leaves all of that as it was, lines moved, provided that each edited definition
 and the byte stage lets the same rules through. The findings are then the last ones, with
 the lines the edit added or removed. Anything else is linted whole by
 :func:`~dropout_lint.engine.lint.lint_source`, whose findings the reuse must equal (see
-tests/test_incremental.py).
+tests/test_incremental.py); so is every edit of a file with a DRP9xx finding, an encoding
+declaration, or a rule outside :data:`CHECKED_RULES` that may fire, and an edit at a
+finding or at one of its fix's edits, or above a line its message names.
 """
 
 from __future__ import annotations
