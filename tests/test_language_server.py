@@ -690,6 +690,46 @@ async def test_a_client_that_pulls_diagnostics_is_not_pushed_any(editor: Editor)
 
 
 @pytest.mark.asyncio
+async def test_a_pull_with_run_on_save_answers_for_the_saved_text(editor: Editor) -> None:
+    """With ``run = "onSave"``, a client that pulls gets the findings of the text as last
+    opened or saved: "unchanged" while it only types, fresh findings once it saves."""
+    await editor.start(PULL_AND_RESOLVE_CLIENT, options={"run": "onSave"})
+    uri = editor.open("model.py", BUGGY)
+
+    async def pull(previous: Optional[str] = None) -> types.DocumentDiagnosticReport:
+        params = types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri), previous_result_id=previous)
+        return await editor.client.text_document_diagnostic_async(params)
+
+    opened = await pull()
+    assert [d.code for d in opened.items] == ["DRP001"] and opened.result_id
+    editor.change(uri, CLEAN)
+    typed = await pull(opened.result_id)
+    assert typed.kind == "unchanged" and typed.result_id == opened.result_id
+    assert [d.code for d in (await pull()).items] == ["DRP001"]
+    editor.save(uri)
+    saved = await pull(opened.result_id)
+    assert saved.kind == "full" and list(saved.items) == [] and saved.result_id != opened.result_id
+
+
+@pytest.mark.asyncio
+async def test_a_pull_with_nothing_changed_is_answered_unchanged(editor: Editor) -> None:
+    await editor.start(PULL_AND_RESOLVE_CLIENT)
+    uri = editor.open("model.py", BUGGY)
+    first = await editor.client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
+    )
+    again = await editor.client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri), previous_result_id=first.result_id)
+    )
+    assert again.kind == "unchanged" and again.result_id == first.result_id
+    editor.change(uri, CLEAN)
+    edited = await editor.client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri), previous_result_id=first.result_id)
+    )
+    assert edited.kind == "full" and list(edited.items) == []
+
+
+@pytest.mark.asyncio
 async def test_a_crashing_rule_is_drp901_on_that_document_only(project: Path) -> None:
     """A rule made to crash (by a sitecustomize in the server's path) on files that mention
     `self.train`: those files get DRP901, the others their findings, and the server goes on."""

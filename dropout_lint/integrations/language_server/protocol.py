@@ -28,7 +28,7 @@ from ...workspace.config_error import ConfigError
 from . import code_actions
 from .documents import CODE, MARKUP, OTHER, Cell, Checked, Subject, check, needs_parsing, path_of
 from .diagnostics import to_lsp
-from .settings import RUN_ON_TYPE, ClientSettings, client_settings, describe, settings_for
+from .settings import RUN_ON_SAVE, RUN_ON_TYPE, ClientSettings, client_settings, describe, settings_for
 
 FIX_ALL_COMMAND = "dropout-lint.applyFixAll"
 SHOW_SETTINGS_COMMAND = "dropout-lint.showSettings"
@@ -58,6 +58,7 @@ class DropoutLintServer(LanguageServer):
         self.checked: dict[str, Checked] = {}  # by the uri of the file or notebook
         self.pending: dict[str, asyncio.Task[None]] = {}  # the running check of each
         self.incremental: dict[str, IncrementalLint] = {}  # what the next check may reuse, by uri
+        self.saved: dict[str, Subject] = {}  # each document as last opened or saved, by uri
         self.settings_generation = 0  # counts the editor's settings changes
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dropout-lint-check")
 
@@ -96,6 +97,20 @@ class DropoutLintServer(LanguageServer):
         if document.language_id != "python" and not path.endswith(PYTHON_SUFFIXES):
             return None
         return Subject(uri, document.version, path, document.source)
+
+    def mark_saved(self, uri: str) -> None:
+        """Remember ``uri`` as it is now: with ``run = "onSave"``, the text a pull is answered for."""
+        subject = self.subject(uri)
+        if subject is not None:
+            self.saved[subject.uri] = subject
+
+    def pulled_subject(self, uri: str) -> Optional[Subject]:
+        """What a pull for ``uri`` is answered with: its current text, or with ``run =
+        "onSave"`` its text as last opened or saved."""
+        subject = self.subject(uri)
+        if subject is not None and self.client_settings.run == RUN_ON_SAVE:
+            return self.saved.get(subject.uri, subject)
+        return subject
 
     def is_current(self, subject: Subject) -> bool:
         latest = self.subject(subject.uri)
@@ -176,6 +191,7 @@ class DropoutLintServer(LanguageServer):
 
     def clear(self, uri: str) -> None:
         self.incremental.pop(uri, None)
+        self.saved.pop(uri, None)
         checked = self.checked.pop(uri, None)
         for document in checked.document_uris() if checked is not None else [uri]:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(document, []))
@@ -228,6 +244,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DropoutLintServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.mark_saved(params.text_document.uri)
         ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -237,6 +254,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: DropoutLintServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.mark_saved(params.text_document.uri)
         ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -245,6 +263,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def notebook_did_open(ls: DropoutLintServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        ls.mark_saved(params.notebook_document.uri)
         ls.schedule(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
@@ -254,6 +273,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
     def notebook_did_save(ls: DropoutLintServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        ls.mark_saved(params.notebook_document.uri)
         ls.schedule(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
@@ -265,10 +285,15 @@ def build_server() -> DropoutLintServer:
         types.DiagnosticOptions(identifier="dropout-lint", inter_file_dependencies=False, workspace_diagnostics=False),
     )
     async def pull_diagnostics(ls: DropoutLintServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
-        subject = ls.subject(params.text_document.uri)
-        checked = None if subject is None else await ls.check_in_background(subject)
+        subject = ls.pulled_subject(params.text_document.uri)
+        if subject is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        result_id = f"{subject.version}:{ls.settings_generation}"
+        if params.previous_result_id == result_id:  # nothing to check: no save (onSave) or edit since
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        checked = await ls.check_in_background(subject)
         items = [] if checked is None else [to_lsp(checked, d, ls.encoding) for d in checked.findings_in(params.text_document.uri)]
-        return types.RelatedFullDocumentDiagnosticReport(items=items)
+        return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: DropoutLintServer, params: types.DidChangeConfigurationParams) -> None:
