@@ -11,7 +11,8 @@ loop, on its way back to the next step, cannot restore it. Every judgement errs 
 silence: a ``train()`` call anywhere in the loop (conditional or not, with any argument
 but a literal ``False``, on the module, a parent or a child of it, a name assigned from it,
 or anything that cannot be named) counts as restoring it; so does leaving the loop after
-it (``break``, ``return``, ``raise``). Changes made before the loop's first training step (a frozen
+it (``break``, ``return``, ``raise``), and so does an ``if`` that may hold only in the
+last iteration (``if epoch == num_epochs - 1:``). Changes made before the loop's first training step (a frozen
 ``backbone.eval()`` at the top of each iteration) and of averaged or target copies (EMA,
 SWA, teachers) are never reported.
 """
@@ -211,7 +212,12 @@ class ModeFlow:
                 other.to_train and loop in inside and scope.related(other.receiver, change.receiver)
                 for other, inside in changes
             )
-            if before and not restored and not _leaves_loop_after(change.call, loop, scope):
+            if (
+                before
+                and not restored
+                and not _leaves_loop_after(change.call, loop, scope)
+                and not _in_last_iteration(change.call, _outermost_stepping(loops, steps), scope)
+            ):
                 yield LostMode(change, max(before, key=_position))
 
     def _changes(self, scope: _Scope) -> Iterator[tuple[ModeChange, tuple[ast.stmt, ...]]]:
@@ -391,6 +397,54 @@ def _leaves_loop_after(call: ast.Call, loop: ast.stmt, scope: _Scope) -> bool:
                         return True
         node = parent
     return False
+
+
+def _outermost_stepping(
+    loops: tuple[ast.stmt, ...], steps: list[tuple[ast.Call, tuple[ast.stmt, ...]]]
+) -> ast.stmt:
+    return next(loop for loop in loops if any(loop in inside for _, inside in steps))
+
+
+def _in_last_iteration(call: ast.Call, loop: ast.stmt, scope: _Scope) -> bool:
+    """Whether ``call`` is under an ``if`` that may hold only in the last iteration of
+    ``loop`` (the outermost loop taking a step), after which no step follows:
+    ``if epoch == num_epochs - 1:``, ``if step >= max_steps:``. A periodic test
+    (``if (epoch + 1) % k == 0:``) or a first-iteration one (``== 0``) is not."""
+    counters = _counters(loop)
+    node: ast.AST = call
+    while node is not loop:
+        parent = scope.parents[node]
+        if isinstance(parent, ast.If) and node in parent.body and _last_test(parent.test, counters):
+            return True
+        node = parent
+    return False
+
+
+def _counters(loop: ast.stmt) -> Optional[set[str]]:
+    """The names a ``for`` loop binds; None for a ``while`` loop (any name may count)."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return {node.id for node in ast.walk(loop.target) if isinstance(node, ast.Name)}
+    return None
+
+
+def _last_test(test: ast.expr, counters: Optional[set[str]]) -> bool:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_last_test(value, counters) for value in test.values)
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    if not isinstance(test.ops[0], (ast.Eq, ast.GtE, ast.Gt)):
+        return False
+    sides = (test.left, test.comparators[0])
+    if any(
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+        for side in sides
+        for node in ast.walk(side)
+    ):
+        return False
+    if any(isinstance(side, ast.Constant) and side.value == 0 for side in sides):
+        return False
+    names = {node.id for side in sides for node in ast.walk(side) if isinstance(node, ast.Name)}
+    return bool(names) if counters is None else bool(names & counters)
 
 
 def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:

@@ -36,8 +36,9 @@ This rule is off by default: enable it with `--select DRP030` (or `extend-select
 
 The rule errs towards silence. A `train()` anywhere in the loop counts, conditional or not,
 on the model, a parent or a child of it, or a name assigned from it (`parallel =
-DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call. Not
-reported: eval calls before the loop's first step (a frozen `backbone.eval()` at the top of
+DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call, and an `if` that may hold
+only in the last iteration (`if epoch == num_epochs - 1:`, `if step >= max_steps:`; a
+periodic `if epoch % k == 0:` is reported). Not reported: eval calls before the loop's first step (a frozen `backbone.eval()` at the top of
 each iteration), averaged or target copies (names with `ema`, `swa`, `teacher`, `target`,
 `frozen`), helpers that restore the mode they found, and framework-owned loops
 (Lightning's `training_step`/`validation_step` are not loops of your code). Helpers, for
@@ -177,6 +178,19 @@ def fit(model, loader, optimizer, epochs):
     model.eval()
 """
         ),
+        Valid(
+            """
+def fit(model, loader, val_loader, optimizer, num_epochs):
+    model.train()
+    for epoch in range(num_epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        if epoch == num_epochs - 1:  # the last epoch: no step follows
+            model.eval()
+            evaluate(model, val_loader)
+"""
+        ),
     )
     invalid = (
         Invalid(
@@ -206,6 +220,19 @@ def fit(model, loader, optimizer, scaler):
         scaler.step(optimizer)
         if step % 500 == 0:
             evaluate(model, loader)  # expect
+"""
+        ),
+        Invalid(
+            """
+def fit(model, loader, val_loader, optimizer, num_epochs, k):
+    model.train()
+    for epoch in range(num_epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        if (epoch + 1) % k == 0:  # every k-th epoch, and training goes on
+            model.eval()  # expect
+            evaluate(model, val_loader)
 """
         ),
         Invalid(
