@@ -25,7 +25,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from .mode_summaries import (
+    ANY_IMPORT,
+    AnyImport,
+    FunctionSummary,
+    ImportedSummary,
+    ProjectModeSummaries,
+    imported_names,
+)
+
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+# What a call resolves to: a function of the file, one of another file, or any import.
+Callee = Union[Function, ImportedSummary, AnyImport]
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 # The last name of a receiver whose `.step(...)` is a training step.
@@ -34,18 +45,22 @@ _OPTIMIZER = re.compile(r"optim|^opt$|scaler", re.IGNORECASE)
 _NEVER_TRAINED = frozenset({"ema", "swa", "averaged", "teacher", "target", "frozen"})
 # A receiver that cannot be named: a train() on it may restore anything.
 ANYTHING = "*"
+# The calls a summary rests on: a mode change or a training step.
+_MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
 
 
 @dataclass(frozen=True)
 class ModeChange:
     """A call that changes the mode of ``receiver`` (dotted, as written; ``ANYTHING`` when
-    it cannot be named), directly or through ``helper``, whose line ``line`` does it."""
+    it cannot be named), directly or through ``helper``, whose line ``line`` (of the file
+    ``helper_path``, when another file's) does it."""
 
     call: ast.Call
     receiver: str
     to_train: bool
     helper: Optional[str] = None
     line: int = 0
+    helper_path: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -134,9 +149,20 @@ class _Scope:
 
 
 class ModeFlow:
-    """One file's mode changes: its functions' summaries, and where loops lose the mode."""
+    """One file's mode changes: its functions' summaries, and where loops lose the mode.
 
-    def __init__(self, tree: ast.Module) -> None:
+    ``project`` holds the summaries of the project's other files, which calls of functions
+    imported at module level (``path`` is the file's, for relative imports) resolve to;
+    ``ANY_IMPORT`` makes every imported function maybe a step and maybe an eval."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        path: str = "<string>",
+        project: Union[ProjectModeSummaries, AnyImport, None] = None,
+    ) -> None:
+        self._project = project
+        self._imports = imported_names(tree, path) if project else {}
         self.scopes = [_walk_scope(tree, None)]
         self._functions: dict[str, list[Function]] = {}
         self._classes: dict[str, list[ast.ClassDef]] = {}
@@ -175,6 +201,23 @@ class ModeFlow:
         """Every place in the file where a training loop loses a model's train mode."""
         return [lost for scope in self.scopes for lost in self._lost_in(scope)]
 
+    def exported_summaries(self) -> tuple[FunctionSummary, ...]:
+        """The summaries of the file's top-level functions (those defined once) that change
+        a mode of what they are given or take a training step, for other files to use."""
+        return tuple(
+            FunctionSummary(
+                function.name,
+                tuple(argument.arg for argument in _parameters(function)),
+                function in self.stepping,
+                tuple(
+                    (parameter, suffix, to_train, line)
+                    for (parameter, suffix), (to_train, line) in self.summaries[function].items()
+                ),
+            )
+            for function in self.summarised_functions()
+            if self._functions.get(function.name) == [function]
+        )
+
     def summarised_functions(self) -> list[Function]:
         """The functions that change a mode of what they are given or take a training
         step: the summaries the findings rest on."""
@@ -189,7 +232,12 @@ class ModeFlow:
         if is_training_step(call):
             return True
         resolved = self._resolve(call, scope)
-        return resolved is not None and resolved[0] in self.stepping
+        if resolved is None:
+            return False
+        callee = resolved[0]
+        if isinstance(callee, ImportedSummary):
+            return callee.summary.stepping
+        return isinstance(callee, AnyImport) or callee in self.stepping
 
     def _lost_in(self, scope: _Scope) -> Iterator[LostMode]:
         steps = [(call, loops) for call, loops in scope.calls if self._is_step(call, scope)]
@@ -255,26 +303,47 @@ class ModeFlow:
         resolved = self._resolve(call, scope)
         if resolved is None:
             return
-        helper, bound = resolved
-        for (parameter, suffix), (to_train, line) in self.summaries[helper].items():
+        callee, bound = resolved
+        if isinstance(callee, AnyImport):
+            # Every argument it can name, or some part of it, to eval: only a train() of
+            # the argument or a parent of it surely restores that.
+            for value in [*call.args, *(keyword.value for keyword in call.keywords)]:
+                given = dotted_name(value)
+                if given is not None:
+                    yield ModeChange(call, f"{given}.?", False, dotted_name(call.func), call.lineno)
+            return
+        if isinstance(callee, ImportedSummary):
+            name, path = callee.summary.name, callee.path
+            effects = [(p, s, train, line) for p, s, train, line in callee.summary.effects]
+        else:
+            name, path = callee.name, None
+            effects = [(p, s, train, line) for (p, s), (train, line) in self.summaries[callee].items()]
+        for parameter, suffix, to_train, line in effects:
             if parameter not in bound:
                 continue
             given = bound[parameter]
             receiver = ANYTHING if given is None else given + suffix
-            yield ModeChange(call, receiver, to_train, helper.name, line)
+            yield ModeChange(call, receiver, to_train, name, line, path)
 
     def _resolve(
         self, call: ast.Call, scope: _Scope
-    ) -> Optional[tuple[Function, dict[str, Optional[str]]]]:
+    ) -> Optional[tuple[Callee, dict[str, Optional[str]]]]:
         """The function called, and the dotted argument bound to each of its parameters
         (None where the argument cannot be named). Only ``f(...)`` for the file's one
-        top-level ``f``, and ``self.m(...)`` in a method, for its class's ``m``."""
+        top-level ``f``, ``self.m(...)`` in a method, for its class's ``m``, and ``f(...)``
+        or ``module.f(...)`` for a function imported from another file of the project."""
         func = call.func
         if any(isinstance(arg, ast.Starred) for arg in call.args) or any(
             keyword.arg is None for keyword in call.keywords
         ):
             return None
         instance: Optional[str] = None
+        local = isinstance(func, ast.Name) and func.id in self._functions
+        imported = None if local else self._imported(func)
+        if isinstance(imported, AnyImport):
+            return imported, {}
+        if imported is not None:
+            return imported, _bound(call, list(imported.summary.parameters), None)
         if isinstance(func, ast.Name):
             candidates = self._functions.get(func.id, [])
         elif (
@@ -293,18 +362,22 @@ class ModeFlow:
             return None
         helper = candidates[0]
         parameters = [argument.arg for argument in _parameters(helper)]
-        positional = list(call.args)
-        bound: dict[str, Optional[str]] = {}
-        if instance is not None:
-            if not parameters:
-                return None
-            bound[parameters[0]] = instance
-            parameters = parameters[1:]
-        for name, value in zip(parameters, positional):
-            bound[name] = dotted_name(value)
-        for keyword in call.keywords:
-            bound[keyword.arg] = dotted_name(keyword.value)  # type: ignore[index]
-        return helper, bound
+        if instance is not None and not parameters:
+            return None
+        return helper, _bound(call, parameters, instance)
+
+    def _imported(self, func: ast.expr) -> Union[ImportedSummary, AnyImport, None]:
+        """What a call of ``func`` resolves to when it names an imported function."""
+        name = dotted_name(func)
+        if name is None:
+            return None
+        root, dot, rest = name.partition(".")
+        if root not in self._imports:
+            return None
+        if isinstance(self._project, AnyImport):
+            return ANY_IMPORT
+        assert self._project is not None
+        return self._project.find(self._imports[root] + dot + rest)
 
     def _methods(self, owner: ast.ClassDef, name: str) -> list[Function]:
         """The methods called ``name`` of the class, or of the nearest base defining one."""
@@ -325,6 +398,32 @@ class ModeFlow:
                     seen.add(base.id)
                     pending.extend(self._classes.get(base.id, []))
         return []
+
+
+def file_mode_summaries(source: bytes) -> tuple[FunctionSummary, ...]:
+    """The summaries other files may use of this file's top-level functions (none for a
+    file that does not parse, or has no mode change or training step)."""
+    if _MODE_OR_STEP.search(source) is None:
+        return ()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    return ModeFlow(tree).exported_summaries()
+
+
+def _bound(call: ast.Call, parameters: list[str], instance: Optional[str]) -> dict[str, Optional[str]]:
+    """The dotted argument (None where it cannot be named) bound to each parameter, by
+    position and keyword; ``instance`` is bound to the first, for a method."""
+    bound: dict[str, Optional[str]] = {}
+    if instance is not None:
+        bound[parameters[0]] = instance
+        parameters = parameters[1:]
+    for name, value in zip(parameters, call.args):
+        bound[name] = dotted_name(value)
+    for keyword in call.keywords:
+        bound[keyword.arg] = dotted_name(keyword.value)  # type: ignore[index]
+    return bound
 
 
 def _parameters(function: Function) -> list[ast.arg]:

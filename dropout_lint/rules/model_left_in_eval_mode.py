@@ -9,14 +9,10 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ..analysis.mode_flow import LostMode, ModeFlow
+from ..analysis.mode_summaries import ANY_IMPORT
 from ..engine.rule import Invalid, Rule, Valid
 from ..engine.source_text import split_lines
-from ..prefilter.byte_scan import ByteScan
 from ..prefilter.syntax_scan import SyntaxScan
-
-# A training step's call, as mode_flow.is_training_step reads it: `.backward(` or `.step(`.
-_TRAINING_STEP = re.compile(rb"\.[ \t]*(?:backward|step)\b")
-
 
 class ModelLeftInEvalMode(Rule):
     code = "DRP030"
@@ -86,7 +82,10 @@ No automatic fix: where the loop should put the model back is for the author to 
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 - [torch.nn.Module.train](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.train)
 """
-    trigger = re.compile(rb"\.[ \t]*(?:eval|train)\b")
+    # A training step, as mode_flow.is_training_step reads it: `.backward(` or `.step(`.
+    # The eval may be in a helper of another file, so the file need not hold `.eval(`;
+    # a loop whose only steps are in helpers of other files is not checked.
+    trigger = re.compile(rb"\.[ \t]*(?:backward|step)\b")
 
     valid = (
         Valid(
@@ -253,14 +252,10 @@ class Trainer:
     )
 
     @classmethod
-    def may_fire(cls, scan: ByteScan) -> bool:
-        """Only a file with a training step can have a training loop."""
-        return _TRAINING_STEP.search(scan.data) is not None
-
-    @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The calls that lose the mode, and the functions whose summaries say so."""
-        flow = ModeFlow(scan.tree)
+        """The calls that may lose the mode, and the functions whose summaries say so:
+        any imported function may be a step or an eval, the project's summaries unknown."""
+        flow = ModeFlow(scan.tree, project=ANY_IMPORT)
         lost = flow.lost_modes()
         if not lost:
             return []
@@ -271,7 +266,9 @@ class Trainer:
         self._lines = split_lines(node.code)
         self._lost = {
             (found.change.call.lineno, found.change.call.col_offset): found
-            for found in ModeFlow(ast.parse(node.code)).lost_modes()
+            for found in ModeFlow(
+                ast.parse(node.code), self.context.path, self.context.mode_summaries
+            ).lost_modes()
         }
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -291,9 +288,12 @@ def _message(found: LostMode) -> str:
     if change.helper is None:
         what = f"`{ast.unparse(change.call)}` leaves `{receiver}` in eval mode"
     else:
+        where = f"line {change.line}"
+        if change.helper_path is not None:
+            where += f" of {change.helper_path}"
         what = (
             f"`{change.helper}(...)` leaves `{receiver}` in eval mode "
-            f"(the mode is lost at line {change.line}, in `{change.helper}`)"
+            f"(the mode is lost at {where}, in `{change.helper}`)"
         )
     return (
         f"{what}, and the loop's next `{step}()` (line {found.step.lineno}) runs without "

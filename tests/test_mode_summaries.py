@@ -1,0 +1,101 @@
+"""Mode summaries across files: what each file exports, how imports find them, and the cache."""
+
+from __future__ import annotations
+
+import ast
+
+from dropout_lint.analysis.mode_flow import file_mode_summaries
+from dropout_lint.analysis.mode_summaries import FunctionSummary, ProjectModeSummaries, imported_names
+from dropout_lint.workspace.cache import FileSurvey, LintCache
+
+UTILS = b"""\
+def evaluate(model, loader, *, device=None):
+    model.eval()
+    return [model(x) for x in loader]
+
+
+def restore(model, loader):
+    was = model.training
+    model.eval()
+    model.train(was)
+
+
+def fit(self, loader, optimizer):
+    self.model.train()
+    for x in loader:
+        self.model(x).sum().backward()
+        optimizer.step()
+
+
+def unrelated(x):
+    return x + 1
+"""
+
+
+def test_a_file_exports_its_top_level_functions_effects_and_steps():
+    summaries = {summary.name: summary for summary in file_mode_summaries(UTILS)}
+    assert summaries["evaluate"] == FunctionSummary(
+        "evaluate", ("model", "loader", "device"), False, (("model", "", False, 2),)
+    )
+    assert summaries["restore"].effects == (("model", "", True, 9),)
+    assert summaries["fit"].stepping and summaries["fit"].effects == (("self", ".model", True, 13),)
+    assert "unrelated" not in summaries
+    assert file_mode_summaries(b"def broken(:\n    model.eval()\n") == ()
+
+
+def test_imports_are_made_absolute_and_found_by_the_end_of_a_module_path():
+    tree = ast.parse(
+        "import utils as U\nimport pkg.tools\nfrom .engine import validate as v\n"
+        "from . import engine\nfrom ..common import *\n"
+        "if True:\n    from helpers import evaluate\n"
+        "def f():\n    from inner import hidden\n"
+    )
+    assert imported_names(tree, "/src/pkg/train.py") == {
+        "U": "utils",
+        "pkg": "pkg",
+        "v": "src.pkg.engine.validate",
+        "engine": "src.pkg.engine",
+        "evaluate": "helpers.evaluate",
+    }
+    evaluate = FunctionSummary("evaluate", ("model",), False, (("model", "", False, 2),))
+    paths = ["/src/pkg/utils.py", "/src/a/helpers.py", "/src/b/helpers.py"]
+    project = ProjectModeSummaries((path, [evaluate]) for path in paths)
+    found = project.find("utils.evaluate")
+    assert found is not None and found.path == "/src/pkg/utils.py"
+    assert project.find("pkg.utils.evaluate") is found
+    assert project.find("other.utils.evaluate") is None
+    assert project.find("helpers.evaluate") is None  # two modules end so: neither is taken
+    assert project.find("a.helpers.evaluate") is not None
+
+
+def test_the_cache_keeps_a_files_summaries(tmp_path):
+    survey = FileSurvey("abc", (), ("DRP030",), False, file_mode_summaries(UTILS))
+    cache = LintCache(tmp_path, "test")
+    cache.remember_survey("/utils.py", (1, 0, 0, 1), survey)
+    cache.save()
+    assert LintCache(tmp_path, "test").survey("abc") == survey
+
+
+def test_sites_read_with_any_import_hold_every_finding_read_with_the_project(tmp_path):
+    """``ANY_IMPORT`` (the syntax gate's reading) finds a superset of what the project's
+    summaries find, whatever the helper does to what part of its argument."""
+    from dropout_lint.analysis.mode_flow import ModeFlow
+    from dropout_lint.analysis.mode_summaries import ANY_IMPORT
+
+    train = (
+        "from helpers import validate\n"
+        "def fit(trainer, loader, optimizer):\n"
+        "    for x in loader:\n"
+        "        trainer.model(x).sum().backward()\n"
+        "        optimizer.step()\n"
+        "        validate(trainer)\n"
+        "        trainer.other.train()\n"
+    )
+    for helper in ("trainer.model.eval()", "trainer.eval()", "trainer.other.eval()"):
+        source = f"def validate(trainer):\n    {helper}\n".encode()
+        project = ProjectModeSummaries([(str(tmp_path / "helpers.py"), file_mode_summaries(source))])
+        tree = ast.parse(train)
+        found = {lost.change.call for lost in ModeFlow(tree, str(tmp_path / "train.py"), project).lost_modes()}
+        possible = {lost.change.call for lost in ModeFlow(tree, project=ANY_IMPORT).lost_modes()}
+        assert found <= possible
+        assert bool(found) == (helper == "trainer.model.eval()"), helper
