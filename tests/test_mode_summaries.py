@@ -1,12 +1,20 @@
-"""Mode summaries across files: what each file exports, how imports find them, and the cache."""
+"""Mode summaries across files: what each file exports, which files are read, how imports find them."""
 
 from __future__ import annotations
 
 import ast
 
 from dropout_lint.analysis.mode_flow import file_mode_summaries
-from dropout_lint.analysis.mode_summaries import FunctionSummary, ProjectModeSummaries, imported_names
-from dropout_lint.workspace.cache import FileSurvey, LintCache
+from dropout_lint.analysis.mode_summaries import (
+    FunctionSummary,
+    ProjectModeSummaries,
+    imported_modules,
+    imported_names,
+    modules_named,
+)
+from dropout_lint.analysis.project_index import absolute_name
+from dropout_lint.rules import ALL_RULES
+from dropout_lint.workspace.runner import index_mode_summaries
 
 UTILS = b"""\
 def evaluate(model, loader, *, device=None):
@@ -68,12 +76,29 @@ def test_imports_are_made_absolute_and_found_by_the_end_of_a_module_path():
     assert project.find("a.helpers.evaluate") is not None
 
 
-def test_the_cache_keeps_a_files_summaries(tmp_path):
-    survey = FileSurvey("abc", (), ("DRP030",), False, file_mode_summaries(UTILS))
-    cache = LintCache(tmp_path, "test")
-    cache.remember_survey("/utils.py", (1, 0, 0, 1), survey)
-    cache.save()
-    assert LintCache(tmp_path, "test").survey("abc") == survey
+def test_only_the_files_that_candidates_import_are_summarised(tmp_path):
+    files = {
+        "pkg/train.py": "from .engine import validate\nimport utils as U\nloss.backward()\n",
+        "pkg/engine.py": "def validate(model):\n    model.eval()\n",
+        "utils.py": "def evaluate(model):\n    model.eval()\n",
+        "other.py": "def evaluate_other(model):\n    model.eval()\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    paths = [str(tmp_path / name) for name in files]
+    source = (tmp_path / "pkg/train.py").read_bytes()
+    package = absolute_name(".", str(tmp_path / "pkg/train.py"))
+    assert imported_modules(source, str(tmp_path / "pkg/train.py")) == {
+        f"{package}.engine",
+        f"{package}.engine.validate",
+        "utils",
+    }
+    assert modules_named(paths, ["utils", f"{package}.engine"]) == paths[1:3]
+    project = index_mode_summaries(paths, ALL_RULES)
+    assert project.find("pkg.engine.validate") and project.find("utils.evaluate")
+    assert project.find("other.evaluate_other") is None  # nobody that trains imports it
+    assert not index_mode_summaries(paths, [rule for rule in ALL_RULES if rule.code != "DRP030"])
 
 
 def test_sites_read_with_any_import_hold_every_finding_read_with_the_project(tmp_path):

@@ -409,7 +409,16 @@ def file_mode_summaries(source: bytes) -> tuple[FunctionSummary, ...]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
-    return ModeFlow(tree).exported_summaries()
+    # Only top-level functions are exported: classes (most of a model file) are left out,
+    # and a file none of whose functions holds a mode change or a step exports nothing.
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    lines = source.splitlines(keepends=True)
+    if not any(
+        _MODE_OR_STEP.search(b"".join(lines[function.lineno - 1 : function.end_lineno]))
+        for function in functions
+    ):
+        return ()
+    return ModeFlow(ast.Module(body=functions, type_ignores=[])).exported_summaries()
 
 
 def _bound(call: ast.Call, parameters: list[str], instance: Optional[str]) -> dict[str, Optional[str]]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from .project_index import absolute_name, module_key
 
@@ -29,20 +30,6 @@ class FunctionSummary:
     parameters: tuple[str, ...]
     stepping: bool
     effects: tuple[tuple[str, str, bool, int], ...]
-
-    @classmethod
-    def from_stored(cls, stored: Any) -> "FunctionSummary":
-        """The summary from its stored form (``astuple``, through JSON)."""
-        name, parameters, stepping, effects = stored
-        return cls(
-            str(name),
-            tuple(map(str, parameters)),
-            bool(stepping),
-            tuple((str(p), str(s), bool(t), int(line)) for p, s, t, line in effects),
-        )
-
-    def stored(self) -> tuple[Any, ...]:
-        return astuple(self)
 
 
 @dataclass(frozen=True)
@@ -83,6 +70,44 @@ class ProjectModeSummaries:
         """A short hash of every summary, for cache keys."""
         text = repr(sorted((name, astuple(found)) for name, found in self._by_name.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, at a line's start.
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n#;]*)", re.MULTILINE)
+# A name of an import's list, without its `as` alias.
+_NAME = re.compile(r"([\w.]+)(?:\s+as\s+\w+)?")
+
+
+def imported_modules(source: bytes, path: str) -> set[str]:
+    """The absolute dotted names the file's imports may name a module of the project by,
+    read from its bytes: ``from .engine import validate`` gives ``<package>.engine`` and
+    ``<package>.engine.validate``. A superset of what :func:`imported_names` resolves."""
+    found: set[str] = set()
+    for match in _FROM_IMPORT.finditer(source):
+        origin = match.group(1).decode("latin-1")
+        found.add(absolute_name(origin, path) if origin.strip(".") else "")
+        joint = "" if origin.endswith(".") else "."
+        for name in _NAME.findall(match.group(2).decode("latin-1")):
+            found.add(absolute_name(f"{origin}{joint}{name}", path))
+    for match in _IMPORT.finditer(source):
+        found.update(_NAME.findall(match.group(1).decode("latin-1")))
+    found.discard("")
+    return found
+
+
+def modules_named(paths: Iterable[str], names: Iterable[str]) -> list[str]:
+    """The paths whose module key ends with one of the dotted ``names``."""
+    wanted: dict[str, set[str]] = {}
+    for name in names:
+        wanted.setdefault(name.rsplit(".", 1)[-1], set()).add(name)
+    found = []
+    for path in paths:
+        key = module_key(path)
+        candidates = wanted.get(key.rsplit(".", 1)[-1], ())
+        if any(key == name or key.endswith("." + name) for name in candidates):
+            found.append(path)
+    return found
 
 
 def imported_names(tree: ast.Module, path: str) -> Mapping[str, str]:

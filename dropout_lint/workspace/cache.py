@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .. import __version__
-from ..analysis.mode_summaries import FunctionSummary
 from ..analysis.project_index import ClassStatement
 from ..engine.diagnostics import Applicability, Diagnostic, Edit, Fix
 
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from ..engine.rule import Rule
 
 CACHE_DIRECTORY = ".dropout-lint-cache"
-_FORMAT = 3  # 2: fixes carry their edits; 3: surveys carry mode summaries
+_FORMAT = 2  # 2: fixes carry their edits
 # A file modified this recently may change again within the clock's resolution without
 # its (size, mtime) changing: such a file is hashed again on the next run.
 _RACY_NS = 2_000_000_000
@@ -78,7 +77,6 @@ class FileSurvey:
     classes: tuple[ClassStatement, ...]
     may_fire: tuple[str, ...]
     has_nul: bool
-    mode_summaries: tuple[FunctionSummary, ...] = ()
 
 
 def _tool_fingerprint() -> str:
@@ -137,13 +135,12 @@ class LintCache:
     def survey(self, digest: str) -> Optional[FileSurvey]:
         entry = self._surveys.get(digest)
         try:
-            classes, may_fire, has_nul, mode_summaries = entry  # type: ignore[misc]
+            classes, may_fire, has_nul = entry  # type: ignore[misc]
             return FileSurvey(
                 digest,
                 tuple((str(kind), str(name), tuple(map(str, values))) for kind, name, values in classes),
                 tuple(map(str, may_fire)),
                 bool(has_nul),
-                tuple(map(FunctionSummary.from_stored, mode_summaries)),
             )
         except (TypeError, ValueError):
             return None
@@ -153,12 +150,7 @@ class LintCache:
             self._paths[path] = [list(stat), survey.digest]
         else:
             self._paths.pop(path, None)
-        self._surveys[survey.digest] = [
-            survey.classes,
-            survey.may_fire,
-            survey.has_nul,
-            [summary.stored() for summary in survey.mode_summaries],
-        ]
+        self._surveys[survey.digest] = [survey.classes, survey.may_fire, survey.has_nul]
         self._digests_seen.add(survey.digest)
         self._changed = True
 

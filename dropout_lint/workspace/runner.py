@@ -22,7 +22,7 @@ from typing import (
 )
 
 from ..analysis.mode_flow import file_mode_summaries
-from ..analysis.mode_summaries import ProjectModeSummaries
+from ..analysis.mode_summaries import ProjectModeSummaries, imported_modules, modules_named
 from ..analysis.project_index import (
     class_statements,
     module_class_names,
@@ -118,31 +118,45 @@ def index_project(paths: Iterable[str]) -> frozenset[str]:
     )
 
 
-def index_mode_summaries(paths: Iterable[str], rules: Sequence[type[Rule]]) -> ProjectModeSummaries:
-    """The mode summaries of the functions in ``paths``, when DRP030 is among ``rules``."""
+def index_mode_summaries(
+    paths: Sequence[str], rules: Sequence[type[Rule]], candidates: Optional[Sequence[str]] = None
+) -> ProjectModeSummaries:
+    """The mode summaries DRP030 reads, when it is among ``rules``: those of the files of
+    ``paths`` that the files it may fire on (``candidates``; by default, those its byte
+    gate lets through) import. Only those are parsed, which are few."""
     if ModelLeftInEvalMode not in rules:
         return ProjectModeSummaries()
+    if candidates is None:
+        candidates = [
+            path for path in paths if byte_stage(python_source(path), [ModelLeftInEvalMode])
+        ]
+    imported: set[str] = set()
+    for path in candidates:
+        imported |= imported_modules(python_source(path), path)
     return ProjectModeSummaries(
-        (path, file_mode_summaries(notebook_python_source(source) if is_notebook(path) else source))
-        for path, source in zip(paths, map(read_source, paths))
-        if isinstance(source, bytes)
+        (path, file_mode_summaries(python_source(path))) for path in modules_named(paths, imported)
     )
 
 
+def python_source(path: str) -> bytes:
+    """The file's Python source (a notebook's joined code cells); empty when unreadable."""
+    source = read_source(path)
+    if isinstance(source, Diagnostic):
+        return b""
+    return notebook_python_source(source) if is_notebook(path) else source
+
+
 def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
-    """Read ``path`` once: its class statements, which of ``rules`` may fire on it, and (for
-    DRP030) the mode summaries of its functions."""
+    """Read ``path`` once: its class statements, and which of ``rules`` may fire on it."""
     try:
         with open(path, "rb") as file:
             stat = stat_key(os.fstat(file.fileno()))
             data = file.read()
     except OSError as error:
         return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
-    python = notebook_python_source(data) if is_notebook(path) else data
-    classes = class_statements(python)
+    classes = class_statements(notebook_python_source(data) if is_notebook(path) else data)
     may_fire = tuple(rule.code for rule in byte_stage(data, rules))
-    summaries = file_mode_summaries(python) if ModelLeftInEvalMode in rules else ()
-    return stat, FileSurvey(content_digest(data), classes, may_fire, b"\0" in data, summaries)
+    return stat, FileSurvey(content_digest(data), classes, may_fire, b"\0" in data)
 
 
 @dataclass(frozen=True)
@@ -177,17 +191,22 @@ def lint_files(
     few. ``cache`` spares both for files it has seen with the same content.
     """
     with _Workers(jobs) as workers:
-        surveys = _survey_files(paths, enabled_anywhere(paths, settings), cache, workers)
+        enabled = enabled_anywhere(paths, settings)
+        surveys = _survey_files(paths, enabled, cache, workers)
         if project_module_classes is None:
             project_module_classes = module_classes_of(
                 (path, survey.classes)
                 for path, survey in zip(paths, surveys)
                 if isinstance(survey, FileSurvey)
             )
-        mode_summaries = ProjectModeSummaries(
-            (path, survey.mode_summaries)
-            for path, survey in zip(paths, surveys)
-            if isinstance(survey, FileSurvey)
+        mode_summaries = index_mode_summaries(
+            paths,
+            enabled,
+            [
+                path
+                for path, survey in zip(paths, surveys)
+                if isinstance(survey, FileSurvey) and ModelLeftInEvalMode.code in survey.may_fire
+            ],
         )
         index = index_digest(project_module_classes) + mode_summaries.digest()
         pending: list[tuple[str, str]] = []  # the files to parse, with their cache keys
