@@ -25,10 +25,10 @@ def line_of(text: str, source: str) -> int:
     return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
 
 
-def test_off_by_default_and_on_when_selected():
-    assert not RULE.default_enabled
-    assert "DRP030" not in lint(FIXTURE).stdout
-    assert "DRP030" in lint(FIXTURE, "--extend-select", "DRP030").stdout
+def test_on_by_default_and_off_when_ignored():
+    assert RULE.default_enabled
+    assert "DRP030" in lint(FIXTURE).stdout
+    assert "DRP030" not in lint(FIXTURE, "--ignore", "DRP030").stdout
 
 
 def test_the_message_names_the_helper_the_line_lost_and_the_step():

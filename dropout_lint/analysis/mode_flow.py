@@ -25,18 +25,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from .mode_summaries import (
-    ANY_IMPORT,
-    AnyImport,
-    FunctionSummary,
-    ImportedSummary,
-    ProjectModeSummaries,
-    imported_names,
-)
+from .mode_summaries import FunctionSummary, ImportedSummary, ProjectModeSummaries, imported_names
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-# What a call resolves to: a function of the file, one of another file, or any import.
-Callee = Union[Function, ImportedSummary, AnyImport]
+# What a call resolves to: a function of the file, or one of another file.
+Callee = Union[Function, ImportedSummary]
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 # The last name of a receiver whose `.step(...)` is a training step.
@@ -152,14 +145,13 @@ class ModeFlow:
     """One file's mode changes: its functions' summaries, and where loops lose the mode.
 
     ``project`` holds the summaries of the project's other files, which calls of functions
-    imported at module level (``path`` is the file's, for relative imports) resolve to;
-    ``ANY_IMPORT`` makes every imported function maybe a step and maybe an eval."""
+    imported at module level (``path`` is the file's, for relative imports) resolve to."""
 
     def __init__(
         self,
         tree: ast.Module,
         path: str = "<string>",
-        project: Union[ProjectModeSummaries, AnyImport, None] = None,
+        project: Optional[ProjectModeSummaries] = None,
     ) -> None:
         self._project = project
         self._imports = imported_names(tree, path) if project else {}
@@ -237,7 +229,7 @@ class ModeFlow:
         callee = resolved[0]
         if isinstance(callee, ImportedSummary):
             return callee.summary.stepping
-        return isinstance(callee, AnyImport) or callee in self.stepping
+        return callee in self.stepping
 
     def _lost_in(self, scope: _Scope) -> Iterator[LostMode]:
         steps = [(call, loops) for call, loops in scope.calls if self._is_step(call, scope)]
@@ -304,14 +296,6 @@ class ModeFlow:
         if resolved is None:
             return
         callee, bound = resolved
-        if isinstance(callee, AnyImport):
-            # Every argument it can name, or some part of it, to eval: only a train() of
-            # the argument or a parent of it surely restores that.
-            for value in [*call.args, *(keyword.value for keyword in call.keywords)]:
-                given = dotted_name(value)
-                if given is not None:
-                    yield ModeChange(call, f"{given}.?", False, dotted_name(call.func), call.lineno)
-            return
         if isinstance(callee, ImportedSummary):
             name, path = callee.summary.name, callee.path
             effects = [(p, s, train, line) for p, s, train, line in callee.summary.effects]
@@ -340,8 +324,6 @@ class ModeFlow:
         instance: Optional[str] = None
         local = isinstance(func, ast.Name) and func.id in self._functions
         imported = None if local else self._imported(func)
-        if isinstance(imported, AnyImport):
-            return imported, {}
         if imported is not None:
             return imported, _bound(call, list(imported.summary.parameters), None)
         if isinstance(func, ast.Name):
@@ -366,17 +348,14 @@ class ModeFlow:
             return None
         return helper, _bound(call, parameters, instance)
 
-    def _imported(self, func: ast.expr) -> Union[ImportedSummary, AnyImport, None]:
+    def _imported(self, func: ast.expr) -> Optional[ImportedSummary]:
         """What a call of ``func`` resolves to when it names an imported function."""
         name = dotted_name(func)
         if name is None:
             return None
         root, dot, rest = name.partition(".")
-        if root not in self._imports:
+        if root not in self._imports or self._project is None:
             return None
-        if isinstance(self._project, AnyImport):
-            return ANY_IMPORT
-        assert self._project is not None
         return self._project.find(self._imports[root] + dot + rest)
 
     def _methods(self, owner: ast.ClassDef, name: str) -> list[Function]:

@@ -136,11 +136,3 @@ def imported_names(tree: ast.Module, path: str) -> Mapping[str, str]:
             pending.extend(ast.iter_child_nodes(node))
     return bound
 
-
-class AnyImport:
-    """Stands for summaries not known yet: every imported function may take a training step
-    and leave every argument named in the call in eval mode, and none sets one to train.
-    Findings read with it are a superset of those read with any project's summaries."""
-
-
-ANY_IMPORT = AnyImport()

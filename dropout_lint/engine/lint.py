@@ -231,7 +231,7 @@ def lint_source(
         text = decoded(source)
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return [file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")]
-    rules, statements = syntax_stage(rules, SyntaxScan(tree, text))
+    rules, statements = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
     if not rules:
         return []
     if statements is not None:

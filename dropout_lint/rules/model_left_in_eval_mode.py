@@ -1,4 +1,4 @@
-"""DRP030 (opt-in): a training loop that evaluates and never puts the model back in train mode."""
+"""DRP030: a training loop that evaluates and never puts the model back in train mode."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ..analysis.mode_flow import LostMode, ModeFlow
-from ..analysis.mode_summaries import ANY_IMPORT
 from ..engine.rule import Invalid, Rule, Valid
 from ..engine.source_text import split_lines
 from ..prefilter.syntax_scan import SyntaxScan
@@ -18,28 +17,29 @@ class ModelLeftInEvalMode(Rule):
     code = "DRP030"
     name = "model-left-in-eval-mode"
     summary = "A training loop puts the model in eval mode and takes its next step without `train()`"
-    default_enabled = False
     explanation = """
 ## What it does
 Checks loops that take a training step (`loss.backward()`, `optimizer.step()`,
 `scaler.step(optimizer)`, `accelerator.backward(loss)`) for a call that leaves a model in
 eval mode after a step — `model.eval()`, `model.train(False)`, or a function or method of
-the same file that does so to what it is given (`evaluate(model, loader)`) without
-restoring it — when nothing in the loop calls `model.train()` (directly or through such a
-helper) before the next step.
-
-This rule is off by default: enable it with `--select DRP030` (or `extend-select`).
+the project that does so to what it is given (`evaluate(model, loader)`, defined in the
+same file or imported from another: `from utils import evaluate`) without restoring it —
+when nothing in the loop calls `model.train()` (directly or through such a helper) before
+the next step.
 
 The rule errs towards silence. A `train()` anywhere in the loop counts, conditional or not,
 on the model, a parent or a child of it, or a name assigned from it (`parallel =
-DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call, and an `if` that may hold
-only in the last iteration (`if epoch == num_epochs - 1:`, `if step >= max_steps:`; a
-periodic `if epoch % k == 0:` is reported). Not reported: eval calls before the loop's first step (a frozen `backbone.eval()` at the top of
-each iteration), averaged or target copies (names with `ema`, `swa`, `teacher`, `target`,
+DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call, and an
+`if` that may hold only in the last iteration (`if epoch == num_epochs - 1:`,
+`if step >= max_steps:`; a periodic `if epoch % k == 0:` is reported). Not reported: eval
+calls before the loop's first step (a frozen `backbone.eval()` at the top of each
+iteration), averaged or target copies (names with `ema`, `swa`, `teacher`, `target`,
 `frozen`), helpers that restore the mode they found, and framework-owned loops
 (Lightning's `training_step`/`validation_step` are not loops of your code). Helpers, for
-training steps and mode changes alike, are followed within the file only: `f(...)` for the
-file's top-level `f`, `self.m(...)` and `cls.m(...)` for the class's own `m`.
+training steps and mode changes alike, are followed within the file (`f(...)` for the
+file's top-level `f`, `self.m(...)` and `cls.m(...)` for the class's own `m`) and, for
+top-level functions imported at module level, into the other files of the run (a helper's
+own calls into a third file are not followed).
 
 ## Why is this bad?
 `model.eval()` turns dropout off and makes batch norm use its running statistics. A loop
@@ -253,9 +253,8 @@ class Trainer:
 
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The calls that may lose the mode, and the functions whose summaries say so:
-        any imported function may be a step or an eval, the project's summaries unknown."""
-        flow = ModeFlow(scan.tree, project=ANY_IMPORT)
+        """The calls that lose the mode, and the functions whose summaries say so."""
+        flow = ModeFlow(scan.tree, scan.path, scan.mode_summaries)
         lost = flow.lost_modes()
         if not lost:
             return []
