@@ -138,7 +138,7 @@ def test_show_settings_names_the_file_and_the_rules(monorepo: Path, capsys) -> N
     lines = out.splitlines()
     assert lines[0] == "Settings for: mono/sub/m.py"
     assert lines[1] == f"Configuration file: {monorepo / 'mono' / 'sub' / 'pyproject.toml'}"
-    assert 'rules = ["DRP001", "DRP002", "DRP003", "DRP004", "DRP010", "DRP020"]' in lines
+    assert 'rules = ["DRP001", "DRP002", "DRP003", "DRP004", "DRP010", "DRP020", "DRP030"]' in lines
     assert run(capsys, "--show-settings", "top.py")[1].splitlines()[1] == "Configuration file: none (defaults)"
 
 

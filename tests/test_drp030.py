@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from dropout_lint.engine.lint import LintOptions, lint_source
-from dropout_lint.prefilter.byte_scan import ByteScan
 from dropout_lint.rules import RULES_BY_CODE
 
 RULE = RULES_BY_CODE["DRP030"]
@@ -26,10 +25,10 @@ def line_of(text: str, source: str) -> int:
     return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
 
 
-def test_off_by_default_and_on_when_selected():
-    assert not RULE.default_enabled
-    assert "DRP030" not in lint(FIXTURE).stdout
-    assert "DRP030" in lint(FIXTURE, "--extend-select", "DRP030").stdout
+def test_on_by_default_and_off_when_ignored():
+    assert RULE.default_enabled
+    assert "DRP030" in lint(FIXTURE).stdout
+    assert "DRP030" not in lint(FIXTURE, "--ignore", "DRP030").stdout
 
 
 def test_the_message_names_the_helper_the_line_lost_and_the_step():
@@ -60,10 +59,54 @@ def test_a_direct_eval_is_named_as_written():
     assert found.message.startswith("`model.train(False)` leaves `model` in eval mode")
 
 
-def test_files_without_an_eval_or_train_call_never_reach_libcst():
-    no_mode = b"for x in loader:\n    loss = model(x)\n    loss.backward()\n    optimizer.step()\n"
+def test_files_without_a_training_step_never_reach_libcst():
     no_step = b"for x in loader:\n    model.eval()\n    model(x)\n"
-    for data in (no_mode, no_step):
-        assert not (RULE.trigger.search(data) and RULE.may_fire(ByteScan(data)))
-    both = no_mode + b"    model.eval()\n"
-    assert RULE.trigger.search(both) and RULE.may_fire(ByteScan(both))
+    assert not RULE.trigger.search(no_step)
+    no_mode = b"for x in loader:\n    loss = model(x)\n    loss.backward()\n    evaluate(model)\n"
+    assert RULE.trigger.search(no_mode)  # evaluate() may be another file's
+
+
+def write_project(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+TRAIN = """\
+from utils import evaluate
+
+
+def fit(model, loader, val_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        evaluate(model, val_loader)
+"""
+EVALUATE = "def evaluate(model, loader):\n    model.eval()\n    return [model(x) for x in loader]\n"
+RESTORING = (
+    "def evaluate(model, loader):\n    was = model.training\n    model.eval()\n"
+    "    result = [model(x) for x in loader]\n    model.train(was)\n    return result\n"
+)
+
+
+def test_a_helper_of_another_file_is_followed_through_the_project(tmp_path):
+    write_project(tmp_path, {"train.py": TRAIN, "utils.py": EVALUATE})
+    result = lint(tmp_path, "--select", "DRP030", "--format", "concise")
+    (line,) = [line for line in result.stdout.splitlines() if "DRP030" in line]
+    assert line.startswith(f"{tmp_path / 'train.py'}:9:9: DRP030 `evaluate(...)` leaves `model`")
+    assert f"(the mode is lost at line 2 of {tmp_path / 'utils.py'}, in `evaluate`)" in line
+    alone = lint(tmp_path / "train.py", "--select", "DRP030")  # utils.py not linted: unknown
+    assert "DRP030" not in alone.stdout
+
+
+def test_a_cached_run_sees_a_helper_change_in_another_file(tmp_path):
+    write_project(tmp_path, {"train.py": TRAIN, "utils.py": EVALUATE})
+    command = [sys.executable, "-m", "dropout_lint", "--isolated", "--select", "DRP030", "."]
+    run = lambda: subprocess.run(command, capture_output=True, text=True, cwd=tmp_path).stdout  # noqa: E731
+    assert "DRP030" in run()
+    assert (tmp_path / ".dropout-lint-cache").is_dir()
+    (tmp_path / "utils.py").write_text(RESTORING)
+    assert "DRP030" not in run()
+    (tmp_path / "utils.py").write_text(EVALUATE)
+    assert "DRP030" in run()

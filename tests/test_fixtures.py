@@ -2,7 +2,7 @@
 
 A fixture selects rules with a ``# select: DRP003`` line (default: the rules on by default).
 Each folder under ``fixtures/`` is one project: its files are linted with its index of
-module classes, as a run over the folder would lint them.
+module classes and its functions' mode summaries, as a run over the folder would lint them.
 ``name.fixed.py`` files are expected fix outputs, checked by the fix tests.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.rules import ALL_RULES
-from dropout_lint.workspace.runner import index_project
+from dropout_lint.workspace.runner import index_mode_summaries, index_project
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>DRP\d+(?:\s*,\s*DRP\d+)*)")
@@ -43,15 +43,21 @@ def selected_rules(source: str):
     return [rule for rule in ALL_RULES if rule.default_enabled or rule.code in codes]
 
 
-def project_index(path: Path) -> frozenset[str]:
+def project_files(path: Path) -> list[str]:
     project = FIXTURES / path.relative_to(FIXTURES).parts[0]
-    return index_project([str(file) for file in sorted(project.rglob("*.py"))])
+    return [str(file) for file in sorted(project.rglob("*.py"))]
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fixture_findings_match_expectations(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
-    options = LintOptions(rules=selected_rules(source), project_module_classes=project_index(path))
+    rules = selected_rules(source)
+    files = project_files(path)
+    options = LintOptions(
+        rules=rules,
+        project_module_classes=index_project(files),
+        mode_summaries=index_mode_summaries(files, rules),
+    )
     found = [(d.line, d.code) for d in lint_source(path.read_bytes(), str(path), options)]
     assert sorted(found) == expected_findings(source)
 

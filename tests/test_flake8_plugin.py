@@ -66,10 +66,10 @@ def test_file_without_dropout_is_silent(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "argv, codes",
     [
-        ([], ["DRP001", "DRP002", "DRP004", "DRP010", "DRP020"]),
+        ([], ["DRP001", "DRP002", "DRP004", "DRP010", "DRP020", "DRP030"]),
         (
             ["--extend-select", "DRP003"],
-            ["DRP001", "DRP002", "DRP003", "DRP004", "DRP010", "DRP020"],
+            ["DRP001", "DRP002", "DRP003", "DRP004", "DRP010", "DRP020", "DRP030"],
         ),
         (
             ["--select", "DRP"],

@@ -11,7 +11,8 @@ loop, on its way back to the next step, cannot restore it. Every judgement errs 
 silence: a ``train()`` call anywhere in the loop (conditional or not, with any argument
 but a literal ``False``, on the module, a parent or a child of it, a name assigned from it,
 or anything that cannot be named) counts as restoring it; so does leaving the loop after
-it (``break``, ``return``, ``raise``). Changes made before the loop's first training step (a frozen
+it (``break``, ``return``, ``raise``), and so does an ``if`` that may hold only in the
+last iteration (``if epoch == num_epochs - 1:``). Changes made before the loop's first training step (a frozen
 ``backbone.eval()`` at the top of each iteration) and of averaged or target copies (EMA,
 SWA, teachers) are never reported.
 """
@@ -24,7 +25,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from .mode_summaries import FunctionSummary, ImportedSummary, ProjectModeSummaries, imported_names
+
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+# What a call resolves to: a function of the file, or one of another file.
+Callee = Union[Function, ImportedSummary]
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 # The last name of a receiver whose `.step(...)` is a training step.
@@ -33,18 +38,22 @@ _OPTIMIZER = re.compile(r"optim|^opt$|scaler", re.IGNORECASE)
 _NEVER_TRAINED = frozenset({"ema", "swa", "averaged", "teacher", "target", "frozen"})
 # A receiver that cannot be named: a train() on it may restore anything.
 ANYTHING = "*"
+# The calls a summary rests on: a mode change or a training step.
+_MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
 
 
 @dataclass(frozen=True)
 class ModeChange:
     """A call that changes the mode of ``receiver`` (dotted, as written; ``ANYTHING`` when
-    it cannot be named), directly or through ``helper``, whose line ``line`` does it."""
+    it cannot be named), directly or through ``helper``, whose line ``line`` (of the file
+    ``helper_path``, when another file's) does it."""
 
     call: ast.Call
     receiver: str
     to_train: bool
     helper: Optional[str] = None
     line: int = 0
+    helper_path: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -133,9 +142,19 @@ class _Scope:
 
 
 class ModeFlow:
-    """One file's mode changes: its functions' summaries, and where loops lose the mode."""
+    """One file's mode changes: its functions' summaries, and where loops lose the mode.
 
-    def __init__(self, tree: ast.Module) -> None:
+    ``project`` holds the summaries of the project's other files, which calls of functions
+    imported at module level (``path`` is the file's, for relative imports) resolve to."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        path: str = "<string>",
+        project: Optional[ProjectModeSummaries] = None,
+    ) -> None:
+        self._project = project
+        self._imports = imported_names(tree, path) if project else {}
         self.scopes = [_walk_scope(tree, None)]
         self._functions: dict[str, list[Function]] = {}
         self._classes: dict[str, list[ast.ClassDef]] = {}
@@ -174,6 +193,23 @@ class ModeFlow:
         """Every place in the file where a training loop loses a model's train mode."""
         return [lost for scope in self.scopes for lost in self._lost_in(scope)]
 
+    def exported_summaries(self) -> tuple[FunctionSummary, ...]:
+        """The summaries of the file's top-level functions (those defined once) that change
+        a mode of what they are given or take a training step, for other files to use."""
+        return tuple(
+            FunctionSummary(
+                function.name,
+                tuple(argument.arg for argument in _parameters(function)),
+                function in self.stepping,
+                tuple(
+                    (parameter, suffix, to_train, line)
+                    for (parameter, suffix), (to_train, line) in self.summaries[function].items()
+                ),
+            )
+            for function in self.summarised_functions()
+            if self._functions.get(function.name) == [function]
+        )
+
     def summarised_functions(self) -> list[Function]:
         """The functions that change a mode of what they are given or take a training
         step: the summaries the findings rest on."""
@@ -188,7 +224,12 @@ class ModeFlow:
         if is_training_step(call):
             return True
         resolved = self._resolve(call, scope)
-        return resolved is not None and resolved[0] in self.stepping
+        if resolved is None:
+            return False
+        callee = resolved[0]
+        if isinstance(callee, ImportedSummary):
+            return callee.summary.stepping
+        return callee in self.stepping
 
     def _lost_in(self, scope: _Scope) -> Iterator[LostMode]:
         steps = [(call, loops) for call, loops in scope.calls if self._is_step(call, scope)]
@@ -211,7 +252,12 @@ class ModeFlow:
                 other.to_train and loop in inside and scope.related(other.receiver, change.receiver)
                 for other, inside in changes
             )
-            if before and not restored and not _leaves_loop_after(change.call, loop, scope):
+            if (
+                before
+                and not restored
+                and not _leaves_loop_after(change.call, loop, scope)
+                and not _in_last_iteration(change.call, _outermost_stepping(loops, steps), scope)
+            ):
                 yield LostMode(change, max(before, key=_position))
 
     def _changes(self, scope: _Scope) -> Iterator[tuple[ModeChange, tuple[ast.stmt, ...]]]:
@@ -249,26 +295,37 @@ class ModeFlow:
         resolved = self._resolve(call, scope)
         if resolved is None:
             return
-        helper, bound = resolved
-        for (parameter, suffix), (to_train, line) in self.summaries[helper].items():
+        callee, bound = resolved
+        if isinstance(callee, ImportedSummary):
+            name, path = callee.summary.name, callee.path
+            effects = [(p, s, train, line) for p, s, train, line in callee.summary.effects]
+        else:
+            name, path = callee.name, None
+            effects = [(p, s, train, line) for (p, s), (train, line) in self.summaries[callee].items()]
+        for parameter, suffix, to_train, line in effects:
             if parameter not in bound:
                 continue
             given = bound[parameter]
             receiver = ANYTHING if given is None else given + suffix
-            yield ModeChange(call, receiver, to_train, helper.name, line)
+            yield ModeChange(call, receiver, to_train, name, line, path)
 
     def _resolve(
         self, call: ast.Call, scope: _Scope
-    ) -> Optional[tuple[Function, dict[str, Optional[str]]]]:
+    ) -> Optional[tuple[Callee, dict[str, Optional[str]]]]:
         """The function called, and the dotted argument bound to each of its parameters
         (None where the argument cannot be named). Only ``f(...)`` for the file's one
-        top-level ``f``, and ``self.m(...)`` in a method, for its class's ``m``."""
+        top-level ``f``, ``self.m(...)`` in a method, for its class's ``m``, and ``f(...)``
+        or ``module.f(...)`` for a function imported from another file of the project."""
         func = call.func
         if any(isinstance(arg, ast.Starred) for arg in call.args) or any(
             keyword.arg is None for keyword in call.keywords
         ):
             return None
         instance: Optional[str] = None
+        local = isinstance(func, ast.Name) and func.id in self._functions
+        imported = None if local else self._imported(func)
+        if imported is not None:
+            return imported, _bound(call, list(imported.summary.parameters), None)
         if isinstance(func, ast.Name):
             candidates = self._functions.get(func.id, [])
         elif (
@@ -287,18 +344,19 @@ class ModeFlow:
             return None
         helper = candidates[0]
         parameters = [argument.arg for argument in _parameters(helper)]
-        positional = list(call.args)
-        bound: dict[str, Optional[str]] = {}
-        if instance is not None:
-            if not parameters:
-                return None
-            bound[parameters[0]] = instance
-            parameters = parameters[1:]
-        for name, value in zip(parameters, positional):
-            bound[name] = dotted_name(value)
-        for keyword in call.keywords:
-            bound[keyword.arg] = dotted_name(keyword.value)  # type: ignore[index]
-        return helper, bound
+        if instance is not None and not parameters:
+            return None
+        return helper, _bound(call, parameters, instance)
+
+    def _imported(self, func: ast.expr) -> Optional[ImportedSummary]:
+        """What a call of ``func`` resolves to when it names an imported function."""
+        name = dotted_name(func)
+        if name is None:
+            return None
+        root, dot, rest = name.partition(".")
+        if root not in self._imports or self._project is None:
+            return None
+        return self._project.find(self._imports[root] + dot + rest)
 
     def _methods(self, owner: ast.ClassDef, name: str) -> list[Function]:
         """The methods called ``name`` of the class, or of the nearest base defining one."""
@@ -319,6 +377,41 @@ class ModeFlow:
                     seen.add(base.id)
                     pending.extend(self._classes.get(base.id, []))
         return []
+
+
+def file_mode_summaries(source: bytes) -> tuple[FunctionSummary, ...]:
+    """The summaries other files may use of this file's top-level functions (none for a
+    file that does not parse, or has no mode change or training step)."""
+    if _MODE_OR_STEP.search(source) is None:
+        return ()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    # Only top-level functions are exported: classes (most of a model file) are left out,
+    # and a file none of whose functions holds a mode change or a step exports nothing.
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    lines = source.splitlines(keepends=True)
+    if not any(
+        _MODE_OR_STEP.search(b"".join(lines[function.lineno - 1 : function.end_lineno]))
+        for function in functions
+    ):
+        return ()
+    return ModeFlow(ast.Module(body=functions, type_ignores=[])).exported_summaries()
+
+
+def _bound(call: ast.Call, parameters: list[str], instance: Optional[str]) -> dict[str, Optional[str]]:
+    """The dotted argument (None where it cannot be named) bound to each parameter, by
+    position and keyword; ``instance`` is bound to the first, for a method."""
+    bound: dict[str, Optional[str]] = {}
+    if instance is not None:
+        bound[parameters[0]] = instance
+        parameters = parameters[1:]
+    for name, value in zip(parameters, call.args):
+        bound[name] = dotted_name(value)
+    for keyword in call.keywords:
+        bound[keyword.arg] = dotted_name(keyword.value)  # type: ignore[index]
+    return bound
 
 
 def _parameters(function: Function) -> list[ast.arg]:
@@ -391,6 +484,54 @@ def _leaves_loop_after(call: ast.Call, loop: ast.stmt, scope: _Scope) -> bool:
                         return True
         node = parent
     return False
+
+
+def _outermost_stepping(
+    loops: tuple[ast.stmt, ...], steps: list[tuple[ast.Call, tuple[ast.stmt, ...]]]
+) -> ast.stmt:
+    return next(loop for loop in loops if any(loop in inside for _, inside in steps))
+
+
+def _in_last_iteration(call: ast.Call, loop: ast.stmt, scope: _Scope) -> bool:
+    """Whether ``call`` is under an ``if`` that may hold only in the last iteration of
+    ``loop`` (the outermost loop taking a step), after which no step follows:
+    ``if epoch == num_epochs - 1:``, ``if step >= max_steps:``. A periodic test
+    (``if (epoch + 1) % k == 0:``) or a first-iteration one (``== 0``) is not."""
+    counters = _counters(loop)
+    node: ast.AST = call
+    while node is not loop:
+        parent = scope.parents[node]
+        if isinstance(parent, ast.If) and node in parent.body and _last_test(parent.test, counters):
+            return True
+        node = parent
+    return False
+
+
+def _counters(loop: ast.stmt) -> Optional[set[str]]:
+    """The names a ``for`` loop binds; None for a ``while`` loop (any name may count)."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return {node.id for node in ast.walk(loop.target) if isinstance(node, ast.Name)}
+    return None
+
+
+def _last_test(test: ast.expr, counters: Optional[set[str]]) -> bool:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_last_test(value, counters) for value in test.values)
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    if not isinstance(test.ops[0], (ast.Eq, ast.GtE, ast.Gt)):
+        return False
+    sides = (test.left, test.comparators[0])
+    if any(
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+        for side in sides
+        for node in ast.walk(side)
+    ):
+        return False
+    if any(isinstance(side, ast.Constant) and side.value == 0 for side in sides):
+        return False
+    names = {node.id for side in sides for node in ast.walk(side) if isinstance(node, ast.Name)}
+    return bool(names) if counters is None else bool(names & counters)
 
 
 def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:

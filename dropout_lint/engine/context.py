@@ -9,6 +9,7 @@ from typing import Collection
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from ..analysis.mode_summaries import ProjectModeSummaries
 from ..analysis.module_classes import ModuleClasses
 from ..fixes.node_edits import ModuleLayout
 
@@ -22,6 +23,7 @@ class FileContext:
     project_module_classes: Collection[str] = field(default_factory=frozenset)
     # How DRP001's fix turns the mode on: "module" (a registered module) or "training-flag".
     fix_style: str = "module"
+    mode_summaries: ProjectModeSummaries = field(default_factory=ProjectModeSummaries)
 
     @property
     def module(self) -> cst.Module:

@@ -10,12 +10,13 @@ single batched traversal.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Collection, Optional, Sequence, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from ..analysis.mode_summaries import ProjectModeSummaries
 from ..prefilter.reduction import reduced
 from ..prefilter.stages import byte_stage, syntax_stage
 from ..prefilter.syntax_scan import SyntaxScan
@@ -41,6 +42,8 @@ class LintOptions:
 
     rules: Sequence[type[Rule]]
     project_module_classes: Collection[str] = frozenset()
+    # The mode summaries of the project's functions, for DRP030 across files.
+    mode_summaries: ProjectModeSummaries = field(default_factory=ProjectModeSummaries)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     fix_style: str = "module"
 
@@ -124,6 +127,7 @@ def file_context(module: cst.Module, path: str, options: LintOptions) -> FileCon
         MetadataWrapper(module, unsafe_skip_copy=True),
         options.project_module_classes,
         options.fix_style,
+        options.mode_summaries,
     )
 
 
@@ -246,7 +250,7 @@ def lint_source(
         text = decoded(source)
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return [file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")]
-    rules, statements = syntax_stage(rules, SyntaxScan(tree, text))
+    rules, statements = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
     if not rules:
         if trace is not None:
             trace.no_sites = True

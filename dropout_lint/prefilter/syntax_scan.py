@@ -18,6 +18,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, TypeVar, Union
 
+from ..analysis.mode_summaries import ProjectModeSummaries
 from ..analysis.module_classes import class_hierarchy
 from ..engine.source_text import split_lines
 from .byte_scan import ArgumentText, CallSite
@@ -40,8 +41,17 @@ class SyntaxScan:
     """One file's ``ast`` tree, walked once: each node's parent, top-level statement and
     method, the names imports bind, and the calls."""
 
-    def __init__(self, tree: ast.Module, text: str) -> None:
+    def __init__(
+        self,
+        tree: ast.Module,
+        text: str,
+        path: str = "<string>",
+        mode_summaries: Optional[ProjectModeSummaries] = None,
+    ) -> None:
         self.tree = tree
+        self.path = path
+        # The project's mode summaries: DRP030 reads its sites through them, as it reports.
+        self.mode_summaries = mode_summaries
         self._lines = split_lines(text)
         self._parents: dict[ast.AST, ast.AST] = {}
         self._statements: dict[ast.AST, int] = {}

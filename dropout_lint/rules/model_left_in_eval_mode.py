@@ -1,4 +1,4 @@
-"""DRP030 (opt-in): a training loop that evaluates and never puts the model back in train mode."""
+"""DRP030: a training loop that evaluates and never puts the model back in train mode."""
 
 from __future__ import annotations
 
@@ -11,38 +11,35 @@ from libcst.metadata import PositionProvider
 from ..analysis.mode_flow import LostMode, ModeFlow
 from ..engine.rule import Invalid, Rule, Valid
 from ..engine.source_text import split_lines
-from ..prefilter.byte_scan import ByteScan
 from ..prefilter.syntax_scan import SyntaxScan
-
-# A training step's call, as mode_flow.is_training_step reads it: `.backward(` or `.step(`.
-_TRAINING_STEP = re.compile(rb"\.[ \t]*(?:backward|step)\b")
-
 
 class ModelLeftInEvalMode(Rule):
     code = "DRP030"
     name = "model-left-in-eval-mode"
     summary = "A training loop puts the model in eval mode and takes its next step without `train()`"
-    default_enabled = False
     explanation = """
 ## What it does
 Checks loops that take a training step (`loss.backward()`, `optimizer.step()`,
 `scaler.step(optimizer)`, `accelerator.backward(loss)`) for a call that leaves a model in
 eval mode after a step — `model.eval()`, `model.train(False)`, or a function or method of
-the same file that does so to what it is given (`evaluate(model, loader)`) without
-restoring it — when nothing in the loop calls `model.train()` (directly or through such a
-helper) before the next step.
-
-This rule is off by default: enable it with `--select DRP030` (or `extend-select`).
+the project that does so to what it is given (`evaluate(model, loader)`, defined in the
+same file or imported from another: `from utils import evaluate`) without restoring it —
+when nothing in the loop calls `model.train()` (directly or through such a helper) before
+the next step.
 
 The rule errs towards silence. A `train()` anywhere in the loop counts, conditional or not,
 on the model, a parent or a child of it, or a name assigned from it (`parallel =
-DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call. Not
-reported: eval calls before the loop's first step (a frozen `backbone.eval()` at the top of
-each iteration), averaged or target copies (names with `ema`, `swa`, `teacher`, `target`,
+DataParallel(model)`); so does a `break`, `return` or `raise` after the eval call, and an
+`if` that may hold only in the last iteration (`if epoch == num_epochs - 1:`,
+`if step >= max_steps:`; a periodic `if epoch % k == 0:` is reported). Not reported: eval
+calls before the loop's first step (a frozen `backbone.eval()` at the top of each
+iteration), averaged or target copies (names with `ema`, `swa`, `teacher`, `target`,
 `frozen`), helpers that restore the mode they found, and framework-owned loops
 (Lightning's `training_step`/`validation_step` are not loops of your code). Helpers, for
-training steps and mode changes alike, are followed within the file only: `f(...)` for the
-file's top-level `f`, `self.m(...)` and `cls.m(...)` for the class's own `m`.
+training steps and mode changes alike, are followed within the file (`f(...)` for the
+file's top-level `f`, `self.m(...)` and `cls.m(...)` for the class's own `m`) and, for
+top-level functions imported at module level, into the other files of the run (a helper's
+own calls into a third file are not followed).
 
 ## Why is this bad?
 `model.eval()` turns dropout off and makes batch norm use its running statistics. A loop
@@ -85,7 +82,10 @@ No automatic fix: where the loop should put the model back is for the author to 
 - [torch.nn.Module.eval](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 - [torch.nn.Module.train](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.train)
 """
-    trigger = re.compile(rb"\.[ \t]*(?:eval|train)\b")
+    # A training step, as mode_flow.is_training_step reads it: `.backward(` or `.step(`.
+    # The eval may be in a helper of another file, so the file need not hold `.eval(`;
+    # a loop whose only steps are in helpers of other files is not checked.
+    trigger = re.compile(rb"\.[ \t]*(?:backward|step)\b")
 
     valid = (
         Valid(
@@ -177,6 +177,19 @@ def fit(model, loader, optimizer, epochs):
     model.eval()
 """
         ),
+        Valid(
+            """
+def fit(model, loader, val_loader, optimizer, num_epochs):
+    model.train()
+    for epoch in range(num_epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        if epoch == num_epochs - 1:  # the last epoch: no step follows
+            model.eval()
+            evaluate(model, val_loader)
+"""
+        ),
     )
     invalid = (
         Invalid(
@@ -210,6 +223,19 @@ def fit(model, loader, optimizer, scaler):
         ),
         Invalid(
             """
+def fit(model, loader, val_loader, optimizer, num_epochs, k):
+    model.train()
+    for epoch in range(num_epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        if (epoch + 1) % k == 0:  # every k-th epoch, and training goes on
+            model.eval()  # expect
+            evaluate(model, val_loader)
+"""
+        ),
+        Invalid(
+            """
 class Trainer:
     def validate(self):
         self.model.train(False)
@@ -226,14 +252,9 @@ class Trainer:
     )
 
     @classmethod
-    def may_fire(cls, scan: ByteScan) -> bool:
-        """Only a file with a training step can have a training loop."""
-        return _TRAINING_STEP.search(scan.data) is not None
-
-    @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
         """The calls that lose the mode, and the functions whose summaries say so."""
-        flow = ModeFlow(scan.tree)
+        flow = ModeFlow(scan.tree, scan.path, scan.mode_summaries)
         lost = flow.lost_modes()
         if not lost:
             return []
@@ -244,7 +265,9 @@ class Trainer:
         self._lines = split_lines(node.code)
         self._lost = {
             (found.change.call.lineno, found.change.call.col_offset): found
-            for found in ModeFlow(ast.parse(node.code)).lost_modes()
+            for found in ModeFlow(
+                ast.parse(node.code), self.context.path, self.context.mode_summaries
+            ).lost_modes()
         }
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -264,9 +287,12 @@ def _message(found: LostMode) -> str:
     if change.helper is None:
         what = f"`{ast.unparse(change.call)}` leaves `{receiver}` in eval mode"
     else:
+        where = f"line {change.line}"
+        if change.helper_path is not None:
+            where += f" of {change.helper_path}"
         what = (
             f"`{change.helper}(...)` leaves `{receiver}` in eval mode "
-            f"(the mode is lost at line {change.line}, in `{change.helper}`)"
+            f"(the mode is lost at {where}, in `{change.helper}`)"
         )
     return (
         f"{what}, and the loop's next `{step}()` (line {found.step.lineno}) runs without "

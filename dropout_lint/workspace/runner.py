@@ -21,6 +21,8 @@ from typing import (
     Union,
 )
 
+from ..analysis.mode_flow import file_mode_summaries
+from ..analysis.mode_summaries import ProjectModeSummaries, imported_modules, modules_named
 from ..analysis.project_index import (
     class_statements,
     module_class_names,
@@ -44,6 +46,7 @@ from ..integrations.notebook import (
 )
 from ..prefilter.stages import byte_stage
 from ..rules import ALL_RULES
+from ..rules.model_left_in_eval_mode import ModelLeftInEvalMode
 from .atomic_write import ChangedOnDisk, replace_file_contents
 from .cache import (
     FileSurvey,
@@ -76,23 +79,34 @@ def read_source(path: str) -> Union[bytes, Diagnostic]:
         return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
 
 
-def options_for(path: str, settings: SettingsSource, project_module_classes: frozenset[str]) -> LintOptions:
+def options_for(
+    path: str,
+    settings: SettingsSource,
+    project_module_classes: frozenset[str],
+    mode_summaries: Optional[ProjectModeSummaries] = None,
+) -> LintOptions:
     """The engine's options for ``path``, from its own settings."""
     settings = settings.settings_for(path)
     return LintOptions(
         rules=settings.rules_for(path, ALL_RULES),
         project_module_classes=project_module_classes,
+        mode_summaries=mode_summaries or ProjectModeSummaries(),
         max_file_size=settings.max_file_size,
         fix_style=settings.fix_style,
     )
 
 
-def lint_file(path: str, settings: SettingsSource, project_module_classes: frozenset[str]) -> list[Diagnostic]:
+def lint_file(
+    path: str,
+    settings: SettingsSource,
+    project_module_classes: frozenset[str],
+    mode_summaries: Optional[ProjectModeSummaries] = None,
+) -> list[Diagnostic]:
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return [source]
     lint = lint_notebook if is_notebook(path) else lint_source
-    return lint(source, path, options_for(path, settings, project_module_classes))
+    return lint(source, path, options_for(path, settings, project_module_classes, mode_summaries))
 
 
 def index_project(paths: Iterable[str]) -> frozenset[str]:
@@ -102,6 +116,34 @@ def index_project(paths: Iterable[str]) -> frozenset[str]:
         for path, source in zip(paths, map(read_source, paths))
         if isinstance(source, bytes)
     )
+
+
+def index_mode_summaries(
+    paths: Sequence[str], rules: Sequence[type[Rule]], candidates: Optional[Sequence[str]] = None
+) -> ProjectModeSummaries:
+    """The mode summaries DRP030 reads, when it is among ``rules``: those of the files of
+    ``paths`` that the files it may fire on (``candidates``; by default, those its byte
+    gate lets through) import. Only those are parsed, which are few."""
+    if ModelLeftInEvalMode not in rules:
+        return ProjectModeSummaries()
+    if candidates is None:
+        candidates = [
+            path for path in paths if byte_stage(python_source(path), [ModelLeftInEvalMode])
+        ]
+    imported: set[str] = set()
+    for path in candidates:
+        imported |= imported_modules(python_source(path), path)
+    return ProjectModeSummaries(
+        (path, file_mode_summaries(python_source(path))) for path in modules_named(paths, imported)
+    )
+
+
+def python_source(path: str) -> bytes:
+    """The file's Python source (a notebook's joined code cells); empty when unreadable."""
+    source = read_source(path)
+    if isinstance(source, Diagnostic):
+        return b""
+    return notebook_python_source(source) if is_notebook(path) else source
 
 
 def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
@@ -129,9 +171,10 @@ class _Survey:
 class _Job:
     settings: SettingsSource
     project_module_classes: frozenset[str]
+    mode_summaries: ProjectModeSummaries
 
     def __call__(self, path: str) -> list[Diagnostic]:
-        return lint_file(path, self.settings, self.project_module_classes)
+        return lint_file(path, self.settings, self.project_module_classes, self.mode_summaries)
 
 
 def lint_files(
@@ -148,14 +191,24 @@ def lint_files(
     few. ``cache`` spares both for files it has seen with the same content.
     """
     with _Workers(jobs) as workers:
-        surveys = _survey_files(paths, enabled_anywhere(paths, settings), cache, workers)
+        enabled = enabled_anywhere(paths, settings)
+        surveys = _survey_files(paths, enabled, cache, workers)
         if project_module_classes is None:
             project_module_classes = module_classes_of(
                 (path, survey.classes)
                 for path, survey in zip(paths, surveys)
                 if isinstance(survey, FileSurvey)
             )
-        index = index_digest(project_module_classes)
+        mode_summaries = index_mode_summaries(
+            paths,
+            enabled,
+            [
+                path
+                for path, survey in zip(paths, surveys)
+                if isinstance(survey, FileSurvey) and ModelLeftInEvalMode.code in survey.may_fire
+            ],
+        )
+        index = index_digest(project_module_classes) + mode_summaries.digest()
         pending: list[tuple[str, str]] = []  # the files to parse, with their cache keys
         finished = [
             _known_result(path, survey, settings, cache, index, pending)
@@ -164,7 +217,7 @@ def lint_files(
         parsed = zip(
             pending,
             workers.map(
-                _Job(settings, project_module_classes),
+                _Job(settings, project_module_classes, mode_summaries),
                 [path for path, _ in pending],
                 1,
                 MIN_FILES_FOR_LINT_WORKERS,
@@ -309,14 +362,19 @@ class FileFix:
 
 
 def fix_file(
-    path: str, settings: SettingsSource, project_module_classes: frozenset[str], mode: FixMode
+    path: str,
+    settings: SettingsSource,
+    project_module_classes: frozenset[str],
+    mode: FixMode,
+    mode_summaries: Optional[ProjectModeSummaries] = None,
 ) -> FileFix:
     """Fix one file in place (or only diff it); a file that cannot be written is reported."""
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return FileFix([source], {})
     fix = fix_notebook if is_notebook(path) else fix_source
-    result = fix(source, path, options_for(path, settings, project_module_classes), mode.unsafe_fixes)
+    options = options_for(path, settings, project_module_classes, mode_summaries)
+    result = fix(source, path, options, mode.unsafe_fixes)
     if result.source == source:
         return FileFix(result.remaining, result.fixed)
     if not mode.write:
@@ -333,7 +391,8 @@ def fix_file(
             problem = f"cannot write the fixes: {error.strerror or error}"
         else:
             return FileFix(result.remaining, result.fixed)
-    return FileFix([*lint_file(path, settings, project_module_classes), file_problem(path, UNWRITABLE_FILE, problem)], {})
+    remaining = lint_file(path, settings, project_module_classes, mode_summaries)
+    return FileFix([*remaining, file_problem(path, UNWRITABLE_FILE, problem)], {})
 
 
 def _is_within(path: str, root: str) -> bool:
@@ -345,9 +404,10 @@ class _FixJob:
     settings: SettingsSource
     project_module_classes: frozenset[str]
     mode: FixMode
+    mode_summaries: ProjectModeSummaries
 
     def __call__(self, path: str) -> FileFix:
-        return fix_file(path, self.settings, self.project_module_classes, self.mode)
+        return fix_file(path, self.settings, self.project_module_classes, self.mode, self.mode_summaries)
 
 
 def fix_files(
@@ -358,7 +418,8 @@ def fix_files(
     One worker per ``CHUNK_SIZE`` files at most: fixing is slow, and chunks keep it fair.
     """
     count = min(jobs or _available_cores(), max(1, len(paths) // CHUNK_SIZE))
-    job = _FixJob(settings, index_project(paths), mode)
+    summaries = index_mode_summaries(paths, enabled_anywhere(paths, settings))
+    job = _FixJob(settings, index_project(paths), mode, summaries)
     with _Workers(count) as workers:
         yield from zip(paths, workers.map(job, paths, CHUNK_SIZE, minimum=1))
 

@@ -1,0 +1,138 @@
+"""Mode summaries of a project's functions, shared across files by import.
+
+Each file's top-level functions are summarised on their own
+(:func:`~.mode_flow.file_mode_summaries`): whether the function takes a training step, and
+what it leaves the mode of each parameter (or attribute of one) as. Joined by module path
+(:class:`ProjectModeSummaries`, keyed as :mod:`.project_index` keys module classes), they
+let a training loop in ``train.py`` see that ``evaluate`` from ``utils.py`` (or
+``from .engine import validate``) leaves the model in eval mode, or that
+``train_one_epoch`` sets it back to train. A summary is computed from its own file only:
+a helper of ``utils.py`` that calls one of ``engine.py`` is not followed further.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import astuple, dataclass
+from typing import Optional
+
+from .project_index import absolute_name, module_key
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """One function's effects: ``effects`` holds ``(parameter, suffix, to_train, line)``,
+    ``suffix`` being ``""`` or the attribute path (``.model`` of ``self.model``)."""
+
+    name: str
+    parameters: tuple[str, ...]
+    stepping: bool
+    effects: tuple[tuple[str, str, bool, int], ...]
+
+
+@dataclass(frozen=True)
+class ImportedSummary:
+    """A summary with the file it comes from, as a call site sees it."""
+
+    path: str
+    summary: FunctionSummary
+
+
+class ProjectModeSummaries:
+    """Every file's summaries, by the qualified name of the function: ``<module key>.<name>``."""
+
+    def __init__(self, files: Iterable[tuple[str, Iterable[FunctionSummary]]] = ()) -> None:
+        self._by_name: dict[str, ImportedSummary] = {}
+        for path, summaries in files:
+            key = module_key(path)
+            for summary in summaries:
+                self._by_name[f"{key}.{summary.name}"] = ImportedSummary(path, summary)
+        self._by_last_name: dict[str, list[str]] = {}
+        for qualified in self._by_name:
+            self._by_last_name.setdefault(qualified.rsplit(".", 1)[-1], []).append(qualified)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_name)
+
+    def find(self, qualified_name: str) -> Optional[ImportedSummary]:
+        """The summary of the function an absolute dotted name (as imported) names: the one
+        whose module key ends with the name's module. None when none or several do."""
+        found = [
+            key
+            for key in self._by_last_name.get(qualified_name.rsplit(".", 1)[-1], ())
+            if key == qualified_name or key.endswith("." + qualified_name)
+        ]
+        return self._by_name[found[0]] if len(found) == 1 else None
+
+    def digest(self) -> str:
+        """A short hash of every summary, for cache keys."""
+        text = repr(sorted((name, astuple(found)) for name, found in self._by_name.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, at a line's start.
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n#;]*)", re.MULTILINE)
+# A name of an import's list, without its `as` alias.
+_NAME = re.compile(r"([\w.]+)(?:\s+as\s+\w+)?")
+
+
+def imported_modules(source: bytes, path: str) -> set[str]:
+    """The absolute dotted names the file's imports may name a module of the project by,
+    read from its bytes: ``from .engine import validate`` gives ``<package>.engine`` and
+    ``<package>.engine.validate``. A superset of what :func:`imported_names` resolves."""
+    found: set[str] = set()
+    for match in _FROM_IMPORT.finditer(source):
+        origin = match.group(1).decode("latin-1")
+        found.add(absolute_name(origin, path) if origin.strip(".") else "")
+        joint = "" if origin.endswith(".") else "."
+        for name in _NAME.findall(match.group(2).decode("latin-1")):
+            found.add(absolute_name(f"{origin}{joint}{name}", path))
+    for match in _IMPORT.finditer(source):
+        found.update(_NAME.findall(match.group(1).decode("latin-1")))
+    found.discard("")
+    return found
+
+
+def modules_named(paths: Iterable[str], names: Iterable[str]) -> list[str]:
+    """The paths whose module key ends with one of the dotted ``names``."""
+    wanted: dict[str, set[str]] = {}
+    for name in names:
+        wanted.setdefault(name.rsplit(".", 1)[-1], set()).add(name)
+    found = []
+    for path in paths:
+        key = module_key(path)
+        candidates = wanted.get(key.rsplit(".", 1)[-1], ())
+        if any(key == name or key.endswith("." + name) for name in candidates):
+            found.append(path)
+    return found
+
+
+def imported_names(tree: ast.Module, path: str) -> Mapping[str, str]:
+    """The absolute dotted name each module-level import of the file binds to a local name:
+    ``from .engine import validate as v`` binds ``v`` to ``<package>.engine.validate``."""
+    bound: dict[str, str] = {}
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".", 1)[0]
+                bound[local] = alias.name if alias.asname else local
+        elif isinstance(node, ast.ImportFrom):
+            origin = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                joint = "" if origin.endswith(".") or not origin else "."
+                bound[alias.asname or alias.name] = absolute_name(
+                    f"{origin}{joint}{alias.name}", path
+                )
+        elif isinstance(node, ast.stmt):
+            pending.extend(ast.iter_child_nodes(node))
+    return bound
+

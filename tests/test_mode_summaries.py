@@ -1,0 +1,101 @@
+"""Mode summaries across files: what each file exports, which files are read, how imports find them."""
+
+from __future__ import annotations
+
+import ast
+
+from dropout_lint.analysis.mode_flow import file_mode_summaries
+from dropout_lint.analysis.mode_summaries import (
+    FunctionSummary,
+    ProjectModeSummaries,
+    imported_modules,
+    imported_names,
+    modules_named,
+)
+from dropout_lint.analysis.project_index import absolute_name
+from dropout_lint.rules import ALL_RULES
+from dropout_lint.workspace.runner import index_mode_summaries
+
+UTILS = b"""\
+def evaluate(model, loader, *, device=None):
+    model.eval()
+    return [model(x) for x in loader]
+
+
+def restore(model, loader):
+    was = model.training
+    model.eval()
+    model.train(was)
+
+
+def fit(self, loader, optimizer):
+    self.model.train()
+    for x in loader:
+        self.model(x).sum().backward()
+        optimizer.step()
+
+
+def unrelated(x):
+    return x + 1
+"""
+
+
+def test_a_file_exports_its_top_level_functions_effects_and_steps():
+    summaries = {summary.name: summary for summary in file_mode_summaries(UTILS)}
+    assert summaries["evaluate"] == FunctionSummary(
+        "evaluate", ("model", "loader", "device"), False, (("model", "", False, 2),)
+    )
+    assert summaries["restore"].effects == (("model", "", True, 9),)
+    assert summaries["fit"].stepping and summaries["fit"].effects == (("self", ".model", True, 13),)
+    assert "unrelated" not in summaries
+    assert file_mode_summaries(b"def broken(:\n    model.eval()\n") == ()
+
+
+def test_imports_are_made_absolute_and_found_by_the_end_of_a_module_path():
+    tree = ast.parse(
+        "import utils as U\nimport pkg.tools\nfrom .engine import validate as v\n"
+        "from . import engine\nfrom ..common import *\n"
+        "if True:\n    from helpers import evaluate\n"
+        "def f():\n    from inner import hidden\n"
+    )
+    assert imported_names(tree, "/src/pkg/train.py") == {
+        "U": "utils",
+        "pkg": "pkg",
+        "v": "src.pkg.engine.validate",
+        "engine": "src.pkg.engine",
+        "evaluate": "helpers.evaluate",
+    }
+    evaluate = FunctionSummary("evaluate", ("model",), False, (("model", "", False, 2),))
+    paths = ["/src/pkg/utils.py", "/src/a/helpers.py", "/src/b/helpers.py"]
+    project = ProjectModeSummaries((path, [evaluate]) for path in paths)
+    found = project.find("utils.evaluate")
+    assert found is not None and found.path == "/src/pkg/utils.py"
+    assert project.find("pkg.utils.evaluate") is found
+    assert project.find("other.utils.evaluate") is None
+    assert project.find("helpers.evaluate") is None  # two modules end so: neither is taken
+    assert project.find("a.helpers.evaluate") is not None
+
+
+def test_only_the_files_that_candidates_import_are_summarised(tmp_path):
+    files = {
+        "pkg/train.py": "from .engine import validate\nimport utils as U\nloss.backward()\n",
+        "pkg/engine.py": "def validate(model):\n    model.eval()\n",
+        "utils.py": "def evaluate(model):\n    model.eval()\n",
+        "other.py": "def evaluate_other(model):\n    model.eval()\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    paths = [str(tmp_path / name) for name in files]
+    source = (tmp_path / "pkg/train.py").read_bytes()
+    package = absolute_name(".", str(tmp_path / "pkg/train.py"))
+    assert imported_modules(source, str(tmp_path / "pkg/train.py")) == {
+        f"{package}.engine",
+        f"{package}.engine.validate",
+        "utils",
+    }
+    assert modules_named(paths, ["utils", f"{package}.engine"]) == paths[1:3]
+    project = index_mode_summaries(paths, ALL_RULES)
+    assert project.find("pkg.engine.validate") and project.find("utils.evaluate")
+    assert project.find("other.evaluate_other") is None  # nobody that trains imports it
+    assert not index_mode_summaries(paths, [rule for rule in ALL_RULES if rule.code != "DRP030"])
