@@ -198,7 +198,6 @@ class Net(nn.Module):
 """,
             fixed="""
 import torch.nn as nn
-import torch.nn.functional as F
 
 class Net(nn.Module):
     def __init__(self):
