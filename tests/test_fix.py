@@ -46,8 +46,8 @@ import torch.nn as nn
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
-        self.fc = nn.Linear(8, 8)
         self.dropout = nn.Dropout(p=0.3)
+        self.fc = nn.Linear(8, 8)
 
     def forward(self, x):
         return self.fc(self.dropout(x))

@@ -223,6 +223,47 @@ class _ReturnOrSelfCall(cst.CSTVisitor):
             self.found = True
 
 
+class _SelfCallsInRunOrder(cst.CSTVisitor):
+    """Calls in the order they finish (arguments before the call that takes them), each with
+    the ``self.<attribute>`` it calls, if any."""
+
+    def __init__(self, self_name: str) -> None:
+        super().__init__()
+        self.self_name = self_name
+        self.calls: list[tuple[cst.Call, Optional[str]]] = []
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        func = original_node.func
+        called = (
+            func.attr.value
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self.self_name
+            else None
+        )
+        self.calls.append((original_node, called))
+
+
+def neighbour_layer_index(facts: ClassFacts, method: Method, call: cst.Call) -> Optional[int]:
+    """Where a module for ``call`` goes in ``__init__`` to be listed in run order: after the
+    statement that builds the layer ``method`` calls last before ``call``, else before the one
+    that builds the layer it calls first after it; None when it calls neither."""
+    if method.self_name is None or facts.init is None:
+        return None
+    order = _SelfCallsInRunOrder(method.self_name)
+    method.function.visit(order)
+    built = {
+        attribute: [index for _, function, index in writes if function is facts.init]
+        for attribute, writes in facts.writes.items()
+    }
+    position = next((i for i, (node, _) in enumerate(order.calls) if node is call), None)
+    if position is None:
+        return None
+    before = [built[a][-1] + 1 for _, a in order.calls[:position] if a is not None and built.get(a)]
+    if before:
+        return before[-1]
+    after = [built[a][0] for _, a in order.calls[position + 1 :] if a is not None and built.get(a)]
+    return after[0] if after else None
+
+
 def returns_or_calls_self(statement: cst.CSTNode, self_name: str, methods: set[str]) -> bool:
     """Whether ``statement`` may leave ``__init__`` or run the code that needs the module."""
     finder = _ReturnOrSelfCall(self_name, methods)

@@ -23,6 +23,7 @@ from .class_facts import (
     ClassFacts,
     ClassFactsIndex,
     init_body,
+    neighbour_layer_index,
     returns_or_calls_self,
     writes_self,
 )
@@ -127,7 +128,7 @@ class DropoutRegistrar:
             if func is None:
                 return None
             constructor = request.call.func.with_changes(func=func, args=args)  # type: ignore[attr-defined]
-        index = self._insertion_index(facts, max(dependencies) + 1, method)
+        index = self._insertion_index(facts, max(dependencies) + 1, request)
         if index is None:
             return None
         key = (request.module_class, _code(constructor))
@@ -136,13 +137,16 @@ class DropoutRegistrar:
 
     # --- where the new line goes -------------------------------------------------------
 
-    def _insertion_index(self, facts: ClassFacts, earliest: int, method: Method) -> Optional[int]:
-        """After the last ``self.x = ...`` of ``__init__`` when nothing in between stops it.
+    def _insertion_index(self, facts: ClassFacts, earliest: int, request: DropoutRequest) -> Optional[int]:
+        """Beside the layer that runs before the call (or after it), so that ``print(model)``
+        lists modules in the order they run; else after the last ``self.x = ...``.
 
-        ``earliest`` (after ``super().__init__()`` and what the arguments read) is the
-        fallback when a ``return`` or a call of ``self``/its forward comes first.
+        Never before ``earliest`` (after ``super().__init__()`` and what the arguments read)
+        nor after a ``return`` or a call of ``self``/its forward: ``earliest`` is the
+        fallback when one comes first.
         """
         assert facts.init is not None and facts.init_self is not None
+        method = request.method
         statements = init_body(facts.init).body
         key = (facts.init, method.name)
         if key not in self._blocked:
@@ -153,6 +157,9 @@ class DropoutRegistrar:
         blocked = self._blocked[key]
         if any(blocked[:earliest]):
             return None
+        beside = neighbour_layer_index(facts, method, request.call)
+        if beside is not None and beside >= earliest and not any(blocked[:beside]):
+            return beside
         last_write = max(
             (i + 1 for i, s in enumerate(statements) if writes_self(s, facts.init_self)),
             default=earliest,

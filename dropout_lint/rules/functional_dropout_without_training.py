@@ -73,7 +73,7 @@ or pass the mode: `F.dropout(x, 0.3, training=self.training)`.
 
 ## Fix safety
 The fix registers a dropout module in `__init__` (after `super().__init__()` and whatever
-the rate reads) and calls it, or, where the rate is not fixed for the module's lifetime or
+the rate reads, beside the layer that runs before it) and calls it, or, where the rate is not fixed for the module's lifetime or
 there is no `__init__` to extend safely, adds `training=self.training`. With
 `fix-style = "training-flag"` it always does the latter. Outputs in training mode are
 unchanged (the same random draws in the same order); in eval mode dropout is off, which is
@@ -202,8 +202,8 @@ import torch.nn as nn
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
-        self.fc = nn.Linear(8, 8)
         self.dropout = nn.Dropout(p=0.3)
+        self.fc = nn.Linear(8, 8)
 
     def forward(self, x):
         return self.fc(self.dropout(x))  # expect
