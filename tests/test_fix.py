@@ -129,7 +129,8 @@ def test_names_never_clash_with_what_the_class_or_its_relatives_use() -> None:
         "        self.fc = nn.Linear(8, 8)\n        setattr(self, 'dropout_layer', None)\n",
     ) + "\n\nclass Child(Net):\n    def __init__(self):\n        super().__init__()\n        self.dropout = 1\n"
     fixed = fix_source(source.encode(), "net.py", DEFAULT).source.decode()
-    assert "self.dropout_2 = nn.Dropout(p=0.3)" in fixed and "self.fc(self.dropout_2(x))" in fixed
+    # `dropout` is taken by the subclass: no `dropout_layer` or `dropout_2`, the mode is passed.
+    assert "nn.Dropout" not in fixed and "self.fc(F.dropout(x, 0.3, training=self.training))" in fixed
 
 
 def test_a_rate_a_subclass_overrides_is_not_moved_to_init() -> None:

@@ -105,7 +105,7 @@ def test_module_style_registers_modules_that_eval_reaches() -> None:
     path = FIX_FIXTURES / "register_module.py"
     encoder = load(fixed_source(path, "module"), "fixed").Encoder(hidden=8)
     dropouts = {name: type(m).__name__ for name, m in encoder.named_modules() if "Dropout" in type(m).__name__}
-    assert dropouts == {"dropout_layer": "Dropout", "dropout2d": "Dropout2d", "dropout_2": "Dropout"}
+    assert dropouts == {"dropout2d": "Dropout2d"}  # no clear name for the others: the mode is passed
     encoder.eval()
     assert not any(m.training for m in encoder.modules())
 

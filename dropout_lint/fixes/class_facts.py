@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from ..analysis.module_classes import Method, ModuleClasses
+from ..analysis.torch_api import DROPOUT_MODULES
 from ..engine.context import FileContext
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
@@ -33,6 +34,8 @@ class ClassFacts:
     class_level_names: set[str]
     subclasses: list[cst.ClassDef]
     hierarchy: list[cst.ClassDef]
+    # The ``self.<attribute> = <...>.Dropout(...)`` modules of the class and its relatives.
+    dropout_modules: set[str] = field(default_factory=set)
     # (module_class, constructor code) -> the attribute registered for it, and where.
     shared: dict[tuple[str, str], tuple[str, int, cst.BaseStatement]] = field(default_factory=dict)
 
@@ -123,6 +126,7 @@ class ClassFactsIndex:
                 collector = _SelfAttributes(self_name)
                 inner.visit(collector)
                 facts.taken_names |= collector.used
+                facts.dropout_modules |= collector.dropout_modules
                 for attribute in collector.written:
                     facts.writes.setdefault(attribute, []).append((owner, statement, index))
 
@@ -157,6 +161,22 @@ class _SelfAttributes(cst.CSTVisitor):
         self.self_name = self_name
         self.used: set[str] = set()
         self.written: set[str] = set()
+        self.dropout_modules: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if not isinstance(value, cst.Call):
+            return
+        func = value.func
+        called = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if called in DROPOUT_MODULES:
+            self.dropout_modules |= {
+                t.target.attr.value
+                for t in node.targets
+                if isinstance(t.target, cst.Attribute)
+                and isinstance(t.target.value, cst.Name)
+                and t.target.value.value == self.self_name
+            }
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if isinstance(node.value, cst.Name) and node.value.value == self.self_name:

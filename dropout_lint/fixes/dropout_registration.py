@@ -10,6 +10,7 @@ and the rule falls back to a smaller fix (or none).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
@@ -27,13 +28,11 @@ from .class_facts import (
     returns_or_calls_self,
     writes_self,
 )
+from .module_names import module_name, says_rate
 from .node_edits import NodeEdits
 from .portable_expressions import InitPortability
 from .torch_nn_spelling import TorchNnSpelling
 
-# Attribute names tried for a new module, after its snake-case class name (``dropout``).
-_NAME_SUFFIXES = ("", "_layer")
-_RATE_SUFFIX = re.compile(r"_(?:prob|probability|rate|ratio|p)$")
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,7 @@ class DropoutRegistrar:
         key = (request.module_class, _code(constructor))
         if key not in facts.shared:
             facts.taken_names.add(attribute)
+            facts.dropout_modules.add(attribute)
             assert facts.init_self is not None
             target = cst.Attribute(cst.Name(facts.init_self), cst.Name(attribute))
             statement = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], constructor)])
@@ -109,6 +109,9 @@ class DropoutRegistrar:
         facts = self.facts.facts_of(method.owner)
         if facts.init is None or facts.init_self is None or facts.super_index is None:
             return None
+        rate = bound_arg(request.constructor_args, Parameter("p", 0))
+        if rate is not None and isinstance(rate.value, cst.Attribute) and not says_rate(rate.value.attr.value):
+            return None  # `p=self.config`: whatever it holds, its name does not say a rate
         dependencies: set[int] = {facts.super_index}
         args: list[cst.Arg] = []
         for arg in request.constructor_args:
@@ -133,6 +136,8 @@ class DropoutRegistrar:
             return None
         key = (request.module_class, _code(constructor))
         attribute = facts.shared[key][0] if key in facts.shared else self._free_name(request, facts)
+        if attribute is None:
+            return None
         return facts, index, attribute, constructor, new_import
 
     # --- where the new line goes -------------------------------------------------------
@@ -170,19 +175,18 @@ class DropoutRegistrar:
 
     # --- names ------------------------------------------------------------------------
 
-    def _free_name(self, request: DropoutRequest, facts: ClassFacts) -> str:
-        """A name after the rate's (``attention_dropout``), else the class's (``dropout``)."""
-        base = _snake_case(request.module_class)
-        stem = _rate_stem(request.constructor_args)
-        stems = [stem, base] if stem is not None and stem != base else [base]
-        candidates = [name + suffix for name in stems for suffix in _NAME_SUFFIXES]
-        number = 2
-        while True:
-            for candidate in candidates:
-                if candidate not in facts.taken_names:
-                    return candidate
-            candidates = [f"{base}_{number}"]
-            number += 1
+    def _free_name(self, request: DropoutRequest, facts: ClassFacts) -> Optional[str]:
+        """A name in the family's style (:mod:`.module_names`); for DRP020, which has no other
+        fix, ``dropout_layer``, ``dropout_2``, ... when no clear name is free."""
+        word = _snake_case(request.module_class)
+        rate = bound_arg(request.constructor_args, Parameter("p", 0))
+        rate_attribute = rate.value.attr.value if rate is not None and isinstance(rate.value, cst.Attribute) else None
+        name = module_name(word, rate_attribute, request.method.name, facts.dropout_modules, facts.taken_names)
+        if name is None and request.constructor_func is not None:
+            numbered = (f"{word}_{n}" for n in itertools.count(2))
+            name = next(n for n in itertools.chain([f"{word}_layer"], numbered) if n not in facts.taken_names)
+        return name
+
 
 def _keyword_style(args: Sequence[cst.Arg]) -> list[cst.Arg]:
     """Arguments as ``p=0.3, inplace=True``, separated by ", "."""
@@ -201,18 +205,6 @@ def _keyword_style(args: Sequence[cst.Arg]) -> list[cst.Arg]:
             )
         )
     return result
-
-
-def _rate_stem(args: Sequence[cst.Arg]) -> Optional[str]:
-    """``attention_dropout`` for a rate ``self.attention_dropout`` or ``config.attention_dropout_prob``.
-
-    Only for rates whose name says dropout, so the module's name does too.
-    """
-    rate = bound_arg(args, Parameter("p", 0))
-    if rate is None or not isinstance(rate.value, cst.Attribute):
-        return None
-    stem = _RATE_SUFFIX.sub("", rate.value.attr.value)
-    return stem if "drop" in stem and stem.isidentifier() else None
 
 
 def _snake_case(name: str) -> str:

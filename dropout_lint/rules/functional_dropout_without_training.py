@@ -73,9 +73,11 @@ or pass the mode: `F.dropout(x, 0.3, training=self.training)`.
 
 ## Fix safety
 The fix registers a dropout module in `__init__` (after `super().__init__()` and whatever
-the rate reads, beside the layer that runs before it) and calls it, or, where the rate is not fixed for the module's lifetime or
-there is no `__init__` to extend safely, adds `training=self.training`. With
-`fix-style = "training-flag"` it always does the latter. Outputs in training mode are
+the rate reads, beside the layer that runs before it, named in the class's own style) and
+calls it, or adds `training=self.training` where the rate is not fixed for the module's
+lifetime, there is no `__init__` to extend safely, or no clear name is free (`dropout_layer`
+beside a float `self.dropout` is not one). With `fix-style = "training-flag"` it always does
+the latter. An import the fix leaves unused is removed. Outputs in training mode are
 unchanged (the same random draws in the same order); in eval mode dropout is off, which is
 the point. `state_dict()` keys do not change: dropout modules hold no state.
 
