@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -271,3 +272,19 @@ def test_stdin_fix_writes_the_fixed_source(project: Path, capsys, monkeypatch) -
     assert main(["--isolated", "--fix", "-"]) == 0
     sys.stdout.flush()
     assert stdout.getvalue().decode() == FIXED
+
+
+def test_a_rate_another_file_sets_is_never_frozen_in_a_module(tmp_path: Path, monkeypatch) -> None:
+    fixtures = FIXTURES / "fix_project"
+    (tmp_path / "project").mkdir()
+    (tmp_path / "alone").mkdir()
+    for path in fixtures.glob("*.py"):
+        if not path.name.endswith(".fixed.py"):
+            shutil.copy(path, tmp_path / "project" / path.name)
+    shutil.copy(fixtures / "models.py", tmp_path / "alone" / "models.py")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--isolated", "--fix", "project"]) == 0
+    assert (tmp_path / "project" / "models.py").read_text() == (fixtures / "models.fixed.py").read_text()
+    # Without `finetune.py` in the project, nothing sets `drop_rate` later: a module.
+    assert main(["--isolated", "--fix", "alone"]) == 0
+    assert "self.drop = nn.Dropout(p=self.drop_rate)" in (tmp_path / "alone" / "models.py").read_text()

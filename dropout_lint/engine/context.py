@@ -22,6 +22,8 @@ class FileContext:
     project_module_classes: Collection[str] = field(default_factory=frozenset)
     # How DRP001's fix turns the mode on: "module" (a registered module) or "training-flag".
     fix_style: str = "module"
+    # Attribute names the project sets after construction: rates fixes must keep reading.
+    reassigned_attributes: Collection[str] = field(default_factory=frozenset)
 
     @property
     def module(self) -> cst.Module:

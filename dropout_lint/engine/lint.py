@@ -43,6 +43,8 @@ class LintOptions:
     project_module_classes: Collection[str] = frozenset()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     fix_style: str = "module"
+    # Attribute names the project sets after construction (analysis.attribute_writes).
+    reassigned_attributes: Collection[str] = frozenset()
 
 
 def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:
@@ -111,6 +113,7 @@ def file_context(module: cst.Module, path: str, options: LintOptions) -> FileCon
         MetadataWrapper(module, unsafe_skip_copy=True),
         options.project_module_classes,
         options.fix_style,
+        options.reassigned_attributes,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Collection, Optional, Sequence
 
 import libcst as cst
 
@@ -36,6 +36,8 @@ class ClassFacts:
     hierarchy: list[cst.ClassDef]
     # The ``self.<attribute> = <...>.Dropout(...)`` modules of the class and its relatives.
     dropout_modules: set[str] = field(default_factory=set)
+    # Attribute names the project sets after construction, in any file.
+    reassigned_elsewhere: Collection[str] = frozenset()
     # (module_class, constructor code) -> the attribute registered for it, and where.
     shared: dict[tuple[str, str], tuple[str, int, cst.BaseStatement]] = field(default_factory=dict)
 
@@ -43,8 +45,11 @@ class ClassFacts:
         """The ``__init__`` index after which ``self.<attribute>`` holds its final value.
 
         None when it is set outside an ``__init__``, in a subclass, is a method or property,
-        or is set nowhere this file can see.
+        is set nowhere this file can see, or the project sets it after construction
+        (``model.drop_rate = 0.0`` in another file).
         """
+        if attribute in self.reassigned_elsewhere:
+            return None
         if any(
             isinstance(statement, cst.FunctionDef) and statement.name.value == attribute
             for owner in self.hierarchy + self.subclasses
@@ -96,6 +101,7 @@ class ClassFactsIndex:
             class_level_names=set(),
             subclasses=subclasses,
             hierarchy=hierarchy,
+            reassigned_elsewhere=self.context.reassigned_attributes,
         )
         for owner in hierarchy + subclasses:
             self._gather(owner, facts)

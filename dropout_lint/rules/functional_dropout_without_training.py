@@ -82,7 +82,14 @@ lifetime, there is no `__init__` to extend safely, or no clear name is free (`dr
 beside a float `self.dropout` is not one). With `fix-style = "training-flag"` it always does
 the latter. A call of `F.dropout` whose rate is 0 for the module's lifetime (the literal, or
 an attribute only ever set to it) is removed instead: it returns its input in either mode and
-takes no random draw. An import the fix leaves unused is removed. Outputs in training mode are
+takes no random draw. An import the fix leaves unused is removed.
+
+A module built in `__init__` keeps the rate it was built with, where the call read it each
+time. So a rate attribute that is set anywhere after construction is never frozen in a
+module: in another method or a subclass of the file, or, with `--fix` and `--diff`, in any
+file of the checked paths (`model.drop_rate = 0.0` in a fine-tuning script,
+`setattr(m, "drop_rate", 0.0)`), matched by attribute name whatever the object. Such calls
+get `training=self.training`, which keeps reading the rate. Outputs in training mode are
 unchanged (the same random draws in the same order); in eval mode dropout is off, which is
 the point. `state_dict()` keys do not change: dropout modules hold no state.
 

@@ -21,6 +21,7 @@ from typing import (
     Union,
 )
 
+from ..analysis.attribute_writes import project_reassigned_attributes
 from ..analysis.project_index import (
     class_statements,
     module_class_names,
@@ -76,7 +77,12 @@ def read_source(path: str) -> Union[bytes, Diagnostic]:
         return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
 
 
-def options_for(path: str, settings: SettingsSource, project_module_classes: frozenset[str]) -> LintOptions:
+def options_for(
+    path: str,
+    settings: SettingsSource,
+    project_module_classes: frozenset[str],
+    reassigned_attributes: frozenset[str] = frozenset(),
+) -> LintOptions:
     """The engine's options for ``path``, from its own settings."""
     settings = settings.settings_for(path)
     return LintOptions(
@@ -84,6 +90,7 @@ def options_for(path: str, settings: SettingsSource, project_module_classes: fro
         project_module_classes=project_module_classes,
         max_file_size=settings.max_file_size,
         fix_style=settings.fix_style,
+        reassigned_attributes=reassigned_attributes,
     )
 
 
@@ -99,6 +106,15 @@ def index_project(paths: Iterable[str]) -> frozenset[str]:
     """The module classes defined or imported in ``paths`` (unreadable files are skipped)."""
     return module_class_names(
         (path, notebook_python_source(source) if is_notebook(path) else source)
+        for path, source in zip(paths, map(read_source, paths))
+        if isinstance(source, bytes)
+    )
+
+
+def reassigned_attributes_of(paths: Iterable[str]) -> frozenset[str]:
+    """The attribute names ``paths`` set after construction (unreadable files are skipped)."""
+    return project_reassigned_attributes(
+        notebook_python_source(source) if is_notebook(path) else source
         for path, source in zip(paths, map(read_source, paths))
         if isinstance(source, bytes)
     )
@@ -309,14 +325,19 @@ class FileFix:
 
 
 def fix_file(
-    path: str, settings: SettingsSource, project_module_classes: frozenset[str], mode: FixMode
+    path: str,
+    settings: SettingsSource,
+    project_module_classes: frozenset[str],
+    mode: FixMode,
+    reassigned_attributes: frozenset[str] = frozenset(),
 ) -> FileFix:
     """Fix one file in place (or only diff it); a file that cannot be written is reported."""
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return FileFix([source], {})
     fix = fix_notebook if is_notebook(path) else fix_source
-    result = fix(source, path, options_for(path, settings, project_module_classes), mode.unsafe_fixes)
+    options = options_for(path, settings, project_module_classes, reassigned_attributes)
+    result = fix(source, path, options, mode.unsafe_fixes)
     if result.source == source:
         return FileFix(result.remaining, result.fixed)
     if not mode.write:
@@ -345,9 +366,10 @@ class _FixJob:
     settings: SettingsSource
     project_module_classes: frozenset[str]
     mode: FixMode
+    reassigned_attributes: frozenset[str] = frozenset()
 
     def __call__(self, path: str) -> FileFix:
-        return fix_file(path, self.settings, self.project_module_classes, self.mode)
+        return fix_file(path, self.settings, self.project_module_classes, self.mode, self.reassigned_attributes)
 
 
 def fix_files(
@@ -358,7 +380,7 @@ def fix_files(
     One worker per ``CHUNK_SIZE`` files at most: fixing is slow, and chunks keep it fair.
     """
     count = min(jobs or _available_cores(), max(1, len(paths) // CHUNK_SIZE))
-    job = _FixJob(settings, index_project(paths), mode)
+    job = _FixJob(settings, index_project(paths), mode, reassigned_attributes_of(paths))
     with _Workers(count) as workers:
         yield from zip(paths, workers.map(job, paths, CHUNK_SIZE, minimum=1))
 
