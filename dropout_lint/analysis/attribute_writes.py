@@ -46,7 +46,7 @@ def _enclosing_function(source: bytes, position: int, definitions: list[tuple[in
     """The name of the innermost ``def`` around ``position``, by indentation (``b""``: none)."""
     line_start = source.rfind(b"\n", 0, position) + 1
     indent = len(source[line_start:position]) - len(source[line_start:position].lstrip(b" \t"))
-    for start, def_indent, name in reversed(definitions[: bisect.bisect_left(definitions, (position,))]):
+    for _, def_indent, name in reversed(definitions[: bisect.bisect_left(definitions, (position,))]):
         if def_indent < indent:
             return name
     return b""
