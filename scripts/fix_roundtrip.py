@@ -8,7 +8,7 @@ place. Then, for every file: if it compiled before it still compiles; if it had 
 it is byte-identical; a second ``--fix`` changes nothing; and the AST of each changed file
 differs from the original only at the reported calls (or attributes), in dropout classes
 swapped for another, and in inserted ``self.<name> = nn.<Dropout>(...)`` assignments and
-``torch`` imports. Exit 0 when every check holds, 1 with one line per violation otherwise.
+``torch`` imports added or left unused. Exit 0 when every check holds, 1 with one line per violation otherwise.
 """
 
 from __future__ import annotations
@@ -204,9 +204,16 @@ def first_difference(old: ast.AST, new: ast.AST, reported: ReportedNodes, where:
 
 
 def _list_difference(old: list, new: list, reported: ReportedNodes, where: str) -> Optional[str]:
-    """Align two lists; the new one may hold inserted registrations and imports besides."""
+    """Align two lists; the new one may hold inserted registrations and imports besides,
+    and lack (or trim) torch imports the fixes left unused."""
     position = 0
     for index, old_item in enumerate(old):
+        if _is_torch_import(old_item):
+            run = position
+            while run < len(new) and _is_insertion(new[run]) and not _same(old_item, new[run]):
+                run += 1
+            if run == len(new) or not _same(old_item, new[run]):
+                continue  # removed or trimmed: what the new one has instead is an insertion
         while position < len(new) and _is_insertion(new[position]) and not _same(old_item, new[position]):
             position += 1
         if position == len(new):
@@ -228,10 +235,8 @@ def _same(old: object, new: object) -> bool:
 
 def _is_insertion(node: object) -> bool:
     """An import of torch, or ``self.<name> = <...>.<Dropout class>(...)``: what fixes add."""
-    if isinstance(node, ast.Import):
-        return all(alias.name.split(".")[0] == "torch" for alias in node.names)
-    if isinstance(node, ast.ImportFrom):
-        return (node.module or "").split(".")[0] == "torch"
+    if _is_torch_import(node):
+        return True
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target, value = node.targets[0], node.value
         return (
@@ -240,6 +245,14 @@ def _is_insertion(node: object) -> bool:
             and isinstance(value, ast.Call)
             and _last_name(value.func) in DROPOUT_CLASSES
         )
+    return False
+
+
+def _is_torch_import(node: object) -> bool:
+    if isinstance(node, ast.Import):
+        return all(alias.name.split(".")[0] == "torch" for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "torch"
     return False
 
 

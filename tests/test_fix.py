@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -41,14 +42,13 @@ class Net(nn.Module):
 """
 FIXED = """\
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
-        self.fc = nn.Linear(8, 8)
         self.dropout = nn.Dropout(p=0.3)
+        self.fc = nn.Linear(8, 8)
 
     def forward(self, x):
         return self.fc(self.dropout(x))
@@ -130,7 +130,8 @@ def test_names_never_clash_with_what_the_class_or_its_relatives_use() -> None:
         "        self.fc = nn.Linear(8, 8)\n        setattr(self, 'dropout_layer', None)\n",
     ) + "\n\nclass Child(Net):\n    def __init__(self):\n        super().__init__()\n        self.dropout = 1\n"
     fixed = fix_source(source.encode(), "net.py", DEFAULT).source.decode()
-    assert "self.dropout_2 = nn.Dropout(p=0.3)" in fixed and "self.fc(self.dropout_2(x))" in fixed
+    # `dropout` is taken by the subclass: no `dropout_layer` or `dropout_2`, the mode is passed.
+    assert "nn.Dropout" not in fixed and "self.fc(F.dropout(x, 0.3, training=self.training))" in fixed
 
 
 def test_a_rate_a_subclass_overrides_is_not_moved_to_init() -> None:
@@ -201,7 +202,9 @@ def test_fix_writes_keeps_permissions_and_reports_what_is_left(project: Path, ca
     clean_stat = (project / "clean.py").stat()
     assert main(["--isolated", "--fix", "."]) == 1
     out, err = capsys.readouterr()
-    assert model.read_text().startswith(FIXED)
+    # `Odd` still uses `F`: its import stays.
+    still_imported = FIXED.replace("nn\n", "nn\nimport torch.nn.functional as F\n", 1)
+    assert model.read_text().startswith(still_imported)
     assert stat.S_IMODE(model.stat().st_mode) == 0o640
     assert (project / "clean.py").stat().st_mtime_ns == clean_stat.st_mtime_ns
     assert out.startswith("model.py:18:16: DRP001")
@@ -269,3 +272,19 @@ def test_stdin_fix_writes_the_fixed_source(project: Path, capsys, monkeypatch) -
     assert main(["--isolated", "--fix", "-"]) == 0
     sys.stdout.flush()
     assert stdout.getvalue().decode() == FIXED
+
+
+def test_a_rate_another_file_sets_is_never_frozen_in_a_module(tmp_path: Path, monkeypatch) -> None:
+    fixtures = FIXTURES / "fix_project"
+    (tmp_path / "project").mkdir()
+    (tmp_path / "alone").mkdir()
+    for path in fixtures.glob("*.py"):
+        if not path.name.endswith(".fixed.py"):
+            shutil.copy(path, tmp_path / "project" / path.name)
+    shutil.copy(fixtures / "models.py", tmp_path / "alone" / "models.py")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--isolated", "--fix", "project"]) == 0
+    assert (tmp_path / "project" / "models.py").read_text() == (fixtures / "models.fixed.py").read_text()
+    # Without `finetune.py` in the project, nothing sets `drop_rate` later: a module.
+    assert main(["--isolated", "--fix", "alone"]) == 0
+    assert "self.drop = nn.Dropout(p=self.drop_rate)" in (tmp_path / "alone" / "models.py").read_text()

@@ -24,6 +24,8 @@ class FileContext:
     # How DRP001's fix turns the mode on: "module" (a registered module) or "training-flag".
     fix_style: str = "module"
     mode_summaries: ProjectModeSummaries = field(default_factory=ProjectModeSummaries)
+    # Attribute names the project sets after construction: rates fixes must keep reading.
+    reassigned_attributes: Collection[str] = field(default_factory=frozenset)
 
     @property
     def module(self) -> cst.Module:

@@ -46,6 +46,8 @@ class LintOptions:
     mode_summaries: ProjectModeSummaries = field(default_factory=ProjectModeSummaries)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     fix_style: str = "module"
+    # Attribute names the project sets after construction (analysis.attribute_writes).
+    reassigned_attributes: Collection[str] = frozenset()
 
 
 @dataclass
@@ -128,6 +130,7 @@ def file_context(module: cst.Module, path: str, options: LintOptions) -> FileCon
         options.project_module_classes,
         options.fix_style,
         options.mode_summaries,
+        options.reassigned_attributes,
     )
 
 

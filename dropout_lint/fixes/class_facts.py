@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Collection, Optional, Sequence
 
 import libcst as cst
 
 from ..analysis.module_classes import Method, ModuleClasses
+from ..analysis.torch_api import DROPOUT_MODULES
 from ..engine.context import FileContext
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
@@ -33,6 +34,10 @@ class ClassFacts:
     class_level_names: set[str]
     subclasses: list[cst.ClassDef]
     hierarchy: list[cst.ClassDef]
+    # The ``self.<attribute> = <...>.Dropout(...)`` modules of the class and its relatives.
+    dropout_modules: set[str] = field(default_factory=set)
+    # Attribute names the project sets after construction, in any file.
+    reassigned_elsewhere: Collection[str] = frozenset()
     # (module_class, constructor code) -> the attribute registered for it, and where.
     shared: dict[tuple[str, str], tuple[str, int, cst.BaseStatement]] = field(default_factory=dict)
 
@@ -40,8 +45,11 @@ class ClassFacts:
         """The ``__init__`` index after which ``self.<attribute>`` holds its final value.
 
         None when it is set outside an ``__init__``, in a subclass, is a method or property,
-        or is set nowhere this file can see.
+        is set nowhere this file can see, or the project sets it after construction
+        (``model.drop_rate = 0.0`` in another file).
         """
+        if attribute in self.reassigned_elsewhere:
+            return None
         if any(
             isinstance(statement, cst.FunctionDef) and statement.name.value == attribute
             for owner in self.hierarchy + self.subclasses
@@ -93,6 +101,7 @@ class ClassFactsIndex:
             class_level_names=set(),
             subclasses=subclasses,
             hierarchy=hierarchy,
+            reassigned_elsewhere=self.context.reassigned_attributes,
         )
         for owner in hierarchy + subclasses:
             self._gather(owner, facts)
@@ -123,6 +132,7 @@ class ClassFactsIndex:
                 collector = _SelfAttributes(self_name)
                 inner.visit(collector)
                 facts.taken_names |= collector.used
+                facts.dropout_modules |= collector.dropout_modules
                 for attribute in collector.written:
                     facts.writes.setdefault(attribute, []).append((owner, statement, index))
 
@@ -157,6 +167,22 @@ class _SelfAttributes(cst.CSTVisitor):
         self.self_name = self_name
         self.used: set[str] = set()
         self.written: set[str] = set()
+        self.dropout_modules: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if not isinstance(value, cst.Call):
+            return
+        func = value.func
+        called = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if called in DROPOUT_MODULES:
+            self.dropout_modules |= {
+                t.target.attr.value
+                for t in node.targets
+                if isinstance(t.target, cst.Attribute)
+                and isinstance(t.target.value, cst.Name)
+                and t.target.value.value == self.self_name
+            }
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if isinstance(node.value, cst.Name) and node.value.value == self.self_name:
@@ -221,6 +247,47 @@ class _ReturnOrSelfCall(cst.CSTVisitor):
             and func.attr.value in self.methods
         ):
             self.found = True
+
+
+class _SelfCallsInRunOrder(cst.CSTVisitor):
+    """Calls in the order they finish (arguments before the call that takes them), each with
+    the ``self.<attribute>`` it calls, if any."""
+
+    def __init__(self, self_name: str) -> None:
+        super().__init__()
+        self.self_name = self_name
+        self.calls: list[tuple[cst.Call, Optional[str]]] = []
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        func = original_node.func
+        called = (
+            func.attr.value
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self.self_name
+            else None
+        )
+        self.calls.append((original_node, called))
+
+
+def neighbour_layer_index(facts: ClassFacts, method: Method, call: cst.Call) -> Optional[int]:
+    """Where a module for ``call`` goes in ``__init__`` to be listed in run order: after the
+    statement that builds the layer ``method`` calls last before ``call``, else before the one
+    that builds the layer it calls first after it; None when it calls neither."""
+    if method.self_name is None or facts.init is None:
+        return None
+    order = _SelfCallsInRunOrder(method.self_name)
+    method.function.visit(order)
+    built = {
+        attribute: [index for _, function, index in writes if function is facts.init]
+        for attribute, writes in facts.writes.items()
+    }
+    position = next((i for i, (node, _) in enumerate(order.calls) if node is call), None)
+    if position is None:
+        return None
+    before = [built[a][-1] + 1 for _, a in order.calls[:position] if a is not None and built.get(a)]
+    if before:
+        return before[-1]
+    after = [built[a][0] for _, a in order.calls[position + 1 :] if a is not None and built.get(a)]
+    return after[0] if after else None
 
 
 def returns_or_calls_self(statement: cst.CSTNode, self_name: str, methods: set[str]) -> bool:

@@ -10,6 +10,7 @@ and the rule falls back to a smaller fix (or none).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
@@ -23,16 +24,15 @@ from .class_facts import (
     ClassFacts,
     ClassFactsIndex,
     init_body,
+    neighbour_layer_index,
     returns_or_calls_self,
     writes_self,
 )
+from .module_names import module_name, says_rate
 from .node_edits import NodeEdits
 from .portable_expressions import InitPortability
 from .torch_nn_spelling import TorchNnSpelling
 
-# Attribute names tried for a new module, after its snake-case class name (``dropout``).
-_NAME_SUFFIXES = ("", "_layer")
-_RATE_SUFFIX = re.compile(r"_(?:prob|probability|rate|ratio|p)$")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class DropoutRegistrar:
         key = (request.module_class, _code(constructor))
         if key not in facts.shared:
             facts.taken_names.add(attribute)
+            facts.dropout_modules.add(attribute)
             assert facts.init_self is not None
             target = cst.Attribute(cst.Name(facts.init_self), cst.Name(attribute))
             statement = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], constructor)])
@@ -108,6 +109,9 @@ class DropoutRegistrar:
         facts = self.facts.facts_of(method.owner)
         if facts.init is None or facts.init_self is None or facts.super_index is None:
             return None
+        rate = bound_arg(request.constructor_args, Parameter("p", 0))
+        if rate is not None and isinstance(rate.value, cst.Attribute) and not says_rate(rate.value.attr.value):
+            return None  # `p=self.config`: whatever it holds, its name does not say a rate
         dependencies: set[int] = {facts.super_index}
         args: list[cst.Arg] = []
         for arg in request.constructor_args:
@@ -127,22 +131,27 @@ class DropoutRegistrar:
             if func is None:
                 return None
             constructor = request.call.func.with_changes(func=func, args=args)  # type: ignore[attr-defined]
-        index = self._insertion_index(facts, max(dependencies) + 1, method)
+        index = self._insertion_index(facts, max(dependencies) + 1, request)
         if index is None:
             return None
         key = (request.module_class, _code(constructor))
         attribute = facts.shared[key][0] if key in facts.shared else self._free_name(request, facts)
+        if attribute is None:
+            return None
         return facts, index, attribute, constructor, new_import
 
     # --- where the new line goes -------------------------------------------------------
 
-    def _insertion_index(self, facts: ClassFacts, earliest: int, method: Method) -> Optional[int]:
-        """After the last ``self.x = ...`` of ``__init__`` when nothing in between stops it.
+    def _insertion_index(self, facts: ClassFacts, earliest: int, request: DropoutRequest) -> Optional[int]:
+        """Beside the layer that runs before the call (or after it), so that ``print(model)``
+        lists modules in the order they run; else after the last ``self.x = ...``.
 
-        ``earliest`` (after ``super().__init__()`` and what the arguments read) is the
-        fallback when a ``return`` or a call of ``self``/its forward comes first.
+        Never before ``earliest`` (after ``super().__init__()`` and what the arguments read)
+        nor after a ``return`` or a call of ``self``/its forward: ``earliest`` is the
+        fallback when one comes first.
         """
         assert facts.init is not None and facts.init_self is not None
+        method = request.method
         statements = init_body(facts.init).body
         key = (facts.init, method.name)
         if key not in self._blocked:
@@ -153,6 +162,9 @@ class DropoutRegistrar:
         blocked = self._blocked[key]
         if any(blocked[:earliest]):
             return None
+        beside = neighbour_layer_index(facts, method, request.call)
+        if beside is not None and beside >= earliest and not any(blocked[:beside]):
+            return beside
         last_write = max(
             (i + 1 for i, s in enumerate(statements) if writes_self(s, facts.init_self)),
             default=earliest,
@@ -163,19 +175,18 @@ class DropoutRegistrar:
 
     # --- names ------------------------------------------------------------------------
 
-    def _free_name(self, request: DropoutRequest, facts: ClassFacts) -> str:
-        """A name after the rate's (``attention_dropout``), else the class's (``dropout``)."""
-        base = _snake_case(request.module_class)
-        stem = _rate_stem(request.constructor_args)
-        stems = [stem, base] if stem is not None and stem != base else [base]
-        candidates = [name + suffix for name in stems for suffix in _NAME_SUFFIXES]
-        number = 2
-        while True:
-            for candidate in candidates:
-                if candidate not in facts.taken_names:
-                    return candidate
-            candidates = [f"{base}_{number}"]
-            number += 1
+    def _free_name(self, request: DropoutRequest, facts: ClassFacts) -> Optional[str]:
+        """A name in the family's style (:mod:`.module_names`); for DRP020, which has no other
+        fix, ``dropout_layer``, ``dropout_2``, ... when no clear name is free."""
+        word = _snake_case(request.module_class)
+        rate = bound_arg(request.constructor_args, Parameter("p", 0))
+        rate_attribute = rate.value.attr.value if rate is not None and isinstance(rate.value, cst.Attribute) else None
+        name = module_name(word, rate_attribute, request.method.name, facts.dropout_modules, facts.taken_names)
+        if name is None and request.constructor_func is not None:
+            numbered = (f"{word}_{n}" for n in itertools.count(2))
+            name = next(n for n in itertools.chain([f"{word}_layer"], numbered) if n not in facts.taken_names)
+        return name
+
 
 def _keyword_style(args: Sequence[cst.Arg]) -> list[cst.Arg]:
     """Arguments as ``p=0.3, inplace=True``, separated by ", "."""
@@ -194,18 +205,6 @@ def _keyword_style(args: Sequence[cst.Arg]) -> list[cst.Arg]:
             )
         )
     return result
-
-
-def _rate_stem(args: Sequence[cst.Arg]) -> Optional[str]:
-    """``attention_dropout`` for a rate ``self.attention_dropout`` or ``config.attention_dropout_prob``.
-
-    Only for rates whose name says dropout, so the module's name does too.
-    """
-    rate = bound_arg(args, Parameter("p", 0))
-    if rate is None or not isinstance(rate.value, cst.Attribute):
-        return None
-    stem = _RATE_SUFFIX.sub("", rate.value.attr.value)
-    return stem if "drop" in stem and stem.isidentifier() else None
 
 
 def _snake_case(name: str) -> str:

@@ -5,7 +5,7 @@ computed when it was found, on the same pass that found it (libcst only ever see
 statements around the rules' sites, and positions there are the file's). Each round applies
 the fixes of one rule, every one whose edits overlap no other's, then lints the new text;
 a fix that overlapped waits for the next round, and the next rule goes once the first has
-nothing left. One rule per round because two rules may register modules in the same
+nothing left. An import a round's fixes left unused goes with them (:mod:`.unused_imports`). One rule per round because two rules may register modules in the same
 ``__init__``, and each must see the names the other took.
 
 The result is all or nothing: if a round fails (the output does not parse, the rounds do
@@ -29,6 +29,7 @@ from ..engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
 from ..engine.lint import LintOptions, lint_source
 from ..engine.source_text import decoded, split_lines
 from .text_edits import apply_fixes
+from .unused_imports import without_imports_made_unused
 
 # Each round fixes one rule's findings; a handful of rules converge in a few rounds.
 MAX_ROUNDS = 10
@@ -102,6 +103,7 @@ def _fix_to_fixed_point(
         if text == before:  # nothing to do after all: let the other rules go
             fixable.discard(code)
             continue
+        text = without_imports_made_unused(before, text, path)
         try:
             data = _keep_bom(text.encode(encoding, "surrogatepass"), source)
         except UnicodeEncodeError:

@@ -64,7 +64,7 @@ def _with_codes(body: str, comment_column: int | None, codes: set[str]) -> str:
         return f"{body.rstrip()}  # noqa: {', '.join(sorted(codes))}"
     existing = directive_codes(match)
     if existing is None:
-        return body  # a bare `# noqa` silences every code already
+        return body  # a bare directive silences every code already
     missing = sorted(c for c in codes if not any(c.upper().startswith(e.upper()) for e in existing))
     if not missing:
         return body

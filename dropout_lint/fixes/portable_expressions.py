@@ -66,7 +66,7 @@ class InitPortability:
                 root = root.value
             if isinstance(root.value, cst.Name) and root.value.value == method.self_name:
                 index = facts.lifetime_constant(root.attr.value)
-                if index is None:
+                if index is None or _reads_reassigned(expression, facts):
                     return None
                 dependencies.add(index)
                 return _renamed_root(expression, facts.init_self)
@@ -90,6 +90,16 @@ class InitPortability:
         while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             node = self.context.classes.parent(node)
         return node is not None and self.context.classes.parent(node) is self.context.module
+
+
+def _reads_reassigned(expression: cst.Attribute, facts: ClassFacts) -> bool:
+    """Whether ``self.config.p`` reads an attribute the project sets after construction."""
+    node: cst.BaseExpression = expression
+    while isinstance(node, cst.Attribute):
+        if node.attr.value in facts.reassigned_elsewhere:
+            return True
+        node = node.value
+    return False
 
 
 def _renamed_root(expression: cst.Attribute, name: str) -> cst.Attribute:

@@ -1,8 +1,8 @@
 """How a file spells ``torch.nn``'s classes, for the constructor a fix writes.
 
 ``nn.Dropout``, ``torch.nn.Dropout`` or ``Dropout``, as the file imports them; when nothing
-fits, ``import torch.nn as nn`` after the file's last module-level import (the same import
-for every fix of the file).
+fits, ``import torch.nn as nn`` (``from torch import nn`` where the file only imports from
+torch) among the file's torch imports (the same import for every fix of the file).
 """
 
 from __future__ import annotations
@@ -80,33 +80,49 @@ class TorchNnSpelling:
                         yield bound, f"{_dotted(small.module)}.{name}"
 
     def _import_torch_nn(self) -> Optional[tuple[int, cst.BaseStatement]]:
-        """``import torch.nn as nn`` after the file's last module-level import, if it has one."""
+        """``import torch.nn as nn``, or ``from torch import nn`` in a file that only imports
+        from torch, placed among the file's torch imports as isort would; None in a file
+        without module-level imports or with a star import."""
         body = self.context.module.body
-        if any(
-            isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
-            for statement in body
+        imports = [
+            (index, small)
+            for index, statement in enumerate(body)
             if isinstance(statement, cst.SimpleStatementLine)
             for small in statement.body
+            if isinstance(small, (cst.Import, cst.ImportFrom))
+        ]
+        if not imports or any(
+            isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar) for _, small in imports
         ):
             return None
-        last_import = max(
-            (
-                index
-                for index, statement in enumerate(body)
-                if isinstance(statement, cst.SimpleStatementLine)
-                and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
-            ),
-            default=None,
+        torch = [(index, small, _imported_module(small)) for index, small in imports]
+        torch = [(index, small, module) for index, small, module in torch if module.split(".")[0] == "torch"]
+        from_style = bool(torch) and all(isinstance(small, cst.ImportFrom) for _, small, _ in torch)
+        kind, module, line = (
+            (cst.ImportFrom, "torch", "from torch import nn\n")
+            if from_style
+            else (cst.Import, "torch.nn", "import torch.nn as nn\n")
         )
-        if last_import is None:
-            return None
-        return last_import + 1, cst.parse_statement("import torch.nn as nn\n")
+        same_kind = [(index, module_) for index, small, module_ in torch if isinstance(small, kind)]
+        later = [index for index, module_ in same_kind if module_ > module]
+        if later:
+            position = later[0]
+        else:
+            position = max(index for index, *_ in (same_kind or torch or imports)) + 1
+        return position, cst.parse_statement(line)
 
     def _name_in_use(self, name: str) -> bool:
         """Whether ``name`` appears anywhere in the file, so adding it could change a meaning."""
         if self._names is None:
             self._names = {node.value for node in self.portability.scopes if isinstance(node, cst.Name)}
         return name in self._names
+
+
+def _imported_module(statement: Union[cst.Import, cst.ImportFrom]) -> str:
+    """The module an import statement reads (its first, for ``import a, b``)."""
+    if isinstance(statement, cst.Import):
+        return _dotted(statement.names[0].name)
+    return "." * len(statement.relative) + (_dotted(statement.module) if statement.module else "")
 
 
 def _dotted(node: Union[cst.Name, cst.Attribute, cst.BaseExpression]) -> str:

@@ -22,8 +22,11 @@ from ..engine.diagnostics import Applicability, Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
 from ..fixes.dropout_registration import DropoutRegistrar, DropoutRequest
 from ..fixes.node_edits import NodeEdits
+from ..fixes.zero_rates import is_zero_rate, without_call
 from ..prefilter.byte_scan import CallSite
 from ..prefilter.call_sites import CallSites
+
+PLAIN_DROPOUT = "torch.nn.functional.dropout"
 
 
 class FunctionalDropoutWithoutTraining(Rule):
@@ -73,9 +76,20 @@ or pass the mode: `F.dropout(x, 0.3, training=self.training)`.
 
 ## Fix safety
 The fix registers a dropout module in `__init__` (after `super().__init__()` and whatever
-the rate reads) and calls it, or, where the rate is not fixed for the module's lifetime or
-there is no `__init__` to extend safely, adds `training=self.training`. With
-`fix-style = "training-flag"` it always does the latter. Outputs in training mode are
+the rate reads, beside the layer that runs before it, named in the class's own style) and
+calls it, or adds `training=self.training` where the rate is not fixed for the module's
+lifetime, there is no `__init__` to extend safely, or no clear name is free (`dropout_layer`
+beside a float `self.dropout` is not one). With `fix-style = "training-flag"` it always does
+the latter. A call of `F.dropout` whose rate is 0 for the module's lifetime (the literal, or
+an attribute only ever set to it) is removed instead: it returns its input in either mode and
+takes no random draw. An import the fix leaves unused is removed.
+
+A module built in `__init__` keeps the rate it was built with, where the call read it each
+time. So a rate attribute that is set anywhere after construction is never frozen in a
+module: in another method or a subclass of the file, or, with `--fix` and `--diff`, in any
+file of the checked paths (`model.drop_rate = 0.0` in a fine-tuning script,
+`setattr(m, "drop_rate", 0.0)`), matched by attribute name whatever the object. Such calls
+get `training=self.training`, which keeps reading the rate. Outputs in training mode are
 unchanged (the same random draws in the same order); in eval mode dropout is off, which is
 the point. `state_dict()` keys do not change: dropout modules hold no state.
 
@@ -198,13 +212,12 @@ class Net(nn.Module):
 """,
             fixed="""
 import torch.nn as nn
-import torch.nn.functional as F
 
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
-        self.fc = nn.Linear(8, 8)
         self.dropout = nn.Dropout(p=0.3)
+        self.fc = nn.Linear(8, 8)
 
     def forward(self, x):
         return self.fc(self.dropout(x))  # expect
@@ -254,13 +267,27 @@ class Net(torch.nn.Module):
         if method is None or method.self_name is None or function is None:
             return None
         if self.context.fix_style == "module":
-            request = _registration_request(call, method, function)
-            registered = None if request is None else self._registrar.register(request)
-            if registered is not None:
-                return registered
+            facts = self._registrar.facts.facts_of(method.owner)
+            if is_zero_rate(_rate(call), method, facts):
+                removed = self._without_no_op(call, function)
+                if removed is not None:
+                    return removed
+            else:
+                request = _registration_request(call, method, function)
+                registered = None if request is None else self._registrar.register(request)
+                if registered is not None:
+                    return registered
         edits = NodeEdits()
         edits.replace(call, _with_training_flag(call, function, method.self_name))
         return edits
+
+    def _without_no_op(self, call: cst.Call, function: DropoutFunction) -> Optional[NodeEdits]:
+        """``F.dropout`` with a rate of 0 returns its input in either mode: the call goes. The
+        channel forms check their input's rank even then, so they keep the call."""
+        source = argument(call, INPUT)
+        if function.qualified_name != PLAIN_DROPOUT or source is None:
+            return None
+        return without_call(call, source.value, self.context.classes)
 
     @cached_property
     def _registrar(self) -> DropoutRegistrar:

@@ -23,6 +23,7 @@ from typing import (
 
 from ..analysis.mode_flow import file_mode_summaries
 from ..analysis.mode_summaries import ProjectModeSummaries, imported_modules, modules_named
+from ..analysis.attribute_writes import project_reassigned_attributes
 from ..analysis.project_index import (
     class_statements,
     module_class_names,
@@ -84,6 +85,7 @@ def options_for(
     settings: SettingsSource,
     project_module_classes: frozenset[str],
     mode_summaries: Optional[ProjectModeSummaries] = None,
+    reassigned_attributes: frozenset[str] = frozenset(),
 ) -> LintOptions:
     """The engine's options for ``path``, from its own settings."""
     settings = settings.settings_for(path)
@@ -93,6 +95,7 @@ def options_for(
         mode_summaries=mode_summaries or ProjectModeSummaries(),
         max_file_size=settings.max_file_size,
         fix_style=settings.fix_style,
+        reassigned_attributes=reassigned_attributes,
     )
 
 
@@ -144,6 +147,11 @@ def python_source(path: str) -> bytes:
     if isinstance(source, Diagnostic):
         return b""
     return notebook_python_source(source) if is_notebook(path) else source
+
+
+def reassigned_attributes_of(paths: Iterable[str]) -> frozenset[str]:
+    """The attribute names ``paths`` set after construction (unreadable files are skipped)."""
+    return project_reassigned_attributes(map(python_source, paths))
 
 
 def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
@@ -367,13 +375,14 @@ def fix_file(
     project_module_classes: frozenset[str],
     mode: FixMode,
     mode_summaries: Optional[ProjectModeSummaries] = None,
+    reassigned_attributes: frozenset[str] = frozenset(),
 ) -> FileFix:
     """Fix one file in place (or only diff it); a file that cannot be written is reported."""
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return FileFix([source], {})
     fix = fix_notebook if is_notebook(path) else fix_source
-    options = options_for(path, settings, project_module_classes, mode_summaries)
+    options = options_for(path, settings, project_module_classes, mode_summaries, reassigned_attributes)
     result = fix(source, path, options, mode.unsafe_fixes)
     if result.source == source:
         return FileFix(result.remaining, result.fixed)
@@ -405,9 +414,12 @@ class _FixJob:
     project_module_classes: frozenset[str]
     mode: FixMode
     mode_summaries: ProjectModeSummaries
+    reassigned_attributes: frozenset[str] = frozenset()
 
     def __call__(self, path: str) -> FileFix:
-        return fix_file(path, self.settings, self.project_module_classes, self.mode, self.mode_summaries)
+        return fix_file(
+            path, self.settings, self.project_module_classes, self.mode, self.mode_summaries, self.reassigned_attributes
+        )
 
 
 def fix_files(
@@ -419,7 +431,7 @@ def fix_files(
     """
     count = min(jobs or _available_cores(), max(1, len(paths) // CHUNK_SIZE))
     summaries = index_mode_summaries(paths, enabled_anywhere(paths, settings))
-    job = _FixJob(settings, index_project(paths), mode, summaries)
+    job = _FixJob(settings, index_project(paths), mode, summaries, reassigned_attributes_of(paths))
     with _Workers(count) as workers:
         yield from zip(paths, workers.map(job, paths, CHUNK_SIZE, minimum=1))
 
