@@ -420,13 +420,13 @@ def print_ratios(commands: Sequence[Command], results: dict[str, Timings]) -> No
          median("dropout-lint --diff", "seconds")),
     ]
     print()
-    print(f"| {'ratio':<36} | {'measured':>9} | {'target':>10} | met |")
-    print(f"|{'-' * 38}|{'-' * 10}:|{'-' * 11}:|:---:|")
+    print(f"| {'ratio':<44} | {'measured':>9} | {'target':>10} | met |")
+    print(f"|{'-' * 46}|{'-' * 10}:|{'-' * 11}:|:---:|")
     for target_name, name, value in ratios:
         target, met = TARGETS[target_name]
         shown = "n/a" if value is None else f"{value:.2f}"
         verdict = "-" if value is None else ("yes" if met(value) else "no")
-        print(f"| {name:<36} | {shown:>9} | {target:>10} | {verdict:^3} |")
+        print(f"| {name:<44} | {shown:>9} | {target:>10} | {verdict:^3} |")
 
 
 def _ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:
