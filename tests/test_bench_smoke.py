@@ -3,6 +3,7 @@ finds the same findings, cached or not, in workers or not. No timing is checked.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "speed.py"
 ROW = re.compile(r"^\| (?P<tool>[^|]+?) +\| +(?P<files>\d+) \| +(?P<lines>\d+) \| +[\d.]+ \| "
-                 r"+\d+ \| +\d+ \| +(?P<findings>[\d ]+|-) \|$")
+                 r"+[\d.]+ \| +\d+ \| +\d+ \| +(?P<findings>[\d ]+|-) \|$")
 RATIO = re.compile(r"^\| (?P<name>[^|]+?) +\| +(?P<value>[\d.]+|n/a) \| +[^|]+ \| *(yes|no|-) *\|$")
 
 
@@ -23,7 +24,7 @@ def test_quick_bench_prints_the_table_and_ratios() -> None:
     ratios = {m["name"]: m["value"] for m in map(RATIO.match, run.stdout.splitlines()) if m}
 
     lint_rows = ["dropout-lint cold", "dropout-lint warm", "dropout-lint --jobs 1"]
-    assert {*lint_rows, "dropout-lint cold, half tree", "flake8 with plugin",
+    assert {*lint_rows, "dropout-lint cold, half tree", "dropout-lint --diff", "flake8 with plugin",
             "flake8 without plugin"} <= rows.keys()
     findings = {rows[name]["findings"] for name in lint_rows}
     assert len(findings) == 1 and int(findings.pop()) > 0  # one count, the same in every run
@@ -31,7 +32,27 @@ def test_quick_bench_prints_the_table_and_ratios() -> None:
     assert "dropout-lint" in run.stdout.split("flake8 with plugin:")[1].splitlines()[0]
     assert "dropout-lint" not in run.stdout.split("flake8 without plugin:")[1].splitlines()[0]
     assert ratios.keys() == {
-        "dropout-lint cold / ruff", "TorchFix / dropout-lint cold", "dropout-lint warm, seconds",
-        "flake8 with / without plugin", "peak RSS, tree / half tree",
+        "dropout-lint cold / ruff", "dropout-lint cold / ruff one rule",
+        "TorchFix / dropout-lint cold", "dropout-lint warm, seconds",
+        "flake8 with / without plugin", "peak RSS, tree / half tree", "dropout-lint --diff, seconds",
     }
     assert ratios["dropout-lint warm, seconds"] != "n/a"
+    assert ratios["dropout-lint --diff, seconds"] != "n/a"
+
+
+def test_fix_workload_is_the_tree_with_the_mode_argument_removed(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("speed_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["speed_bench"] = bench  # dataclasses look their module up by name
+    spec.loader.exec_module(bench)
+    source = tmp_path / "pkg"
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "a.py").write_text(
+        "y = F.dropout(x, p=0.1, training=self.training)\n"
+        "z = F.dropout(x, training=self.training, p=0.2)\n"
+    )
+    (source / "b.py").write_text("y = F.dropout(x, p=0.1, training=False)\n")
+    target = bench.strip_mode_arguments(source, tmp_path / "fix")
+    assert [p.relative_to(target).as_posix() for p in bench.python_files([target])] == ["sub/a.py"]
+    assert (target / "sub" / "a.py").read_text() == "y = F.dropout(x, p=0.1)\nz = F.dropout(x, p=0.2)\n"

@@ -231,6 +231,8 @@ class Net(nn.Module):
         "y = F.dropout(x, p=self.train)",
         "y = [self.train]",
         "y = x[0].train if x else x",
+        "'''\n        if self.train:\n        '''",
+        "y = r'\\\\' + 'if self.train else'  # and self.train",
     ],
 )
 def test_drp002_gate_turns_away_reads_that_cannot_be_a_mode(statement: str) -> None:
@@ -250,6 +252,11 @@ def test_drp002_gate_turns_away_reads_that_cannot_be_a_mode(statement: str) -> N
         "y = torch.dropout(x, 0.5, self.train)",
         "y = f'{1 if self.train else 0}'",
         "y = (self  # c\n            .train) or x",
+        "y = '#' if self.train else x",
+        "y = 'a' 'b' if self.train else x",
+        # Python 3.12 lets a replacement field hold its f-string's own quote, so the
+        # literal cannot be found by its quotes: a read may follow it.
+        "y = f\"{'\"'}\" if self.train else x  # '",
     ],
 )
 def test_drp002_gate_lets_modes_through(statement: str) -> None:

@@ -75,6 +75,32 @@ def test_linting_starts_the_workers_asked_for(tmp_path: Path, pool) -> None:
     assert pool.started == [{"max_workers": 3, "initializer": runner._ignore_interrupts}]
 
 
+def test_each_file_passes_the_byte_stage_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The survey's byte stage serves the lint pass too; a file changed in between is
+    gated again."""
+    from dropout_lint.engine import lint
+    from dropout_lint.prefilter import stages
+
+    gated: list[bytes] = []
+
+    def counting(data: bytes, rules):  # type: ignore[no-untyped-def]
+        gated.append(data)
+        return stages.byte_stage(data, rules)
+
+    monkeypatch.setattr(runner, "byte_stage", counting)
+    monkeypatch.setattr(lint, "byte_stage", counting)
+    paths = write_files(tmp_path, 3)
+    results = list(lint_files(paths, Settings(root=tmp_path), jobs=1))
+    assert all([d.code for d in found] == ["DRP001"] for _, found in results)
+    assert sorted(gated) == sorted(Path(path).read_bytes() for path in paths)
+
+    gated.clear()
+    surveyed = runner.survey_file(paths[0], runner.ALL_RULES)
+    Path(paths[0]).write_text(BUGGY.format(p="0.5") + "# changed\n")
+    assert [d.code for d in runner.lint_file(paths[0], Settings(root=tmp_path), frozenset(), surveyed[1])] == ["DRP001"]
+    assert len(gated) == 2
+
+
 def test_stopping_early_cancels_the_files_not_started(tmp_path: Path, pool) -> None:
     """What Ctrl-C does: the generator is closed, the pool shut down with cancel_futures."""
     paths = write_files(tmp_path, 64)

@@ -216,12 +216,15 @@ def lint_source(
     options: Optional[LintOptions] = None,
     tree: Optional[ast.Module] = None,
     trace: Optional[LintTrace] = None,
+    passed_byte_stage: Optional[Collection[str]] = None,
 ) -> list[Diagnostic]:
     """Lint one file's source: its unsuppressed findings, sorted, without tree nodes.
 
     ``options`` defaults to the rules that are on by default; ``tree`` is CPython's tree
-    of the source, when the caller has it already (flake8 does); ``trace``, if given, is
-    filled in with how the findings were found.
+    of the source, when the caller has it already (flake8 does); ``passed_byte_stage``
+    the codes of the rules whose byte stage these very bytes passed, when the caller has
+    run it already (the runner's survey does), so that it is not run twice; ``trace``, if
+    given, is filled in with how the findings were found.
     """
     if options is None:
         from ..rules import ALL_RULES
@@ -230,7 +233,10 @@ def lint_source(
     data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if b"\0" in data:
         return [file_problem(path, UNREADABLE_FILE, "contains a NUL byte; not Python source")]
-    rules = byte_stage(data, options.rules)
+    if passed_byte_stage is None:
+        rules = byte_stage(data, options.rules)
+    else:
+        rules = [rule for rule in options.rules if rule.code in passed_byte_stage]
     if trace is not None:
         trace.rules = tuple(rules)
     if not rules:

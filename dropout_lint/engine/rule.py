@@ -17,12 +17,14 @@ from typing import (
     Optional,
     Sequence,
     TypeVar,
+    Union,
 )
 
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
 
 from ..analysis.module_classes import agreed_answer
+from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.call_sites import CallSites, trigger_for
 from .diagnostics import Diagnostic, Fix
 
@@ -62,9 +64,10 @@ class Rule(cst.BatchableCSTVisitor):
     engine neither parses it nor runs the rule on it. ``may_fire`` is a finer gate, asked
     only when ``trigger`` matched, and ``sites`` a finer one still, on CPython's tree.
 
-    A rule that looks for calls states them once, in ``looks_for``; its ``trigger``,
-    ``may_fire`` and ``sites`` are derived from that statement (see
-    :mod:`dropout_lint.prefilter.call_sites`), and its visitor confirms each call.
+    A rule that looks for calls or attribute reads states them once, in ``looks_for``; its
+    ``trigger``, ``may_fire`` and ``sites`` are derived from that statement (see
+    :mod:`dropout_lint.prefilter.call_sites` and :mod:`dropout_lint.prefilter.attribute_reads`),
+    and its visitor confirms each call or read.
     """
 
     code: ClassVar[str]
@@ -73,7 +76,7 @@ class Rule(cst.BatchableCSTVisitor):
     explanation: ClassVar[str]
     trigger: ClassVar[re.Pattern[str]]
     default_enabled: ClassVar[bool] = True
-    looks_for: ClassVar[tuple[CallSites, ...]] = ()
+    looks_for: ClassVar[tuple[Union[CallSites, AttributeReads], ...]] = ()
     valid: ClassVar[Sequence[Valid]] = ()
     invalid: ClassVar[Sequence[Invalid]] = ()
 
@@ -118,9 +121,9 @@ class Rule(cst.BatchableCSTVisitor):
 
         It may only say False when the rule would certainly find nothing, for the file is
         then not parsed for it. By default, what ``looks_for`` allows, or True (always
-        right) for a rule that states no calls.
+        right) for a rule that states nothing.
         """
-        return any(calls.may_fire(scan) for calls in cls.looks_for) if cls.looks_for else True
+        return any(statement.may_fire(scan) for statement in cls.looks_for) if cls.looks_for else True
 
     @classmethod
     def sites(cls, scan: "SyntaxScan") -> Optional[Iterable[ast.AST]]:
@@ -129,11 +132,12 @@ class Rule(cst.BatchableCSTVisitor):
         Asked only when ``may_fire`` said yes. The engine gives libcst only the top-level
         statements holding a site (see :mod:`dropout_lint.prefilter.reduction`), and nothing
         at all when no rule has one; so every finding must be in the statement of some site.
-        By default, the calls ``looks_for`` states, or None for a rule that states none.
+        By default, the calls and reads ``looks_for`` states, or None for a rule that states
+        none.
         """
         if not cls.looks_for:
             return None
-        return [site for calls in cls.looks_for for site in calls.sites(scan)]
+        return [site for statement in cls.looks_for for site in statement.sites(scan)]
 
     @classmethod
     def check_suppressions(

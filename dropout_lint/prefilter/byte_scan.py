@@ -15,9 +15,7 @@ of some import statement in the file, or is ``torch``.
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterator, Optional
@@ -102,24 +100,27 @@ class CallSite:
 @dataclass(frozen=True)
 class NameAttributeRead:
     """``name.attribute`` read in code (not in a comment or string) and not called,
-    subscripted or read further; its name maybe parenthesised: ``(self).train``.
+    subscripted or read further on its line; its name maybe parenthesised: ``(self).train``.
 
-    ``before`` holds the two tokens before it, nearest last (``""`` at the start of the
-    file); ``after`` the one after it (``""`` at the end). Line breaks inside brackets are
-    not tokens; a statement's end is ``"\\n"``.
+    ``before`` holds the two tokens before it, nearest last, and ``after`` the one after
+    it: a name or keyword, ``(``, ``,``, ``=``, or ``""`` for any other token and at either
+    end of the file. Line breaks are not tokens here, so a token on the line before or
+    after may stand in for a statement's end: the tokens may allow more than the code does,
+    never less.
     """
 
     before: tuple[str, str]
     after: str
 
 
-# Tokens that are no part of the code a rule reads.
-_INSIGNIFICANT = frozenset(
-    (tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
-)
-# What makes the expression before it its value, so not the whole expression: a call,
-# a subscript, another attribute.
-_TRAILERS = frozenset(("(", "[", "."))
+@dataclass(frozen=True)
+class _Code:
+    """A file's bytes with every comment blanked and every string literal (its prefix too)
+    turned into quotes, so that a word found in ``text`` is code; and the f-strings with
+    replacement fields, whose fields are code too."""
+
+    text: bytes
+    f_strings: tuple[bytes, ...]
 
 
 class ByteScan:
@@ -164,53 +165,30 @@ class ByteScan:
         return False
 
     def name_attribute_reads(self, attribute: str) -> Optional[tuple[NameAttributeRead, ...]]:
-        """Every read of ``<name>.attribute``, as Python's tokenizer sees the file.
+        """Every read of ``<name>.attribute`` in code, not in a string or comment.
 
-        None when the tokenizer cannot read the file, or an f-string it keeps whole
-        (before Python 3.12) may read ``attribute`` in its fields: then a read may be
-        anywhere.
-        Tokenizing costs far more than the byte scans, so it is done once, and only for
-        files whose bytes show ``.attribute`` read.
+        None when the file's strings cannot be told apart (an unterminated string, an
+        f-string whose quotes may nest), or an f-string may read ``attribute`` in its
+        fields: then a read may be anywhere. Only files whose bytes show ``.attribute``
+        read get this far.
         """
         if not self.may_read_attribute(attribute):
             return ()
-        tokens = self._code_tokens
-        if tokens is None or any(
-            token.type == tokenize.STRING
-            and _is_f_string_with_fields(token.string.encode())
-            and ByteScan(token.string.encode()).may_read_attribute(attribute)
-            for token in tokens
+        code = self._code
+        if code is None or any(
+            ByteScan(literal).may_read_attribute(attribute) for literal in code.f_strings
         ):
             return None
         reads = []
-        for index, token in enumerate(tokens):
-            if token.type != tokenize.NAME or token.string != attribute:
-                continue
-            if index < 2 or tokens[index - 1].string != ".":
-                continue
-            after = tokens[index + 1].string if index + 1 < len(tokens) else ""
-            if after in _TRAILERS:
-                continue
-            start = _parenthesised_name_start(tokens, index - 2)
-            if start is not None:
-                before = (_token_at(tokens, start - 2), _token_at(tokens, start - 1))
-                reads.append(NameAttributeRead(before, after))
+        for end in _word_ends(code.text, attribute.encode()):
+            read = _name_attribute_read(code.text, end - len(attribute), end)
+            if read is not None:
+                reads.append(read)
         return tuple(reads)
 
     @cached_property
-    def _code_tokens(self) -> Optional[list[tokenize.TokenInfo]]:
-        """The file's tokens without comments and layout, None if it cannot be tokenized."""
-        try:
-            tokens = [
-                token._replace(string="\n") if token.type == tokenize.NEWLINE else token
-                for token in tokenize.tokenize(io.BytesIO(self.data).readline)
-                if token.type not in _INSIGNIFICANT
-            ]
-        except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError):
-            return None
-        if any(token.type == tokenize.ERRORTOKEN for token in tokens):
-            return None
-        return tokens
+    def _code(self) -> Optional[_Code]:
+        return _code_of(self.data)
 
     def _sites(self, name: bytes) -> list[CallSite]:
         sites = []
@@ -231,33 +209,6 @@ class ByteScan:
                 if root is None or root in self._roots:
                     sites.append(_read_call(self.data, opening.end() - 1))
         return sites
-
-
-def _parenthesised_name_start(tokens: list[tokenize.TokenInfo], last: int) -> Optional[int]:
-    """Where the name ending at ``tokens[last]`` starts, with its parentheses, if it is a
-    name: ``self`` or ``((self))``. None for anything else (``a.b``, ``f(x)``, ``x[0]``).
-
-    ``f(self)`` counts as a parenthesised name: a caller judging by what comes before it
-    judges rightly both ways, as a call is never a name.
-    """
-    closing = 0
-    while last >= 0 and tokens[last].string == ")":
-        closing += 1
-        last -= 1
-    if last < 0 or tokens[last].type != tokenize.NAME:
-        return None
-    start = last
-    for _ in range(closing):
-        start -= 1
-        if start < 0 or tokens[start].string != "(":
-            return None
-    if closing == 0 and start > 0 and tokens[start - 1].string == ".":
-        return None
-    return start
-
-
-def _token_at(tokens: list[tokenize.TokenInfo], index: int) -> str:
-    return tokens[index].string if index >= 0 else ""
 
 
 def _word_ends(data: bytes, word: bytes) -> Iterator[int]:
@@ -370,3 +321,171 @@ def _arguments(
         else:
             arguments.append(ArgumentText(None, _STAR.match(segment) is not None, segment))
     return tuple(arguments)
+
+
+# Where a comment or string literal may start.
+_LITERAL_START = re.compile(rb"[#'\"]")
+# A string literal from its opening quote, whole: one of the four quotings.
+_STRING = re.compile(
+    rb"'''(?:[^'\\]|\\(?:\r\n|.)|'(?!''))*'''"
+    rb'|"""(?:[^"\\]|\\(?:\r\n|.)|"(?!""))*"""'
+    rb"|'(?:[^'\\\r\n]|\\(?:\r\n|.))*'"
+    rb'|"(?:[^"\\\r\n]|\\(?:\r\n|.))*"',
+    re.DOTALL,
+)
+_STRING_PREFIX_BYTES = frozenset(b"rRbBuUfF")
+# The operators that end in `=` but are not an assignment's or a keyword argument's `=`.
+_OPERATOR_BYTES = frozenset(b"=!<>:+-*/%&|^@")
+_BLANK_BYTES = frozenset(b" \t\f\r\n")
+# Blanks and line continuations: what may separate two tokens on one logical line.
+_LINE_GAP = re.compile(rb"(?:[ \t\f]|\\\r?\n|\\\r)*")
+
+
+def _code_of(data: bytes) -> Optional[_Code]:
+    """:class:`_Code` for ``data``; None if a quote starts no complete string, or an
+    f-string's replacement field is still open at its closing quote (Python 3.12 lets the
+    field hold that quote, so the literal may go on)."""
+    code = bytearray(data)
+    f_strings = []
+    position = 0
+    while True:
+        found = _LITERAL_START.search(data, position)
+        if found is None:
+            return _Code(bytes(code), tuple(f_strings))
+        start = found.start()
+        if data[start] == ord("#"):
+            end = _line_end(data, start)
+            code[start:end] = b" " * (end - start)
+            position = end
+            continue
+        literal = _STRING.match(data, start)
+        if literal is None:
+            return None
+        prefix_start = start
+        while prefix_start > 0 and data[prefix_start - 1] in _WORD_BYTES:
+            prefix_start -= 1
+        prefix = data[prefix_start:start]
+        if len(prefix) > 2 or not set(prefix) <= _STRING_PREFIX_BYTES:
+            prefix_start, prefix = start, b""
+        if b"f" in prefix.lower() and b"{" in literal.group():
+            if _has_open_field(literal.group()):
+                return None
+            f_strings.append(data[prefix_start : literal.end()])
+        code[prefix_start : literal.end()] = b"'" * (literal.end() - prefix_start)
+        position = literal.end()
+
+
+def _line_end(data: bytes, position: int) -> int:
+    ends = [end for end in (data.find(b"\n", position), data.find(b"\r", position)) if end != -1]
+    return min(ends, default=len(data))
+
+
+def _has_open_field(literal: bytes) -> bool:
+    """Whether an f-string's replacement field is open at its last quote."""
+    depth = 0
+    index = 0
+    while index < len(literal):
+        pair = literal[index : index + 2]
+        if depth == 0 and pair in (b"{{", b"}}"):
+            index += 2
+            continue
+        if literal[index] == ord("{"):
+            depth += 1
+        elif literal[index] == ord("}") and depth:
+            depth -= 1
+        index += 1
+    return depth > 0
+
+
+def _name_attribute_read(code: bytes, start: int, end: int) -> Optional[NameAttributeRead]:
+    """The read of the attribute at ``start:end`` of ``code`` (see :class:`_Code`), if it is
+    one: after ``<name>.``, and not followed on its line by a call, subscript or attribute."""
+    following = _next_on_line(code, end)
+    if following < len(code) and code[following] in b"([.":
+        return None
+    dot = _previous_code_byte(code, start)
+    if dot < 0 or code[dot] != ord("."):
+        return None
+    receiver = _parenthesised_name_start(code, dot)
+    if receiver is None:
+        return None
+    previous, previous_start = _token_before(code, receiver)
+    keyword, _ = _token_before(code, previous_start) if previous == "=" else ("", 0)
+    following_word = _WORD_RE.match(code, _next_code_byte(code, end))
+    after = following_word.group().decode("utf-8", "replace") if following_word else ""
+    return NameAttributeRead((keyword, previous), after)
+
+
+def _parenthesised_name_start(code: bytes, dot: int) -> Optional[int]:
+    """Where the name before the ``.`` at ``dot`` starts, with its parentheses, if it is a
+    name: ``self`` or ``((self))``. None for anything else (``a.b``, ``x[0]``, a string).
+
+    ``f(self)`` counts as a parenthesised name: a caller judging by what comes before it
+    judges rightly both ways, as a call is never a name.
+    """
+    index = _previous_code_byte(code, dot)
+    closing = 0
+    while index >= 0 and code[index] == ord(")"):
+        closing += 1
+        index = _previous_code_byte(code, index)
+    if index < 0 or code[index] not in _WORD_BYTES:
+        return None
+    while index > 0 and code[index - 1] in _WORD_BYTES:
+        index -= 1
+    start = index
+    for _ in range(closing):
+        start = _previous_code_byte(code, start)
+        if start < 0 or code[start] != ord("("):
+            return None
+    if closing == 0:
+        before = _previous_code_byte(code, start)
+        if before >= 0 and code[before] == ord("."):
+            return None
+    return start
+
+
+def _token_before(code: bytes, position: int) -> tuple[str, int]:
+    """The token that ends before ``position`` as :class:`NameAttributeRead` names it, and
+    where it starts."""
+    index = _previous_code_byte(code, position)
+    if index < 0:
+        return "", 0
+    byte = code[index]
+    if byte in _WORD_BYTES:
+        start = index
+        while start > 0 and code[start - 1] in _WORD_BYTES:
+            start -= 1
+        return code[start : index + 1].decode("utf-8", "replace"), start
+    if byte in b"(," or (byte == ord("=") and (index == 0 or code[index - 1] not in _OPERATOR_BYTES)):
+        return chr(byte), index
+    return "", index
+
+
+def _previous_code_byte(code: bytes, position: int) -> int:
+    """The index of the last byte before ``position`` that is no blank, line break or line
+    continuation; -1 at the start."""
+    index = position - 1
+    while index >= 0 and (
+        code[index] in _BLANK_BYTES
+        or (code[index] == ord("\\") and code[index + 1 : index + 2] in (b"\n", b"\r"))
+    ):
+        index -= 1
+    return index
+
+
+def _next_code_byte(code: bytes, position: int) -> int:
+    """The index of the first byte from ``position`` on that is no blank, line break or
+    line continuation; the length of ``code`` at the end."""
+    index = position
+    while index < len(code) and (
+        code[index] in _BLANK_BYTES
+        or (code[index] == ord("\\") and code[index + 1 : index + 2] in (b"\n", b"\r"))
+    ):
+        index += 1
+    return index
+
+
+def _next_on_line(code: bytes, position: int) -> int:
+    """The index of the first byte from ``position`` on that is no blank, on the same
+    logical line (line continuations are followed)."""
+    return _LINE_GAP.match(code, position).end()

@@ -14,8 +14,9 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterable, Optional, TypeVar
+from typing import Callable, Generic, Optional, Sequence, TypeVar, Union
 
+from .attribute_reads import AttributeReads
 from .byte_scan import ByteScan, CallSite
 from .syntax_scan import SyntaxScan
 
@@ -67,15 +68,18 @@ class CallSites(Generic[T]):
         return method is not None and not (self.outside_init and method.name == "__init__")  # type: ignore[attr-defined]
 
 
-def trigger_for(statements: Iterable[CallSites]) -> re.Pattern[bytes]:
-    """A regular expression any file holding one of these calls matches, since the bytes
-    must spell a callee's last name (an alias is bound by an import that spells it).
+def trigger_for(statements: Sequence[Union[CallSites, AttributeReads]]) -> re.Pattern[bytes]:
+    """A regular expression any file holding one of these calls or reads matches, since the
+    bytes must spell a callee's last name (an alias is bound by an import that spells it),
+    or the attribute read.
 
     It is searched in every file, so it is kept to what Python's ``re`` finds fast: words
     that contain another are left out, and several words become the longest text they all
     share followed by what follows it in each (which every one of them matches).
     """
-    words = {word for statement in statements for word in statement.trigger_words()}
+    calls = [s for s in statements if isinstance(s, CallSites)]
+    reads = [s.trigger_pattern() for s in statements if isinstance(s, AttributeReads)]
+    words = {word for statement in calls for word in statement.trigger_words()}
     words = {word for word in words if not any(other != word and other in word for other in words)}
     shared = _longest_shared(sorted(words))
     if len(words) > 1 and shared:
@@ -83,7 +87,7 @@ def trigger_for(statements: Iterable[CallSites]) -> re.Pattern[bytes]:
         pattern = re.escape(shared) + ("(?:" + "|".join(map(re.escape, endings)) + ")" if all(endings) else "")
     else:
         pattern = "|".join(map(re.escape, sorted(words)))
-    return re.compile(pattern.encode())
+    return re.compile(b"|".join([pattern.encode()] * bool(words) + reads))
 
 
 def _longest_shared(words: list[str]) -> str:

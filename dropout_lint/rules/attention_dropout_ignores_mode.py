@@ -7,7 +7,6 @@ import re
 from typing import Optional
 
 import libcst as cst
-import libcst.matchers as m
 
 from ..analysis.call_arguments import argument, has_unpacking
 from ..analysis.guards import (
@@ -17,6 +16,7 @@ from ..analysis.guards import (
     runs_only_in_training,
 )
 from ..analysis.module_classes import Method
+from ..analysis.node_search import nodes_of_type
 from ..analysis.torch_api import (
     ATTENTION_FUNCTIONS,
     AttentionFunction,
@@ -238,9 +238,11 @@ def _tied_to_mode(rate: cst.BaseExpression, method: Method) -> bool:
         return False
     assigned = [
         assign.value
-        for assign in m.findall(method.function.body, m.Assign())
-        if isinstance(assign, cst.Assign)
-        and any(m.matches(target.target, m.Name(rate.value)) for target in assign.targets)
+        for assign in nodes_of_type(method.function.body, cst.Assign)
+        if any(
+            isinstance(target.target, cst.Name) and target.target.value == rate.value
+            for target in assign.targets
+        )
     ]
     return bool(assigned) and all(
         not isinstance(value, cst.Name) and _tied_to_mode(value, method) for value in assigned

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import ast
-import re
 from typing import Optional
 
 import libcst as cst
 
 from ..analysis.call_arguments import argument
-from ..analysis.instance_parameter import ast_instance_parameter_of
 from ..analysis.module_classes import Method, ModuleClasses
 from ..analysis.torch_api import dropout_function
 from ..engine.diagnostics import Diagnostic, Fix
 from ..engine.rule import Invalid, Rule, Valid
 from ..fixes.node_edits import NodeEdits
-from ..prefilter.byte_scan import ByteScan, NameAttributeRead
-from ..prefilter.syntax_scan import SyntaxScan
+from ..prefilter.attribute_reads import AttributeReads
 
-_MODE_KEYWORDS = ("training", "train")
-# What may come right before an expression that is a test, an operand of `and`, `or` or
-# `not`, or a call's positional argument (or the call's parenthesised expression).
-_TEST_OPENERS = frozenset(("if", "elif", "while", "assert", "and", "or", "not", "(", ","))
+# What the rule looks for, once: the byte gate, the syntax gate and the visitor read it.
+TRAIN_READS = AttributeReads("train", keywords=("training", "train"), lookup=dropout_function)
 
 
 class TrainMethodAsMode(Rule):
@@ -68,9 +62,7 @@ it was written to do, and only in eval mode does its behaviour change.
 ## References
 - [torch.nn.Module.train](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.train)
 """
-    # `train` not called: a call's `(` follows on the same line (a line break there may
-    # end the statement: `assert self.train` then `(x)`). `may_fire` looks for the dot.
-    trigger = re.compile(rb"train\b(?![ \t\f]*\()")
+    looks_for = (TRAIN_READS,)
 
     valid = (
         Valid(
@@ -147,28 +139,8 @@ class Net(torch.nn.Module):
         ),
     )
 
-    @classmethod
-    def may_fire(cls, scan: ByteScan) -> bool:
-        """Only ``<name>.train`` in code can fire, as a test or a call's argument: after
-        a test's keyword, ``(``, ``,`` or a mode keyword's ``=``, or before ``and``/``or``."""
-        reads = scan.name_attribute_reads("train")
-        return reads is None or any(_may_be_mode(read) for read in reads)
-
-    @classmethod
-    def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
-        """The same reads, by CPython's tree: of the method's own instance, used as a
-        mode, in a class that stores no ``train`` of its own."""
-        return [
-            node
-            for node in scan.nodes()
-            if isinstance(node, ast.Attribute)
-            and node.attr == "train"
-            and isinstance(node.value, ast.Name)
-            and _may_be_mode_use(node, scan)
-        ]
-
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value != "train" or not isinstance(node.value, cst.Name):
+        if node.attr.value != TRAIN_READS.attribute or not isinstance(node.value, cst.Name):
             return
         classes = self.context.classes
         method = classes.enclosing_method(node)
@@ -185,18 +157,19 @@ class Net(torch.nn.Module):
         )
 
     def _use_as_mode(self, node: cst.Attribute, classes: ModuleClasses) -> Optional[str]:
-        """How ``node`` is used as a mode, in words, or None if it is not."""
+        """How ``node`` is used as a mode, in words, or None if it is not: the uses
+        ``TRAIN_READS`` states, confirmed (a positional argument must be the mode's)."""
         parent = classes.parent(node)
         if isinstance(parent, cst.Arg):
             call = classes.parent(parent)
             if not isinstance(call, cst.Call):
                 return None
-            function = self.resolve_name(call.func, dropout_function)
+            function = self.resolve_name(call.func, TRAIN_READS.lookup)
             if function is not None and argument(
                 call, function.mode
             ) is parent:
                 return f"`{function.spelled}` raises TypeError when given it"
-            if parent.keyword is not None and parent.keyword.value in _MODE_KEYWORDS:
+            if parent.keyword is not None and TRAIN_READS.is_keyword(parent.keyword.value):
                 return "it is always truthy, so this runs in eval mode too"
             return None
         is_test = (
@@ -211,61 +184,6 @@ class Net(torch.nn.Module):
         edits = NodeEdits()
         edits.replace(diagnostic.node, diagnostic.node.with_changes(attr=cst.Name("training")))
         return edits
-
-
-def _may_be_mode(read: NameAttributeRead) -> bool:
-    """Whether the tokens around a read allow one of the uses ``_use_as_mode`` reports."""
-    keyword, previous = read.before
-    return (
-        previous in _TEST_OPENERS
-        or (previous == "=" and keyword in _MODE_KEYWORDS)
-        or read.after in ("and", "or")
-    )
-
-
-def _may_be_mode_use(node: ast.Attribute, scan: SyntaxScan) -> bool:
-    """visit_Attribute's test on CPython's tree; a positional argument of any call that
-    may be a dropout function's counts as its mode."""
-    method = scan.method_of(node)
-    owner = scan.parent(method) if method is not None else None
-    if method is None or ast_instance_parameter_of(method) != node.value.id:  # type: ignore[attr-defined]
-        return False
-    if any(_stores_train(c) for c in scan.classes_in_hierarchy(owner)):  # type: ignore[arg-type]
-        return False
-    parent = scan.parent(node)
-    if isinstance(parent, ast.keyword):
-        return parent.arg in _MODE_KEYWORDS
-    if isinstance(parent, ast.Call):
-        return node in parent.args and any(
-            dropout_function(name) for name in scan.possible_names(parent.func)
-        )
-    return (
-        isinstance(parent, (ast.If, ast.IfExp, ast.While, ast.Assert)) and parent.test is node
-    ) or isinstance(parent, ast.BoolOp) or (
-        isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
-    )
-
-
-def _stores_train(classdef: ast.ClassDef) -> bool:
-    """``_assigns_train`` on CPython's tree."""
-    for node in ast.walk(classdef):
-        if isinstance(node, ast.Assign) and any(map(_is_train_target_node, node.targets)):
-            return True
-        if isinstance(node, ast.AnnAssign) and _is_train_target_node(node.target):
-            return True
-        if (
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and node.name == "train"
-            and any(isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list)
-        ):
-            return True
-    return False
-
-
-def _is_train_target_node(target: ast.expr) -> bool:
-    if isinstance(target, ast.Attribute):
-        return target.attr == "train"
-    return isinstance(target, ast.Name) and target.id == "train"
 
 
 def _sets_own_train(method: Method, classes: ModuleClasses) -> bool:

@@ -68,6 +68,7 @@ MIN_FILES_FOR_SURVEY_WORKERS = 512
 # Parsing one takes libcst a tenth of a second or more: two are worth a worker each.
 MIN_FILES_FOR_LINT_WORKERS = 2
 
+I = TypeVar("I")
 T = TypeVar("T")
 
 
@@ -104,12 +105,20 @@ def lint_file(
     settings: SettingsSource,
     project_module_classes: frozenset[str],
     mode_summaries: Optional[ProjectModeSummaries] = None,
+    survey: Optional[FileSurvey] = None,
 ) -> list[Diagnostic]:
+    """Lint one file; given its ``survey``, whose byte stage then need not run again
+    (unless the file changed since)."""
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return [source]
-    lint = lint_notebook if is_notebook(path) else lint_source
-    return lint(source, path, options_for(path, settings, project_module_classes, mode_summaries))
+    options = options_for(path, settings, project_module_classes, mode_summaries)
+    if is_notebook(path):
+        return lint_notebook(source, path, options)
+    passed = None
+    if survey is not None and content_digest(source) == survey.digest:
+        passed = survey.may_fire
+    return lint_source(source, path, options, passed_byte_stage=passed)
 
 
 def index_project(paths: Iterable[str]) -> frozenset[str]:
@@ -181,8 +190,9 @@ class _Job:
     project_module_classes: frozenset[str]
     mode_summaries: ProjectModeSummaries
 
-    def __call__(self, path: str) -> list[Diagnostic]:
-        return lint_file(path, self.settings, self.project_module_classes, self.mode_summaries)
+    def __call__(self, surveyed: tuple[str, FileSurvey]) -> list[Diagnostic]:
+        path, survey = surveyed
+        return lint_file(path, self.settings, self.project_module_classes, self.mode_summaries, survey)
 
 
 def lint_files(
@@ -217,7 +227,8 @@ def lint_files(
             ],
         )
         index = index_digest(project_module_classes) + mode_summaries.digest()
-        pending: list[tuple[str, str]] = []  # the files to parse, with their cache keys
+        # The files to parse, with their cache keys and surveys.
+        pending: list[tuple[str, str, FileSurvey]] = []
         finished = [
             _known_result(path, survey, settings, cache, index, pending)
             for path, survey in zip(paths, surveys)
@@ -226,14 +237,14 @@ def lint_files(
             pending,
             workers.map(
                 _Job(settings, project_module_classes, mode_summaries),
-                [path for path, _ in pending],
+                [(path, survey) for path, _, survey in pending],
                 1,
                 MIN_FILES_FOR_LINT_WORKERS,
             ),
         )
         for path, result in zip(paths, finished):
             if result is None:
-                (_, key), result = next(parsed)
+                (_, key, _), result = next(parsed)
                 if cache is not None:
                     cache.remember_results(key, result)
             yield path, result
@@ -289,7 +300,7 @@ def _known_result(
     settings: SettingsSource,
     cache: Optional[LintCache],
     index: str,
-    pending: list[tuple[str, str]],
+    pending: list[tuple[str, str, FileSurvey]],
 ) -> Optional[list[Diagnostic]]:
     """The file's findings when they are known without parsing; else it joins ``pending``."""
     if isinstance(survey, Diagnostic):
@@ -303,7 +314,7 @@ def _known_result(
     key = results_key(survey.digest, codes, index, (own.max_file_size, own.fix_style))
     stored = cache.results(key, path) if cache is not None else None
     if stored is None:
-        pending.append((path, key))
+        pending.append((path, key, survey))
     return stored
 
 
@@ -318,7 +329,7 @@ class _Workers:
         self.count = jobs or _available_cores()
         self._pool: Optional[ProcessPoolExecutor] = None
 
-    def map(self, job: Callable[[str], T], items: Sequence[str], chunk: int, minimum: int) -> Iterator[T]:
+    def map(self, job: Callable[[I], T], items: Sequence[I], chunk: int, minimum: int) -> Iterator[T]:
         """``job`` over ``items``, results in order; in this process if there are few."""
         if self.count <= 1 or len(items) < minimum:
             return map(job, items)

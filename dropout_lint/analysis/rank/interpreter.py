@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence, Union
 
 import libcst as cst
-import libcst.matchers as m
 
 from .. import torch_api
+from ..node_search import nodes_of_type
 from .torch_shapes import (
     CONSTRUCTORS,
     broadcast,
@@ -264,7 +264,7 @@ class Interpreter:
         """
         if function in self._calling or len(self._calling) >= _MAX_CALL_DEPTH:
             return None
-        if m.findall(function.body, m.Yield()):
+        if nodes_of_type(function.body, cst.Yield):
             return None
         callee = Interpreter(self.facts, self.attributes, self.callables, (*self._calling, function))
         callee._self_name = self_name
