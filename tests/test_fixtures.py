@@ -48,16 +48,21 @@ def project_files(path: Path) -> list[str]:
     return [str(file) for file in sorted(project.rglob("*.py"))]
 
 
-@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
-def test_fixture_findings_match_expectations(path: Path) -> None:
-    source = path.read_text(encoding="utf-8")
+def fixture_options(path: Path, source: str) -> LintOptions:
+    """The options a run over the fixture's folder would lint it with."""
     rules = selected_rules(source)
     files = project_files(path)
-    options = LintOptions(
+    return LintOptions(
         rules=rules,
         project_module_classes=index_project(files),
         mode_summaries=index_mode_summaries(files, rules),
     )
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_findings_match_expectations(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    options = fixture_options(path, source)
     found = [(d.line, d.code) for d in lint_source(path.read_bytes(), str(path), options)]
     assert sorted(found) == expected_findings(source)
 

@@ -17,7 +17,7 @@ from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.incremental import IncrementalLint
 from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.rules import ALL_RULES
-from test_fixtures import fixture_files, project_index, selected_rules
+from test_fixtures import fixture_files, fixture_options
 
 DEFAULT = LintOptions(rules=[rule for rule in ALL_RULES if rule.default_enabled])
 PATH = "model.py"
@@ -249,7 +249,7 @@ QUICK_FIXTURES = {"drp001/scope.py": True, "drp002/train_method.py": True, "drp0
 
 def check_fixture(path: Path) -> list[bool]:
     text = path.read_text(encoding="utf-8")
-    options = LintOptions(rules=selected_rules(text), project_module_classes=project_index(path))
+    options = fixture_options(path, text)
     return lint_each(applied(text, fixture_edits(text)), str(path), options)
 
 

@@ -46,7 +46,8 @@ class ClassFacts:
 
         None when it is set outside an ``__init__``, in a subclass, is a method or property,
         is set nowhere this file can see, or the project sets it after construction
-        (``model.drop_rate = 0.0`` in another file).
+        (``model.drop_rate = 0.0`` in another file); also when a base class sets it and this
+        class has no ``__init__`` of its own that calls ``super().__init__()``.
         """
         if attribute in self.reassigned_elsewhere:
             return None
@@ -65,8 +66,7 @@ class ClassFacts:
         if own:
             return max(own)
         if writes or attribute in self.class_level_names:
-            assert self.super_index is not None
-            return self.super_index
+            return self.super_index  # None without an own ``__init__`` calling ``super().__init__()``
         return None
 
 
