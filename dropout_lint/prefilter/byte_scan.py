@@ -212,8 +212,20 @@ class ByteScan:
             return None
         return tokens
 
+    def tokens_before_calls(self, name: str) -> tuple[Optional[bytes], ...]:
+        """For each call :meth:`calls_to` finds, the token before its callee's dotted name:
+        ``b"["`` in ``[nn.Dropout(p)]``, ``b"else"``, ``b"="``; ``b""`` at the start of the
+        file; None where it cannot be read."""
+        return tuple(
+            _token_before_chain(self.data, callee_start)
+            for callee_start, _ in self._callees(name.encode())
+        )
+
     def _sites(self, name: bytes) -> list[CallSite]:
-        sites = []
+        return [_read_call(self.data, open_paren) for _, open_paren in self._callees(name)]
+
+    def _callees(self, name: bytes) -> Iterator[tuple[int, int]]:
+        """Where each call that may be of ``name`` has its callee's last name and its ``(``."""
         callees = [name]
         seen = {name}
         while callees:
@@ -229,8 +241,7 @@ class ByteScan:
                     continue
                 root = _chain_root(self.data, end - len(callee))
                 if root is None or root in self._roots:
-                    sites.append(_read_call(self.data, opening.end() - 1))
-        return sites
+                    yield end - len(callee), opening.end() - 1
 
 
 def _parenthesised_name_start(tokens: list[tokenize.TokenInfo], last: int) -> Optional[int]:
@@ -286,6 +297,29 @@ def _chain_root(data: bytes, name_start: int) -> Optional[bytes]:
             return None
         if before < 0 or data[before] != ord("."):
             return _WORD_RE.match(data, start).group()
+        before = _previous_token_end(data, before)
+        if before is None or before < 0 or data[before] not in _WORD_BYTES:
+            return None
+        while before >= 0 and data[before] in _WORD_BYTES:
+            before -= 1
+        start = before + 1
+
+
+def _token_before_chain(data: bytes, name_start: int) -> Optional[bytes]:
+    """The token before the dotted name that ends with the name at ``name_start``; a word,
+    one byte of punctuation, ``b""`` at the start of the file, or None when unreadable."""
+    start = name_start
+    while True:
+        before = _previous_token_end(data, start)
+        if before is None or before < 0:
+            return None if before is None else b""
+        if data[before] != ord("."):
+            if data[before] not in _WORD_BYTES:
+                return data[before : before + 1]
+            word_start = before
+            while word_start > 0 and data[word_start - 1] in _WORD_BYTES:
+                word_start -= 1
+            return data[word_start : before + 1]
         before = _previous_token_end(data, before)
         if before is None or before < 0 or data[before] not in _WORD_BYTES:
             return None
