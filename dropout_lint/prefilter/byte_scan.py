@@ -128,6 +128,7 @@ class ByteScan:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self._calls: dict[str, tuple[CallSite, ...]] = {}
+        self._callee_positions: dict[str, tuple[tuple[int, int], ...]] = {}
 
     @cached_property
     def import_bound_names(self) -> frozenset[bytes]:
@@ -151,7 +152,9 @@ class ByteScan:
         as (``dropout as drop``), whose first name is bound by an import or is ``torch``.
         """
         if name not in self._calls:
-            self._calls[name] = tuple(self._sites(name.encode()))
+            self._calls[name] = tuple(
+                _read_call(self.data, open_paren) for _, open_paren in self._callees(name)
+            )
         return self._calls[name]
 
     def may_read_attribute(self, name: str) -> bool:
@@ -216,16 +219,15 @@ class ByteScan:
         """For each call :meth:`calls_to` finds, the token before its callee's dotted name:
         ``b"["`` in ``[nn.Dropout(p)]``, ``b"else"``, ``b"="``; ``b""`` at the start of the
         file; None where it cannot be read."""
-        return tuple(
-            _token_before_chain(self.data, callee_start)
-            for callee_start, _ in self._callees(name.encode())
-        )
+        return tuple(_token_before_chain(self.data, start) for start, _ in self._callees(name))
 
-    def _sites(self, name: bytes) -> list[CallSite]:
-        return [_read_call(self.data, open_paren) for _, open_paren in self._callees(name)]
-
-    def _callees(self, name: bytes) -> Iterator[tuple[int, int]]:
+    def _callees(self, name: str) -> tuple[tuple[int, int], ...]:
         """Where each call that may be of ``name`` has its callee's last name and its ``(``."""
+        if name not in self._callee_positions:
+            self._callee_positions[name] = tuple(self._find_callees(name.encode()))
+        return self._callee_positions[name]
+
+    def _find_callees(self, name: bytes) -> Iterator[tuple[int, int]]:
         callees = [name]
         seen = {name}
         while callees:

@@ -8,7 +8,7 @@ parent (past ``if``/``else`` expressions) is one of those nodes, and the contain
 stored in an attribute (``x.a = [...]``, ``x.a += [...]``, ``x.a.extend([...])``,
 ``x.a.append(module)``). Classes of the file that
 derive from one of the modules are built the same way: a file that defines one lets the
-byte gate through.
+byte gate through. The bytes must also give something a container display (``= [``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import ast
 import re
 from typing import Callable, Iterable, Optional
 
-from .byte_scan import GAP, ByteScan
+from .byte_scan import ByteScan
 from .syntax_scan import SyntaxScan
 
 _CONTAINER_TOKENS = frozenset((b"[", b"(", b",", b"{", b":", b"else", None))
@@ -32,42 +32,37 @@ _CONTAINERS = (
     ast.DictComp,
     ast.GeneratorExp,
 )
-_CLASS_WITH_BASES = re.compile(rb"class[ \t]+\w+[ \t]*\(([^)]*)\)")
-_AS = re.compile(rb"(?:\s|\\)+as\b")
-# ``x.a = [``, ``x.a: list = (``, ``x.a = dict(``: an attribute given a container display.
+# A class statement's bases, up to the ``):`` that ends them (bases may call: ``f(x)``).
+# A class statement's bases, up to the ``):`` that ends them (bases may call: ``f(x)``).
+_CLASS_WITH_BASES = re.compile(
+    rb"class[ \t]+[A-Za-z0-9_\x80-\xff]+[ \t]*\((.*?)\)[ \t]*:", re.DOTALL
+)
+# Every dropout module's name contains this; ``Dropout2d as D`` imports one under another.
+_DROPOUT = b"Dropout"
+_DROPOUT_AS = re.compile(rb"Dropout[A-Za-z0-9_]*(?:[ \t\f\r\n]|\\)+as\b")
+# An ``=`` giving something a container display: ``x.a = [``, ``x.a = dict(``; then the
+# same with the attribute, slower to search. An assignment is never inside brackets, so
+# only blanks and backslash continuations come between.
+_LINE_GAP = rb"(?:[ \t\f]|\\\r?\n)*"
+_CONTAINER_DISPLAY = rb"(?:[\[({]|(?:list|tuple|dict)\b)"
+_GIVEN_CONTAINER = re.compile(rb"=" + _LINE_GAP + _CONTAINER_DISPLAY)
 _ATTRIBUTE_GIVEN_CONTAINER = re.compile(
-    rb"\.[A-Za-z0-9_\x80-\xff]+"
-    + GAP
-    + rb"(?::[^=\r\n]*)?="
-    + GAP
-    + rb"(?:[\[({]|(?:list|tuple|dict)\b)"
+    rb"\.[A-Za-z0-9_\x80-\xff]+" + _LINE_GAP + rb"(?::[^=]*)?=" + _LINE_GAP + _CONTAINER_DISPLAY
 )
 
 
-def may_build_into_container(scan: ByteScan, class_names: Iterable[str]) -> bool:
-    """Whether the bytes may build one of ``class_names`` into a container (or define a
-    class whose bases name one of them), and give an attribute a container display
-    (``self.a = [``, unparenthesised tuples aside); never wrongly False."""
-    names = tuple(class_names)
-    if _ATTRIBUTE_GIVEN_CONTAINER.search(scan.data) is None:
+def may_build_dropout_into_container(scan: ByteScan, names: Iterable[str]) -> bool:
+    """Whether the bytes may build a dropout module (``names``: torch's dropout classes)
+    into a container that something is given (``x.a = [``), or define a class deriving
+    from one; never wrongly False."""
+    data = scan.data
+    if _GIVEN_CONTAINER.search(data) is None:
         return False
-    if any(_AS.match(scan.data, end) for name in names for end in _ends(scan.data, name.encode())):
+    if any(token in _CONTAINER_TOKENS for name in names for token in scan.tokens_before_calls(name)):
+        return _ATTRIBUTE_GIVEN_CONTAINER.search(data) is not None
+    if _DROPOUT_AS.search(data):
         return True  # imported under another name, which a base may spell
-    if any(
-        any(name.encode() in bases.group(1) for name in names)
-        for bases in _CLASS_WITH_BASES.finditer(scan.data)
-    ):
-        return True
-    return any(
-        token in _CONTAINER_TOKENS for name in names for token in scan.tokens_before_calls(name)
-    )
-
-
-def _ends(data: bytes, word: bytes) -> Iterable[int]:
-    start = data.find(word)
-    while start != -1:
-        yield start + len(word)
-        start = data.find(word, start + 1)
+    return any(_DROPOUT in bases.group(1) for bases in _CLASS_WITH_BASES.finditer(data))
 
 
 def container_sites(scan: SyntaxScan, lookup: Callable[[str], Optional[object]]) -> list[ast.Call]:

@@ -122,9 +122,13 @@ class ChannelDropoutRank(Rule):
 Checks for `nn.Dropout1d`, `nn.Dropout2d`, `nn.Dropout3d` and `F.dropout1d/2d/3d` applied
 to a tensor whose rank is known, from the code, to be wrong: `Dropout1d` needs 2-D or 3-D
 input, `Dropout2d` 4-D, `Dropout3d` 5-D (or 4-D unbatched). The rank is inferred through
-the module's layers (`self.conv = nn.Conv2d(...)`), tensor methods (`view`, `flatten`,
-`unsqueeze`, ...), torch functions, literal constructors and jaxtyping annotations, and
-through `nn.Sequential` literals. A tensor whose rank is not known is never reported.
+the module's layers (`self.conv = nn.Conv2d(...)`, `self.add_module(...)`), tensor methods
+(`view`, `flatten`, `permute`, `unsqueeze`, ...), torch functions (`torch.cat` of a list
+built in a loop too), literal constructors, jaxtyping annotations, recurrent layers and
+packed sequences (`PackedSequence.data`), einops patterns (`rearrange`, `Rearrange`),
+`nn.Sequential` (literal, from an `OrderedDict`, or `*layers` from a list built in
+order), iteration over `nn.ModuleList`/`nn.ModuleDict`, helper methods of the class and
+module classes of the same file. A tensor whose rank is not known is never reported.
 
 It also reports a batch of the unbatched rank: 2-D input to `Dropout1d` or 4-D input to
 `Dropout3d` that is known to be a batch, because it comes from a layer that only takes
@@ -142,8 +146,9 @@ A batch given to `Dropout1d` as 2-D or to `Dropout3d` as 4-D is silently read as
 sample whose channels are the batch: each Bernoulli draw zeroes a whole sample.
 
 ## What it cannot see
-Ranks that only a caller knows (a wrapper module's `forward` input), ranks through
-calls to the project's own modules and helper methods, and shapes read at run time
+Ranks that only a caller knows (a wrapper module's `forward` input), module classes
+defined in other files, lists of layers built in a loop (their order is unknown), loops
+over layers that check each one's type or skip some, and shapes read at run time
 (`x.view(*shape)`). The runtime's checked layers (`dropout_lint.runtime`) catch those.
 
 ## Example

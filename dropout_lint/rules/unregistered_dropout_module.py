@@ -20,7 +20,7 @@ from ..fixes.node_edits import NodeEdits
 from ..fixes.plain_container_conversion import converted_container
 from ..prefilter.byte_scan import ByteScan
 from ..prefilter.call_sites import CallSites
-from ..prefilter.container_sites import container_sites, may_build_into_container
+from ..prefilter.container_sites import container_sites, may_build_dropout_into_container
 from ..prefilter.syntax_scan import SyntaxScan
 
 
@@ -260,7 +260,7 @@ class Branches(nn.Module):
 
     @classmethod
     def may_fire(cls, scan: ByteScan) -> bool:
-        return super().may_fire(scan) or may_build_into_container(scan, DROPOUT_MODULES)
+        return super().may_fire(scan) or may_build_dropout_into_container(scan, DROPOUT_MODULES)
 
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
