@@ -451,3 +451,38 @@ from einops.layers.torch import Rearrange
 )
 def test_einops_patterns(body: str, expected) -> None:
     assert revealed(EINOPS + method(body)) == [expected]
+
+
+CALLERS = """
+class Inner(nn.Module):
+    def forward(self, x, mask=None):
+        reveal(x)
+        return x
+
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = Inner()
+        self.conv1d = nn.Conv1d(3, 3, 3)
+        self.conv = nn.Conv2d(3, 3, 3)
+
+    def forward(self, x):
+        return self.inner(self.conv1d(x), mask=None)
+"""
+
+
+def test_forward_input_comes_from_the_callers_when_they_agree() -> None:
+    assert revealed(CALLERS) == [3]
+    message = revealed_tensor(CALLERS).origin
+    assert message == "after `self.conv1d` (nn.Conv1d) at line 16, passed by `self.inner` at line 16"
+
+
+def test_callers_that_disagree_leave_the_input_unknown() -> None:
+    disagreeing = CALLERS.replace(
+        "return self.inner(self.conv1d(x), mask=None)",
+        "return self.inner(self.conv1d(x)), self.inner(self.conv(x))",
+    )
+    assert revealed(disagreeing) == [None]
+    unknown_caller = CALLERS.replace("self.conv1d(x)", "x")
+    assert revealed(unknown_caller) == [None]

@@ -12,14 +12,14 @@ and read the result: the value of any expression, and every application of a tor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Union
 
 import libcst as cst
 
 from ..instance_parameter import instance_parameter_of
 from ..module_classes import ModuleClasses
-from .interpreter import Application, Callables, Interpreter, SourceFacts
+from .interpreter import Application, Callables, Interpreter, SourceFacts, code_of
 from .values import Layer, Tensor, Value, join_all
 
 __all__ = [
@@ -137,13 +137,51 @@ class _FileModules:
             self._active.discard(classdef)
 
 
+def _caller_context(classdef: cst.ClassDef, modules: _FileModules) -> dict[str, Value]:
+    """The rank of ``forward``'s input, from where the module classes of the file apply
+    this one (``self.block(h)``), when every such call agrees on it: ``{"x": tensor}``."""
+    forward = next((m for m in _methods(classdef) if m.name.value == "forward"), None)
+    if forward is None or instance_parameter_of(forward) is None:
+        return {}
+    params = forward.params.params
+    if len(params) < 2:
+        return {}
+    inputs: list[tuple[Value, cst.Call]] = []
+    for parent in modules.classes.classes_calling(classdef.name.value):
+        if parent is classdef or not modules.classes.is_module_class(parent):
+            continue
+        interpreter = Interpreter(
+            modules.facts, modules.attributes_of(parent), modules.callables_of(parent)
+        )
+        for method in _methods(parent):
+            interpreter.run_function(method, instance_parameter_of(method))
+        inputs.extend(
+            (application.input, application.site)
+            for application in interpreter.applications.values()
+            if isinstance(application.layer.transfer, _Summary)
+            and application.layer.transfer.classdef is classdef
+            and not application.standalone
+        )
+    joined = join_all(value for value, _ in inputs)
+    if not isinstance(joined, Tensor):
+        return {}
+    site = inputs[0][1]
+    origin = f"{joined.origin}, passed by `{code_of(site.func)}` at line {modules.facts.line(site)}"
+    return {params[1].name.value: replace(joined, origin=origin)}
+
+
 def analyze(unit: Unit, classes: ModuleClasses, facts: SourceFacts) -> RankAnalysis:
-    """Infer the ranks in a class's methods, a function, or a module's top-level code."""
+    """Infer the ranks in a class's methods, a function, or a module's top-level code.
+
+    A class's ``forward`` whose input rank is unknown (no annotation) takes it from the
+    module classes of the file that apply it, when they all agree (caller context)."""
     modules = _FileModules(classes, facts)
     if isinstance(unit, cst.ClassDef):
         interpreter = Interpreter(facts, modules.attributes_of(unit), modules.callables_of(unit))
+        context = _caller_context(unit, modules)
         for method in _methods(unit):
-            interpreter.run_function(method, instance_parameter_of(method))
+            given = context if method.name.value == "forward" else {}
+            interpreter.run_function(method, instance_parameter_of(method), given)
     elif isinstance(unit, cst.FunctionDef):
         interpreter = Interpreter(facts, {}, modules.callables_of(None))
         interpreter.run_function(unit, None)

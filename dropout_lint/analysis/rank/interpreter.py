@@ -247,8 +247,14 @@ class Interpreter:
 
     # Functions
 
-    def run_function(self, function: cst.FunctionDef, self_name: Optional[str]) -> None:
-        """Interpret ``function`` from its parameters, then the functions nested in it."""
+    def run_function(
+        self,
+        function: cst.FunctionDef,
+        self_name: Optional[str],
+        given: Mapping[str, Value] = {},  # noqa: B006 - read only
+    ) -> None:
+        """Interpret ``function`` from its parameters (an annotation's rank, else what
+        ``given`` says of the parameter), then the functions nested in it."""
         self._self_name = self_name
         env: Env = {}
         if self_name is not None:
@@ -263,7 +269,8 @@ class Interpreter:
             if param.name.value == self_name:
                 env[param.name.value] = None
             else:
-                env[param.name.value] = annotated_value(param.annotation, self.facts)
+                stated = annotated_value(param.annotation, self.facts)
+                env[param.name.value] = stated if stated is not None else given.get(param.name.value)
         self._suite(function.body, env)
         nested, self._nested = self._nested, []
         for inner in nested:
