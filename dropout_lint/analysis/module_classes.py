@@ -94,6 +94,14 @@ class ModuleClasses:
                 self._calls_by_name.setdefault(node.func.value, []).append(node)
         self._is_module: dict[cst.ClassDef, bool] = {}
 
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def project_module_classes(self) -> Collection[str]:
+        return self._project_module_classes
+
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         return self._parents.get(node)
 

@@ -147,8 +147,9 @@ the module's layers (`self.conv = nn.Conv2d(...)`, `self.add_module(...)`), tens
 built in a loop too), literal constructors, jaxtyping annotations, recurrent layers and
 packed sequences (`PackedSequence.data`), einops patterns (`rearrange`, `Rearrange`),
 `nn.Sequential` (literal, from an `OrderedDict`, or `*layers` from a list built in
-order), iteration over `nn.ModuleList`/`nn.ModuleDict`, helper methods of the class and
-module classes of the same file. A module's `forward` input takes its rank from the
+order), iteration over `nn.ModuleList`/`nn.ModuleDict`, helper methods of the class, and
+module classes of the same file or, by import, of another file of the checked project
+(their `forward`'s result, when every return agrees). A module's `forward` input takes its rank from the
 module classes of the file that call it, when they all agree (a wrapper applying
 `Dropout2d` to what its parent's `Conv1d` gives it). A tensor whose rank is not known is
 never reported.
@@ -169,7 +170,7 @@ A batch given to `Dropout1d` as 2-D or to `Dropout3d` as 4-D is silently read as
 sample whose channels are the batch: each Bernoulli draw zeroes a whole sample.
 
 ## What it cannot see
-Ranks that only a caller in another file knows, module classes defined in other
+Ranks that only a caller in another file knows, module classes outside the checked
 files, lists of layers built in a loop (their order is unknown), loops
 over layers that check each one's type or skip some, and shapes read at run time
 (`x.view(*shape)`). The runtime's checked layers (`dropout_lint.runtime`) catch those.

@@ -155,7 +155,15 @@ def lint_files(
                 for path, survey in zip(paths, surveys)
                 if isinstance(survey, FileSurvey)
             )
-        index = index_digest(project_module_classes)
+        index = index_digest(
+            project_module_classes,
+            (
+                survey.digest
+                for survey in surveys
+                if isinstance(survey, FileSurvey)
+                and any(kind == "class" for kind, _, _ in survey.classes)
+            ),
+        )
         pending: list[tuple[str, str]] = []  # the files to parse, with their cache keys
         finished = [
             _known_result(path, survey, settings, cache, index, pending)

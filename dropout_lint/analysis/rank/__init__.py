@@ -20,6 +20,7 @@ import libcst as cst
 from ..instance_parameter import instance_parameter_of
 from ..module_classes import ModuleClasses
 from .interpreter import Application, Callables, Interpreter, SourceFacts, code_of
+from .project_files import defining_file
 from .values import Layer, Tensor, Value, join_all
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
 ]
 
 Unit = Union[cst.ClassDef, cst.FunctionDef, cst.Module]
+# The module classes of other files of the project, by path; and the classes whose
+# ``forward`` is being followed across files.
+_PROJECT_MODULES: dict[str, "_FileModules"] = {}
+_FOLLOWING: set[tuple[str, str]] = set()
 
 
 class RankAnalysis:
@@ -86,6 +91,29 @@ class _Summary:
         return self.modules.output_of(self.classdef, value)
 
 
+@dataclass(frozen=True)
+class _ProjectSummary:
+    """A module class of another file of the project, as a layer: its ``forward``'s result
+    for the input, told as coming from the call here (the other file's lines mean nothing
+    in this one's messages). Only a tensor is kept."""
+
+    modules: "_FileModules"
+    classdef: cst.ClassDef
+
+    def apply(self, value: Value, origin: str) -> Value:
+        key = (self.modules.classes.path, self.classdef.name.value)
+        if key in _FOLLOWING:
+            return None  # recursion through imports
+        _FOLLOWING.add(key)
+        try:
+            result = self.modules.output_of(self.classdef, value)
+        finally:
+            _FOLLOWING.discard(key)
+        if not isinstance(result, Tensor):
+            return None
+        return Tensor(result.rank, origin, batch=origin if result.batch else None)
+
+
 class _FileModules:
     """The file's module classes, for calls to them and to their helper methods.
 
@@ -116,12 +144,28 @@ class _FileModules:
 
     def module_at(self, call: cst.Call) -> Optional[Layer]:
         """``Flatten()``: a layer whose effect is its class's ``forward``, if a module class
-        of this file (one class of that name) is built there."""
+        of this file (one class of that name), or of another file of the project, is
+        built there."""
         name = self.facts.qualified_name(call.func)
-        found = self.classes.classes_named(name) if name is not None else []
-        if len(found) != 1 or not self.classes.is_module_class(found[0]):
+        if name is None:
             return None
-        return Layer(found[0].name.value, call, _Summary(self, found[0]))
+        found = self.classes.classes_named(name)
+        if found:
+            if len(found) != 1 or not self.classes.is_module_class(found[0]):
+                return None
+            return Layer(found[0].name.value, call, _Summary(self, found[0]))
+        index = self.classes.project_module_classes
+        defined = defining_file(name, self.classes.path, index) if index else None
+        if defined is None:
+            return None
+        project_file, classdef = defined
+        known = _PROJECT_MODULES.get(project_file.path)
+        if known is None or known.classes is not project_file.classes:
+            known = _PROJECT_MODULES[project_file.path] = _FileModules(
+                project_file.classes, project_file.facts
+            )
+        module_name = name.rsplit(".", 2)[-2] if name.count(".") >= 1 else ""
+        return Layer(f"{module_name}.{classdef.name.value}", call, _ProjectSummary(known, classdef))
 
     def output_of(self, classdef: cst.ClassDef, value: Value) -> Value:
         forward = self.callables_of(classdef).methods.get("forward")

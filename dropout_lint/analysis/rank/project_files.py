@@ -1,0 +1,88 @@
+"""The files of the linted project that define module classes, read for rank inference.
+
+The project index keys a module class by its file's module path (``src.pkg.layers.Flatten``
+for ``/src/pkg/layers.py``), so an imported class leads back to the file defining it. A
+class is followed only when exactly one indexed class matches the import and its file
+defines it (a package re-export does not count). Each file is parsed once per content.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Collection, Optional
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from ..module_classes import ModuleClasses
+from ..project_index import absolute_name, project_module_class_keys
+from .interpreter import SourceFacts
+
+# Parsed files kept per process, by path: the source and index they were parsed with, and
+# the result (None: unparsable).
+_PARSED: dict[str, tuple[bytes, Collection[str], Optional["ProjectFile"]]] = {}
+_MAX_PARSED = 32
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """A parsed file of the project: its module classes and the facts inference reads."""
+
+    path: str
+    classes: ModuleClasses
+    facts: SourceFacts
+
+
+def defining_file(
+    qualified_name: str, importer: str, index: Collection[str]
+) -> Optional[tuple[ProjectFile, cst.ClassDef]]:
+    """The file and class a name imported in the file ``importer`` refers to, if it is
+    one module class of ``index`` that its file defines."""
+    name = absolute_name(qualified_name, importer)
+    class_name = name.rsplit(".", 1)[-1]
+    keys = project_module_class_keys(name, index)
+    if len(keys) != 1:
+        return None
+    module_key = keys[0][: -len(class_name) - 1]
+    for path in _paths_of(module_key):
+        parsed = _parsed(path, index)
+        if parsed is None:
+            continue
+        found = parsed.classes.classes_named(class_name)
+        if len(found) == 1 and parsed.classes.is_module_class(found[0]):
+            return parsed, found[0]
+    return None
+
+
+def _paths_of(module_key: str) -> list[str]:
+    """The files a module key may come from (see ``project_index.module_key``)."""
+    stem = os.sep + module_key.replace(".", os.sep)
+    return [path for path in (stem + ".py", os.path.join(stem, "__init__.py")) if os.path.isfile(path)]
+
+
+def _parsed(path: str, index: Collection[str]) -> Optional[ProjectFile]:
+    """The file parsed, once per content (a long-lived server sees files change)."""
+    try:
+        with open(path, "rb") as file:
+            source = file.read()
+    except OSError:
+        return None
+    known = _PARSED.get(path)
+    if known is not None and known[0] == source and known[1] is index:
+        return known[2]
+    if len(_PARSED) >= _MAX_PARSED:
+        _PARSED.pop(next(iter(_PARSED)))
+    parsed = _parse(path, source, index)
+    _PARSED[path] = (source, index, parsed)
+    return parsed
+
+
+def _parse(path: str, source: bytes, index: Collection[str]) -> Optional[ProjectFile]:
+    try:
+        module = cst.parse_module(source)
+    except (cst.ParserSyntaxError, UnicodeDecodeError, RecursionError):
+        return None
+    classes = ModuleClasses(MetadataWrapper(module), index, path)
+    facts = SourceFacts(lambda node: classes.resolve_name(node, lambda name: name), lambda node: 0)
+    return ProjectFile(path, classes, facts)
