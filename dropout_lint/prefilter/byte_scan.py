@@ -215,10 +215,10 @@ class ByteScan:
             return None
         return tokens
 
-    def tokens_before_calls(self, name: str) -> tuple[Optional[bytes], ...]:
-        """For each call :meth:`calls_to` finds, the token before its callee's dotted name:
-        ``b"["`` in ``[nn.Dropout(p)]``, ``b"else"``, ``b"="``; ``b""`` at the start of the
-        file; None where it cannot be read."""
+    def tokens_before_calls(self, name: str) -> tuple[tuple[Optional[bytes], int], ...]:
+        """For each call :meth:`calls_to` finds, the token before its callee's dotted name
+        and where it starts: ``b"["`` in ``[nn.Dropout(p)]``, ``b"else"``, ``b"="``; ``b""``
+        at the start of the file; None where it cannot be read (its start is then -1)."""
         return tuple(_token_before_chain(self.data, start) for start, _ in self._callees(name))
 
     def _callees(self, name: str) -> tuple[tuple[int, int], ...]:
@@ -307,24 +307,25 @@ def _chain_root(data: bytes, name_start: int) -> Optional[bytes]:
         start = before + 1
 
 
-def _token_before_chain(data: bytes, name_start: int) -> Optional[bytes]:
-    """The token before the dotted name that ends with the name at ``name_start``; a word,
-    one byte of punctuation, ``b""`` at the start of the file, or None when unreadable."""
+def _token_before_chain(data: bytes, name_start: int) -> tuple[Optional[bytes], int]:
+    """The token before the dotted name that ends with the name at ``name_start``, and its
+    start; a word, one byte of punctuation, ``b""`` at the start of the file, or None
+    when unreadable."""
     start = name_start
     while True:
         before = _previous_token_end(data, start)
         if before is None or before < 0:
-            return None if before is None else b""
+            return (None, -1) if before is None else (b"", 0)
         if data[before] != ord("."):
             if data[before] not in _WORD_BYTES:
-                return data[before : before + 1]
+                return data[before : before + 1], before
             word_start = before
             while word_start > 0 and data[word_start - 1] in _WORD_BYTES:
                 word_start -= 1
-            return data[word_start : before + 1]
+            return data[word_start : before + 1], word_start
         before = _previous_token_end(data, before)
         if before is None or before < 0 or data[before] not in _WORD_BYTES:
-            return None
+            return None, -1
         while before >= 0 and data[before] in _WORD_BYTES:
             before -= 1
         start = before + 1

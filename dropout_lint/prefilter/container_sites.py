@@ -14,12 +14,16 @@ byte gate through. The bytes must also give something a container display (``= [
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from typing import Callable, Iterable, Optional
 
 from .byte_scan import ByteScan
 from .syntax_scan import SyntaxScan
 
+_BRACKET_OR_QUOTE = re.compile(rb"[][(){}'\"#]")
+_LOOK_BACK = 4000
+_TRAILING_WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+\Z")
 _CONTAINER_TOKENS = frozenset((b"[", b"(", b",", b"{", b":", b"else", None))
 _ADDING_METHODS = ("append", "insert")
 _CONTAINERS = (
@@ -58,11 +62,56 @@ def may_build_dropout_into_container(scan: ByteScan, names: Iterable[str]) -> bo
     data = scan.data
     if _GIVEN_CONTAINER.search(data) is None:
         return False
-    if any(token in _CONTAINER_TOKENS for name in names for token in scan.tokens_before_calls(name)):
+    if any(
+        _may_be_container_item(data, token, start)
+        for name in names
+        for token, start in scan.tokens_before_calls(name)
+    ):
         return _ATTRIBUTE_GIVEN_CONTAINER.search(data) is not None
     if _DROPOUT_AS.search(data):
         return True  # imported under another name, which a base may spell
     return any(_DROPOUT in bases.group(1) for bases in _CLASS_WITH_BASES.finditer(data))
+
+
+def _may_be_container_item(data: bytes, token: Optional[bytes], start: int) -> bool:
+    """Whether a call after ``token`` (at ``start``) may be an item of a container or the
+    argument of ``append``/``insert``: not when the bytes show it is an argument of
+    another call (``nn.Sequential(a, nn.Dropout(p))``)."""
+    if token not in _CONTAINER_TOKENS:
+        return False
+    if token == b",":
+        start = _open_bracket_before(data, start)
+        if start < 0:
+            return True  # unreadable: maybe
+        token = data[start : start + 1]
+    if token != b"(":
+        return True
+    end = start
+    while end > 0 and data[end - 1] in b" \t\f":
+        end -= 1
+    called = _TRAILING_WORD.search(data, max(0, end - 100), end)  # names are shorter
+    if called is None:
+        return True  # a parenthesised expression or tuple, or ``f(x)(...)``: maybe
+    word = called.group().decode("latin-1")
+    return word in _ADDING_METHODS or keyword.iskeyword(word)
+
+
+def _open_bracket_before(data: bytes, position: int) -> int:
+    """Where the bracket enclosing ``position`` opens; -1 when a string, a comment or a
+    long way make the bytes before unreadable."""
+    start = max(0, position - _LOOK_BACK)
+    depth = 0
+    for match in _BRACKET_OR_QUOTE.finditer(data[start:position][::-1]):
+        byte = match.group()
+        if byte in b"'\"#":
+            return -1
+        if byte in b")]}":
+            depth += 1
+        elif depth == 0:
+            return position - 1 - match.start()
+        else:
+            depth -= 1
+    return -1
 
 
 def container_sites(scan: SyntaxScan, lookup: Callable[[str], Optional[object]]) -> list[ast.Call]:
