@@ -29,8 +29,8 @@ from .torch_shapes import (
 from .values import (
     Layer,
     LayerChoice,
+    DictValue,
     LayerValue,
-    Mapping,
     NoneValue,
     Packed,
     Repeated,
@@ -389,7 +389,8 @@ class Interpreter:
                 current = self._eval(statement.target, env)
                 other = self._eval(statement.value, env)
                 if is_container(current) and isinstance(statement.operator, cst.AddAssign):
-                    self._replace_container(statement.target, current, concatenated(current, other), env)
+                    joined = concatenated(current, other)
+                    self._replace_container(statement.target, current, joined, env)
                 else:
                     self._assign(statement.target, broadcast(current, other, statement.value), env)
             elif isinstance(statement, cst.Expr):
@@ -495,7 +496,7 @@ class Interpreter:
             container = self._eval(target.value, env)
             if is_container(container) or isinstance(container, SequentialLayer):
                 stored = join_all([item_of(container), value]) if is_container(container) else None
-                grown = Mapping(stored) if isinstance(container, Mapping) else Repeated(stored)
+                grown = DictValue(stored) if isinstance(container, DictValue) else Repeated(stored)
                 self._replace_container(target.value, container, grown if stored else None, env)
         elif isinstance(target, cst.Attribute):
             self._eval(target.value, env)
@@ -576,13 +577,14 @@ class Interpreter:
             item = self._comprehension(node, node.elt, env)
             return Repeated(item) if item is not None else None
         if isinstance(node, cst.DictComp):
-            return Mapping(self._comprehension(node, node.value, env))
+            return DictValue(self._comprehension(node, node.value, env))
         if isinstance(node, cst.Dict):
             if any(isinstance(element, cst.StarredDictElement) for element in node.elements):
                 return None
             for element in node.elements:
                 self._eval(element.key, env)  # type: ignore[union-attr]
-            return Mapping(join_all(self._eval(element.value, env) for element in node.elements))
+            values = [self._eval(element.value, env) for element in node.elements]
+            return DictValue(join_all(values))
         if isinstance(node, cst.NamedExpr):
             value = self._eval(node.value, env)
             self._assign(node.target, value, env)
@@ -621,7 +623,7 @@ class Interpreter:
         for index in indices:
             if isinstance(index, cst.Index):
                 self._eval(index.value, env)
-        if isinstance(container, Mapping):
+        if isinstance(container, DictValue):
             return container.values
         if isinstance(container, (TupleValue, Repeated)):
             if len(indices) != 1 or not isinstance(indices[0], cst.Index):
@@ -660,7 +662,7 @@ class Interpreter:
                 return receiver
             if method in _MUTATORS:
                 return self._mutate(node, func, receiver, env)
-            if isinstance(receiver, Mapping):
+            if isinstance(receiver, DictValue):
                 return _mapping_view(method, receiver)
             self._release_arguments(node, env)
             return operation(
@@ -685,8 +687,8 @@ class Interpreter:
         if any(arg.star or arg.keyword is not None for arg in node.args):
             return None
         values = [self.values.get(arg.value) for arg in node.args]
-        if name in ("list", "tuple") and len(values) == 1 and isinstance(values[0], (TupleValue, Repeated)):
-            return values[0]
+        if name in ("list", "tuple") and len(values) == 1:
+            return values[0] if isinstance(values[0], (TupleValue, Repeated)) else None
         sequences = [v if isinstance(v, (TupleValue, Repeated)) else None for v in values]
         if name == "enumerate" and len(values) == 1:
             return Repeated(TupleValue((None, item_of(sequences[0]))))
@@ -759,11 +761,11 @@ class Interpreter:
             return given if isinstance(given, (TupleValue, Repeated)) else None
         if class_name == "ModuleDict":
             given = self._first_input(node)
-            return given if isinstance(given, Mapping) else None
+            return given if isinstance(given, DictValue) else None
         if name.startswith("torch.nn.utils.rnn."):
-            return packed_sequence_function(
-                name.rsplit(".", 1)[-1], node.args, self.values.get, f"`{code_of(node.func)}` at line {line}"
-            )
+            called = f"`{code_of(node.func)}` at line {line}"
+            function = name.rsplit(".", 1)[-1]
+            return packed_sequence_function(function, node.args, self.values.get, called)
         if class_name is not None:
             transfer = layer_transfer(class_name, node)
             return Layer(class_name, node, transfer) if transfer is not None else None
@@ -859,7 +861,7 @@ def _may_skip_items(body: cst.BaseSuite) -> bool:
     )
 
 
-def _mapping_view(method: str, mapping: Mapping) -> Value:
+def _mapping_view(method: str, mapping: DictValue) -> Value:
     """``.values()`` and ``.items()`` of a dict whose values are known."""
     if method == "values":
         return Repeated(mapping.values) if mapping.values is not None else None

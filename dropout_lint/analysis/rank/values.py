@@ -45,7 +45,7 @@ class Packed:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class DictValue:
     """A dict or ``nn.ModuleDict`` whose values are all alike: ``values``."""
 
     values: "Value"
@@ -100,7 +100,9 @@ class LayerChoice:
 
 LayerValue = Union[Layer, SequentialLayer, LayerChoice]
 Value = Optional[
-    Union[Tensor, TupleValue, Repeated, NoneValue, Layer, SequentialLayer, LayerChoice, Packed, Mapping]
+    Union[
+        Tensor, TupleValue, Repeated, NoneValue, Layer, SequentialLayer, LayerChoice, Packed, DictValue
+    ]
 ]
 _LAYER_LIKE = (Layer, SequentialLayer, LayerChoice, NoneValue)
 
@@ -132,8 +134,8 @@ def join(first: Value, second: Value) -> Value:
         return Repeated(item) if item is not None else None
     if isinstance(first, Packed) and isinstance(second, Packed):
         return Packed(join(first.data, second.data))
-    if isinstance(first, Mapping) and isinstance(second, Mapping):
-        return Mapping(join(first.values, second.values))
+    if isinstance(first, DictValue) and isinstance(second, DictValue):
+        return DictValue(join(first.values, second.values))
     if isinstance(first, _LAYER_LIKE) and isinstance(second, _LAYER_LIKE):
         return LayerChoice(_layer_options(first) | _layer_options(second))
     return None
@@ -145,7 +147,7 @@ def _items(sequence: Union[TupleValue, Repeated]) -> tuple[Value, ...]:
 
 def is_container(value: Value) -> bool:
     """A list, tuple or dict the analysis follows (``outs = []``, ``nn.ModuleList``)."""
-    return isinstance(value, (TupleValue, Repeated, Mapping))
+    return isinstance(value, (TupleValue, Repeated, DictValue))
 
 
 def item_of(value: Value) -> Value:
@@ -154,7 +156,7 @@ def item_of(value: Value) -> Value:
         return join_all(value.items)
     if isinstance(value, Repeated):
         return value.item
-    if isinstance(value, Mapping):
+    if isinstance(value, DictValue):
         return value.values
     return None
 
