@@ -37,6 +37,7 @@ Unit = Union[cst.ClassDef, cst.FunctionDef, cst.Module]
 # The module classes of other files of the project, by path; and the classes whose
 # ``forward`` is being followed across files.
 _PROJECT_MODULES: dict[str, "_FileModules"] = {}
+_MAX_PROJECT_FILES = 32
 _FOLLOWING: set[tuple[str, str]] = set()
 
 
@@ -161,6 +162,8 @@ class _FileModules:
         project_file, classdef = defined
         known = _PROJECT_MODULES.get(project_file.path)
         if known is None or known.classes is not project_file.classes:
+            if len(_PROJECT_MODULES) >= _MAX_PROJECT_FILES:
+                _PROJECT_MODULES.pop(next(iter(_PROJECT_MODULES)))
             known = _PROJECT_MODULES[project_file.path] = _FileModules(
                 project_file.classes, project_file.facts
             )
