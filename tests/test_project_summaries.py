@@ -58,8 +58,9 @@ def test_the_output_rank_of_a_class_in_another_file_is_used(project: Path, capsy
 
 
 def test_a_class_whose_returns_disagree_is_unknown(project: Path, capsys) -> None:
+    disagreeing = "if x.dim() > 3:\n            return x.flatten(2)\n        return x"
     (project / "pkg" / "layers.py").write_text(
-        LAYERS.replace("return x.view(x.size(0), -1)", "if x.dim() > 3:\n            return x.flatten(2)\n        return x")
+        LAYERS.replace("return x.view(x.size(0), -1)", disagreeing)
     )
     assert run(capsys, "--no-cache", "pkg") == []
 
@@ -70,3 +71,11 @@ def test_a_cached_result_follows_the_other_file(project: Path, capsys) -> None:
     layers.write_text(LAYERS.replace("x.view(x.size(0), -1)", "x.view(x.size(0), -1, 1, 1)"))
     os.utime(layers, ns=(1, 1))
     assert run(capsys, "pkg") == []  # now 4-D: right for Dropout2d
+
+
+def test_a_class_re_exported_by_its_package_is_followed(project: Path, capsys) -> None:
+    (project / "pkg" / "layers").mkdir()
+    (project / "pkg" / "layers.py").rename(project / "pkg" / "layers" / "flat.py")
+    (project / "pkg" / "layers" / "__init__.py").write_text("from .flat import Flatten\n")
+    (finding,) = run(capsys, "--no-cache", "pkg")
+    assert "gets a 2-D tensor after `self.flatten` (layers.Flatten)" in finding

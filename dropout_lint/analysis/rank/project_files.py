@@ -30,15 +30,17 @@ class ProjectFile:
     """A parsed file of the project: its module classes and the facts inference reads."""
 
     path: str
+    module: cst.Module
     classes: ModuleClasses
     facts: SourceFacts
 
 
 def defining_file(
-    qualified_name: str, importer: str, index: Collection[str]
+    qualified_name: str, importer: str, index: Collection[str], hops: int = 2
 ) -> Optional[tuple[ProjectFile, cst.ClassDef]]:
     """The file and class a name imported in the file ``importer`` refers to, if it is
-    one module class of ``index`` that its file defines."""
+    one module class of ``index`` that its file defines, or that a package re-exports
+    from one (``from .mlp import Mlp`` in ``layers/__init__.py``), ``hops`` deep."""
     name = absolute_name(qualified_name, importer)
     class_name = name.rsplit(".", 1)[-1]
     keys = project_module_class_keys(name, index)
@@ -52,7 +54,37 @@ def defining_file(
         found = parsed.classes.classes_named(class_name)
         if len(found) == 1 and parsed.classes.is_module_class(found[0]):
             return parsed, found[0]
+        origin = _imported_from(parsed.module, class_name)
+        if not found and origin is not None and hops > 0:
+            return defining_file(origin, path, index, hops - 1)
     return None
+
+
+def _imported_from(module: cst.Module, name: str) -> Optional[str]:
+    """``.mlp.Mlp`` when the module binds ``name`` by one ``from .mlp import Mlp``."""
+    found = [
+        _module_text(statement) + alias.name.value
+        for line in module.body
+        if isinstance(line, cst.SimpleStatementLine)
+        for statement in line.body
+        if isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar)
+        for alias in statement.names
+        if isinstance(alias.name, cst.Name) and _bound_name(alias) == name
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _bound_name(alias: cst.ImportAlias) -> str:
+    bound = alias.asname.name if alias.asname is not None else alias.name
+    return bound.value if isinstance(bound, cst.Name) else ""
+
+
+def _module_text(statement: cst.ImportFrom) -> str:
+    """``.mlp.`` for ``from .mlp import``, ``.`` for ``from . import``."""
+    dots = "." * len(statement.relative)
+    if statement.module is None:
+        return dots
+    return f"{dots}{cst.Module([]).code_for_node(statement.module)}."
 
 
 def _paths_of(module_key: str) -> list[str]:
@@ -85,4 +117,4 @@ def _parse(path: str, source: bytes, index: Collection[str]) -> Optional[Project
         return None
     classes = ModuleClasses(MetadataWrapper(module), index, path)
     facts = SourceFacts(lambda node: classes.resolve_name(node, lambda name: name), lambda node: 0)
-    return ProjectFile(path, classes, facts)
+    return ProjectFile(path, module, classes, facts)
