@@ -88,9 +88,25 @@ def _module_text(statement: cst.ImportFrom) -> str:
 
 
 def _paths_of(module_key: str) -> list[str]:
-    """The files a module key may come from (see ``project_index.module_key``)."""
-    stem = os.sep + module_key.replace(".", os.sep)
-    return [path for path in (stem + ".py", os.path.join(stem, "__init__.py")) if os.path.isfile(path)]
+    """The files a module key may come from (see ``project_index.module_key``): its dots
+    join folders, or are part of a folder's name (``dropout_lint-0.1.0``)."""
+    parts = module_key.split(".")
+    found: list[str] = []
+
+    def walk(folder: str, index: int) -> None:
+        if index == len(parts):
+            if os.path.isfile(os.path.join(folder, "__init__.py")):
+                found.append(os.path.join(folder, "__init__.py"))
+            return
+        for end in range(index + 1, len(parts) + 1):
+            candidate = os.path.join(folder, ".".join(parts[index:end]))
+            if end == len(parts) and os.path.isfile(candidate + ".py"):
+                found.append(candidate + ".py")
+            if os.path.isdir(candidate):
+                walk(candidate, end)
+
+    walk(os.sep, 0)
+    return found
 
 
 def _parsed(path: str, index: Collection[str]) -> Optional[ProjectFile]:
