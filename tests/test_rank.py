@@ -354,3 +354,135 @@ class Net(nn.Module):
 """
     assert revealed(source) == [4]
     assert revealed_batches(source) == [False]
+
+
+PACKING = """
+from torch.nn.utils.rnn import pack_padded_sequence, pack_sequence, pad_packed_sequence
+"""
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("reveal(pack_padded_sequence(self.embed(torch.zeros(4, 7)), n).data)", 2),
+        ("reveal(pack_padded_sequence(torch.zeros(4, 7), n).data)", 1),
+        ("reveal(pack_sequence([torch.randn(5, 8), torch.randn(3, 8)]).data)", 2),
+        ("out, h = self.gru(pack_padded_sequence(x, n))\nreveal(out.data)\nreveal(h)", [2, 3]),
+        ("out, (h, c) = self.lstm(x)\nreveal(out.data)", None),  # x may be packed
+        ("out, _ = self.lstm(x)\nreveal(pad_packed_sequence(out)[0])", 3),
+        ("reveal(pad_packed_sequence(pack_padded_sequence(torch.zeros(4, 7), n))[0])", 2),
+    ],
+)
+def test_packed_sequences(body: str, expected) -> None:
+    expected = expected if isinstance(expected, list) else [expected]
+    assert revealed(PACKING + method(body, LAYERS)) == expected
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("outs = []\nfor i in range(3):\n    outs.append(self.conv(x))\nreveal(torch.cat(outs, 1))", 4),
+        ("outs = [x.mean(1) for _ in range(2)]\nreveal(torch.stack(outs))", None),
+        ("outs = [torch.randn(2, 3) for _ in range(2)]\nreveal(torch.stack(outs))", 3),
+        ("a = [torch.randn(2, 3)]\na += [torch.randn(4, 3)]\nreveal(torch.cat(a))", 2),
+        ("a = [torch.randn(2, 3)]\nb = a\nb.append(x)\nreveal(torch.cat(a))", None),
+        ("a = [torch.randn(2, 3)]\na.extend(y)\nreveal(torch.cat(a))", None),
+        ("a = [torch.randn(2, 3)]\na[0] = x\nreveal(torch.cat(a))", None),
+        ("a = [torch.randn(2, 3)]\nhelper(a)\nreveal(torch.cat(a))", None),
+        ("for i, t in enumerate([torch.randn(2)]):\n    reveal(t)", 1),
+        ("for t, u in zip([torch.randn(2)], y):\n    reveal(t)\n    reveal(u)", [1, None]),
+    ],
+)
+def test_lists_of_tensors(body: str, expected) -> None:
+    expected = expected if isinstance(expected, list) else [expected]
+    assert revealed(method(body, LAYERS)) == expected
+
+
+CONTAINERS = """
+layers = [nn.Flatten(), nn.Linear(8, 8)]
+layers.append(nn.GELU())
+self.head = nn.Sequential(*layers)
+self.blocks = nn.ModuleList([nn.Linear(8, 8) for _ in range(3)])
+self.mixed = nn.ModuleList([nn.Conv2d(3, 8, 3), nn.Flatten()])
+self.by_name = nn.ModuleDict({"a": nn.Linear(8, 8), "b": nn.GELU()})
+grown = []
+for _ in range(2):
+    grown += [nn.Linear(8, 8), nn.ReLU()]
+self.grown = nn.Sequential(*grown)
+"""
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("reveal(self.head(x))", 2),
+        ("h = torch.randn(2, 8)\nfor block in self.blocks:\n    h = block(h)\nreveal(h)", 2),
+        ("reveal(self.blocks[0](torch.randn(2, 8)))", 2),
+        ("reveal(self.mixed[1](torch.randn(2, 3, 5, 5)))", 2),
+        ("reveal(self.mixed[i](torch.randn(2, 3, 5, 5)))", None),
+        ("for name, m in self.by_name.items():\n    reveal(m(torch.randn(2, 8)))", 2),
+        ("reveal(self.by_name['a'](torch.randn(4, 8)))", 2),
+        ("reveal(self.grown(torch.randn(2, 8)))", None),  # built in a loop: order unknown
+    ],
+)
+def test_containers_of_layers(body: str, expected) -> None:
+    expected = expected if isinstance(expected, list) else [expected]
+    assert revealed(method(body, CONTAINERS)) == expected
+
+
+EINOPS = """
+from einops import rearrange, reduce
+from einops.layers.torch import Rearrange
+"""
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("reveal(rearrange(x, 'b c h w -> b (h w) c'))", 3),
+        ("reveal(rearrange(x, 'b (h w) c -> b c h w', h=4))", 4),
+        ("reveal(reduce(x, 'b c h w -> b c', 'mean'))", 2),
+        ("reveal(rearrange(x, 'b c () -> b c 1 1'))", 4),
+        ("reveal(rearrange(x, '... c -> c ...'))", None),
+        ("reveal(rearrange(torch.randn(2, 3), 'b c h w -> b c (h w)'))", None),
+        ("reveal(rearrange(x, pattern))", None),
+        ("reveal(Rearrange('b c h w -> b (c h w)')(x))", 2),
+    ],
+)
+def test_einops_patterns(body: str, expected) -> None:
+    assert revealed(EINOPS + method(body)) == [expected]
+
+
+CALLERS = """
+class Inner(nn.Module):
+    def forward(self, x, mask=None):
+        reveal(x)
+        return x
+
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = Inner()
+        self.conv1d = nn.Conv1d(3, 3, 3)
+        self.conv = nn.Conv2d(3, 3, 3)
+
+    def forward(self, x):
+        return self.inner(self.conv1d(x), mask=None)
+"""
+
+
+def test_forward_input_comes_from_the_callers_when_they_agree() -> None:
+    assert revealed(CALLERS) == [3]
+    message = revealed_tensor(CALLERS).origin
+    assert message == "after `self.conv1d` (nn.Conv1d) at line 16, passed by `self.inner` at line 16"
+
+
+def test_callers_that_disagree_leave_the_input_unknown() -> None:
+    disagreeing = CALLERS.replace(
+        "return self.inner(self.conv1d(x), mask=None)",
+        "return self.inner(self.conv1d(x)), self.inner(self.conv(x))",
+    )
+    assert revealed(disagreeing) == [None]
+    unknown_caller = CALLERS.replace("self.conv1d(x)", "x")
+    assert revealed(unknown_caller) == [None]

@@ -80,6 +80,7 @@ class ModuleClasses:
         # ``name.method(...)`` calls by method name, indexed once: looking them up per
         # finding by walking every node made a file with many findings quadratic.
         self._calls_by_method_name: dict[str, list[cst.Call]] = {}
+        self._calls_by_name: dict[str, list[cst.Call]] = {}
         for node in self._parents:
             if isinstance(node, cst.ClassDef):
                 self._classes_by_name.setdefault(node.name.value, []).append(node)
@@ -89,7 +90,17 @@ class ModuleClasses:
                 and isinstance(node.func.value, cst.Name)
             ):
                 self._calls_by_method_name.setdefault(node.func.attr.value, []).append(node)
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+                self._calls_by_name.setdefault(node.func.value, []).append(node)
         self._is_module: dict[cst.ClassDef, bool] = {}
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def project_module_classes(self) -> Collection[str]:
+        return self._project_module_classes
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         return self._parents.get(node)
@@ -106,6 +117,17 @@ class ModuleClasses:
     def classes_named(self, name: str) -> list[cst.ClassDef]:
         """The classes of this file called ``name``."""
         return list(self._classes_by_name.get(name, ()))
+
+    def classes_calling(self, name: str) -> list[cst.ClassDef]:
+        """The classes of this file with a call of the bare name ``name`` (``Block(...)``)."""
+        found: list[cst.ClassDef] = []
+        for call in self._calls_by_name.get(name, ()):
+            current = self._parents.get(call)
+            while current is not None and not isinstance(current, cst.ClassDef):
+                current = self._parents.get(current)
+            if current is not None and current not in found:
+                found.append(current)
+        return found
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         names = self._qualified_names.get(node, ())

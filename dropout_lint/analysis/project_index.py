@@ -236,10 +236,16 @@ def module_class_names(files: Iterable[tuple[str, bytes]]) -> frozenset[str]:
 def is_project_module_class(qualified_name: str, index: Collection[str]) -> bool:
     """Whether an absolute dotted name, as imported, names a module class of ``index``:
     a module key that ends with the name's module, and the class in that module."""
-    return any(
-        key == qualified_name or key.endswith("." + qualified_name)
+    return bool(project_module_class_keys(qualified_name, index))
+
+
+def project_module_class_keys(qualified_name: str, index: Collection[str]) -> list[str]:
+    """The keys of ``index`` an absolute dotted name, as imported, may name."""
+    return [
+        key
         for key in _by_last_name(index).get(qualified_name.rsplit(".", 1)[-1], ())
-    )
+        if key == qualified_name or key.endswith("." + qualified_name)
+    ]
 
 
 @lru_cache(maxsize=4)

@@ -91,6 +91,24 @@ _TORCH_NN_CLASS = re.compile(r"^torch\.nn\.(?:modules\.(?:\w+\.)?)?(?P<name>[A-Z
 _NOT_MODULES = frozenset(
     {"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer"}
 )
+# The public attributes of an ``nn.ModuleDict``: keys it refuses (``add_module`` raises
+# ``KeyError: attribute 'items' already exists``), with every name starting with ``_``.
+MODULE_DICT_ATTRIBUTES = frozenset(
+    """
+    T_destination add_module apply bfloat16 buffers call_super_init children clear compile
+    cpu cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state
+    get_parameter get_submodule half ipu items keys load_state_dict modules mtia
+    named_buffers named_children named_modules named_parameters parameters pop
+    register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+    register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train
+    training type update values xpu zero_grad
+    """.split()
+)
+# Modules with no parameters or buffers besides dropout: registering one keeps a state dict.
+STATELESS_MODULES = frozenset({"Identity"})
 # Module base classes from outside torch.nn, by qualified name.
 OTHER_MODULE_BASES = frozenset(
     {

@@ -129,6 +129,7 @@ class ByteScan:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self._calls: dict[str, tuple[CallSite, ...]] = {}
+        self._callee_positions: dict[str, tuple[tuple[int, int], ...]] = {}
 
     @cached_property
     def import_bound_names(self) -> frozenset[bytes]:
@@ -152,7 +153,9 @@ class ByteScan:
         as (``dropout as drop``), whose first name is bound by an import or is ``torch``.
         """
         if name not in self._calls:
-            self._calls[name] = tuple(self._sites(name.encode()))
+            self._calls[name] = tuple(
+                _read_call(self.data, open_paren) for _, open_paren in self._callees(name)
+            )
         return self._calls[name]
 
     def may_read_attribute(self, name: str) -> bool:
@@ -190,8 +193,19 @@ class ByteScan:
     def _code(self) -> Optional[_Code]:
         return _code_of(self.data)
 
-    def _sites(self, name: bytes) -> list[CallSite]:
-        sites = []
+    def tokens_before_calls(self, name: str) -> tuple[tuple[Optional[bytes], int], ...]:
+        """For each call :meth:`calls_to` finds, the token before its callee's dotted name
+        and where it starts: ``b"["`` in ``[nn.Dropout(p)]``, ``b"else"``, ``b"="``; ``b""``
+        at the start of the file; None where it cannot be read (its start is then -1)."""
+        return tuple(_token_before_chain(self.data, start) for start, _ in self._callees(name))
+
+    def _callees(self, name: str) -> tuple[tuple[int, int], ...]:
+        """Where each call that may be of ``name`` has its callee's last name and its ``(``."""
+        if name not in self._callee_positions:
+            self._callee_positions[name] = tuple(self._find_callees(name.encode()))
+        return self._callee_positions[name]
+
+    def _find_callees(self, name: bytes) -> Iterator[tuple[int, int]]:
         callees = [name]
         seen = {name}
         while callees:
@@ -207,8 +221,7 @@ class ByteScan:
                     continue
                 root = _chain_root(self.data, end - len(callee))
                 if root is None or root in self._roots:
-                    sites.append(_read_call(self.data, opening.end() - 1))
-        return sites
+                    yield end - len(callee), opening.end() - 1
 
 
 def _word_ends(data: bytes, word: bytes) -> Iterator[int]:
@@ -240,6 +253,30 @@ def _chain_root(data: bytes, name_start: int) -> Optional[bytes]:
         before = _previous_token_end(data, before)
         if before is None or before < 0 or data[before] not in _WORD_BYTES:
             return None
+        while before >= 0 and data[before] in _WORD_BYTES:
+            before -= 1
+        start = before + 1
+
+
+def _token_before_chain(data: bytes, name_start: int) -> tuple[Optional[bytes], int]:
+    """The token before the dotted name that ends with the name at ``name_start``, and its
+    start; a word, one byte of punctuation, ``b""`` at the start of the file, or None
+    when unreadable."""
+    start = name_start
+    while True:
+        before = _previous_token_end(data, start)
+        if before is None or before < 0:
+            return (None, -1) if before is None else (b"", 0)
+        if data[before] != ord("."):
+            if data[before] not in _WORD_BYTES:
+                return data[before : before + 1], before
+            word_start = before
+            while word_start > 0 and data[word_start - 1] in _WORD_BYTES:
+                word_start -= 1
+            return data[word_start : before + 1], word_start
+        before = _previous_token_end(data, before)
+        if before is None or before < 0 or data[before] not in _WORD_BYTES:
+            return None, -1
         while before >= 0 and data[before] in _WORD_BYTES:
             before -= 1
         start = before + 1

@@ -62,6 +62,26 @@ def _classes_built_around(sites: Sequence[ast.AST], scan: SyntaxScan) -> list[as
     ]
 
 
+def _classes_calling_around(sites: Sequence[ast.AST], scan: SyntaxScan) -> list[ast.ClassDef]:
+    """The top-level classes that call, by name, a class holding one of ``sites``: the
+    parents whose calls give a module's ``forward`` its input rank (caller context)."""
+    statements = {scan.statement_of(site) for site in sites}
+    names = {
+        scan.tree.body[index].name  # type: ignore[attr-defined]
+        for index in statements
+        if isinstance(scan.tree.body[index], ast.ClassDef)
+    }
+    return [
+        statement
+        for statement in scan.tree.body
+        if isinstance(statement, ast.ClassDef)
+        and any(
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+            for node in ast.walk(statement)
+        )
+    ]
+
+
 def _is_wrong(spec: ChannelDropout, value: Tensor) -> bool:
     """Whether torch misreads ``value``: a rank it does not take as documented, or a
     batch of the rank it takes as one unbatched sample (``Dropout3d`` after ``Conv2d``)."""
@@ -122,9 +142,17 @@ class ChannelDropoutRank(Rule):
 Checks for `nn.Dropout1d`, `nn.Dropout2d`, `nn.Dropout3d` and `F.dropout1d/2d/3d` applied
 to a tensor whose rank is known, from the code, to be wrong: `Dropout1d` needs 2-D or 3-D
 input, `Dropout2d` 4-D, `Dropout3d` 5-D (or 4-D unbatched). The rank is inferred through
-the module's layers (`self.conv = nn.Conv2d(...)`), tensor methods (`view`, `flatten`,
-`unsqueeze`, ...), torch functions, literal constructors and jaxtyping annotations, and
-through `nn.Sequential` literals. A tensor whose rank is not known is never reported.
+the module's layers (`self.conv = nn.Conv2d(...)`, `self.add_module(...)`), tensor methods
+(`view`, `flatten`, `permute`, `unsqueeze`, ...), torch functions (`torch.cat` of a list
+built in a loop too), literal constructors, jaxtyping annotations, recurrent layers and
+packed sequences (`PackedSequence.data`), einops patterns (`rearrange`, `Rearrange`),
+`nn.Sequential` (literal, from an `OrderedDict`, or `*layers` from a list built in
+order), iteration over `nn.ModuleList`/`nn.ModuleDict`, helper methods of the class, and
+module classes of the same file or, by import, of another file of the checked project
+(their `forward`'s result, when every return agrees). A module's `forward` input takes its rank from the
+module classes of the file that call it, when they all agree (a wrapper applying
+`Dropout2d` to what its parent's `Conv1d` gives it). A tensor whose rank is not known is
+never reported.
 
 It also reports a batch of the unbatched rank: 2-D input to `Dropout1d` or 4-D input to
 `Dropout3d` that is known to be a batch, because it comes from a layer that only takes
@@ -142,8 +170,9 @@ A batch given to `Dropout1d` as 2-D or to `Dropout3d` as 4-D is silently read as
 sample whose channels are the batch: each Bernoulli draw zeroes a whole sample.
 
 ## What it cannot see
-Ranks that only a caller knows (a wrapper module's `forward` input), ranks through
-calls to the project's own modules and helper methods, and shapes read at run time
+Ranks that only a caller in another file knows, module classes outside the checked
+files, lists of layers built in a loop (their order is unknown), loops
+over layers that check each one's type or skip some, and shapes read at run time
 (`x.view(*shape)`). The runtime's checked layers (`dropout_lint.runtime`) catch those.
 
 ## Example
@@ -378,13 +407,19 @@ class Encoder(nn.Module):
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
         """The calls ``looks_for`` states, and where there are any: the classes of the file
         the statements around them build (``Flatten()``), whose ``forward`` the rank analysis
-        runs; and every attribute or string named after a rank, since the fix may rename
+        runs; the classes that build those around them (their callers give ``forward`` its
+        input rank); and every attribute or string named after a rank, since the fix may rename
         such an attribute (``m.dropout2d``) and every statement that could use it must be
         seen."""
         calls = list(super().sites(scan) or ())
         if not calls:
             return calls
-        return [*calls, *_classes_built_around(calls, scan), *_rank_named_mentions(scan)]
+        return [
+            *calls,
+            *_classes_built_around(calls, scan),
+            *_classes_calling_around(calls, scan),
+            *_rank_named_mentions(scan),
+        ]
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)

@@ -19,7 +19,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 from .. import __version__
 from ..analysis.project_index import ClassStatement
@@ -204,8 +204,13 @@ def results_key(
     return f"{digest}|{','.join(rule_codes)}|{index_digest}|{json.dumps(list(options))}"
 
 
-def index_digest(project_module_classes: frozenset[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(project_module_classes)).encode()).hexdigest()[:16]
+def index_digest(
+    project_module_classes: frozenset[str], class_file_digests: Iterable[str] = ()
+) -> str:
+    """The project index, and the content of every file with a class statement: rank
+    inference reads the ``forward`` of module classes in other files."""
+    text = "\n".join([*sorted(project_module_classes), "", *sorted(class_file_digests)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _stored(diagnostic: Diagnostic) -> dict[str, Any]:

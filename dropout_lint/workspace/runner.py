@@ -226,7 +226,17 @@ def lint_files(
                 if isinstance(survey, FileSurvey) and ModelLeftInEvalMode.code in survey.may_fire
             ],
         )
-        index = index_digest(project_module_classes) + mode_summaries.digest()
+        # A finding may depend on the forward of a class in another file, and on the mode
+        # summaries of another file's functions.
+        index = index_digest(
+            project_module_classes,
+            (
+                survey.digest
+                for survey in surveys
+                if isinstance(survey, FileSurvey)
+                and any(kind == "class" for kind, _, _ in survey.classes)
+            ),
+        ) + mode_summaries.digest()
         # The files to parse, with their cache keys and surveys.
         pending: list[tuple[str, str, FileSurvey]] = []
         finished = [

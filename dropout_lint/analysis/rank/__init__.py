@@ -12,14 +12,15 @@ and read the result: the value of any expression, and every application of a tor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Union
 
 import libcst as cst
 
 from ..instance_parameter import instance_parameter_of
 from ..module_classes import ModuleClasses
-from .interpreter import Application, Callables, Interpreter, SourceFacts
+from .interpreter import Application, Callables, Interpreter, SourceFacts, code_of
+from .project_files import defining_file
 from .values import Layer, Tensor, Value, join_all
 
 __all__ = [
@@ -33,6 +34,11 @@ __all__ = [
 ]
 
 Unit = Union[cst.ClassDef, cst.FunctionDef, cst.Module]
+# The module classes of other files of the project, by path; and the classes whose
+# ``forward`` is being followed across files.
+_PROJECT_MODULES: dict[str, "_FileModules"] = {}
+_MAX_PROJECT_FILES = 32
+_FOLLOWING: set[tuple[str, str]] = set()
 
 
 class RankAnalysis:
@@ -86,6 +92,29 @@ class _Summary:
         return self.modules.output_of(self.classdef, value)
 
 
+@dataclass(frozen=True)
+class _ProjectSummary:
+    """A module class of another file of the project, as a layer: its ``forward``'s result
+    for the input, told as coming from the call here (the other file's lines mean nothing
+    in this one's messages). Only a tensor is kept."""
+
+    modules: "_FileModules"
+    classdef: cst.ClassDef
+
+    def apply(self, value: Value, origin: str) -> Value:
+        key = (self.modules.classes.path, self.classdef.name.value)
+        if key in _FOLLOWING:
+            return None  # recursion through imports
+        _FOLLOWING.add(key)
+        try:
+            result = self.modules.output_of(self.classdef, value)
+        finally:
+            _FOLLOWING.discard(key)
+        if not isinstance(result, Tensor):
+            return None
+        return Tensor(result.rank, origin, batch=origin if result.batch else None)
+
+
 class _FileModules:
     """The file's module classes, for calls to them and to their helper methods.
 
@@ -116,12 +145,30 @@ class _FileModules:
 
     def module_at(self, call: cst.Call) -> Optional[Layer]:
         """``Flatten()``: a layer whose effect is its class's ``forward``, if a module class
-        of this file (one class of that name) is built there."""
+        of this file (one class of that name), or of another file of the project, is
+        built there."""
         name = self.facts.qualified_name(call.func)
-        found = self.classes.classes_named(name) if name is not None else []
-        if len(found) != 1 or not self.classes.is_module_class(found[0]):
+        if name is None:
             return None
-        return Layer(found[0].name.value, call, _Summary(self, found[0]))
+        found = self.classes.classes_named(name)
+        if found:
+            if len(found) != 1 or not self.classes.is_module_class(found[0]):
+                return None
+            return Layer(found[0].name.value, call, _Summary(self, found[0]))
+        index = self.classes.project_module_classes
+        defined = defining_file(name, self.classes.path, index) if index else None
+        if defined is None:
+            return None
+        project_file, classdef = defined
+        known = _PROJECT_MODULES.get(project_file.path)
+        if known is None or known.classes is not project_file.classes:
+            if len(_PROJECT_MODULES) >= _MAX_PROJECT_FILES:
+                _PROJECT_MODULES.pop(next(iter(_PROJECT_MODULES)))
+            known = _PROJECT_MODULES[project_file.path] = _FileModules(
+                project_file.classes, project_file.facts
+            )
+        module_name = name.rsplit(".", 2)[-2] if name.count(".") >= 1 else ""
+        return Layer(f"{module_name}.{classdef.name.value}", call, _ProjectSummary(known, classdef))
 
     def output_of(self, classdef: cst.ClassDef, value: Value) -> Value:
         forward = self.callables_of(classdef).methods.get("forward")
@@ -137,13 +184,51 @@ class _FileModules:
             self._active.discard(classdef)
 
 
+def _caller_context(classdef: cst.ClassDef, modules: _FileModules) -> dict[str, Value]:
+    """The rank of ``forward``'s input, from where the module classes of the file apply
+    this one (``self.block(h)``), when every such call agrees on it: ``{"x": tensor}``."""
+    forward = next((m for m in _methods(classdef) if m.name.value == "forward"), None)
+    if forward is None or instance_parameter_of(forward) is None:
+        return {}
+    params = forward.params.params
+    if len(params) < 2:
+        return {}
+    inputs: list[tuple[Value, cst.Call]] = []
+    for parent in modules.classes.classes_calling(classdef.name.value):
+        if parent is classdef or not modules.classes.is_module_class(parent):
+            continue
+        interpreter = Interpreter(
+            modules.facts, modules.attributes_of(parent), modules.callables_of(parent)
+        )
+        for method in _methods(parent):
+            interpreter.run_function(method, instance_parameter_of(method))
+        inputs.extend(
+            (application.input, application.site)
+            for application in interpreter.applications.values()
+            if isinstance(application.layer.transfer, _Summary)
+            and application.layer.transfer.classdef is classdef
+            and not application.standalone
+        )
+    joined = join_all(value for value, _ in inputs)
+    if not isinstance(joined, Tensor):
+        return {}
+    site = inputs[0][1]
+    origin = f"{joined.origin}, passed by `{code_of(site.func)}` at line {modules.facts.line(site)}"
+    return {params[1].name.value: replace(joined, origin=origin)}
+
+
 def analyze(unit: Unit, classes: ModuleClasses, facts: SourceFacts) -> RankAnalysis:
-    """Infer the ranks in a class's methods, a function, or a module's top-level code."""
+    """Infer the ranks in a class's methods, a function, or a module's top-level code.
+
+    A class's ``forward`` whose input rank is unknown (no annotation) takes it from the
+    module classes of the file that apply it, when they all agree (caller context)."""
     modules = _FileModules(classes, facts)
     if isinstance(unit, cst.ClassDef):
         interpreter = Interpreter(facts, modules.attributes_of(unit), modules.callables_of(unit))
+        context = _caller_context(unit, modules)
         for method in _methods(unit):
-            interpreter.run_function(method, instance_parameter_of(method))
+            given = context if method.name.value == "forward" else {}
+            interpreter.run_function(method, instance_parameter_of(method), given)
     elif isinstance(unit, cst.FunctionDef):
         interpreter = Interpreter(facts, {}, modules.callables_of(None))
         interpreter.run_function(unit, None)

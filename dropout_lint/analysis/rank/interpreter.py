@@ -16,24 +16,31 @@ import libcst as cst
 
 from .. import torch_api
 from ..node_search import nodes_of_type
+from .einops_patterns import einops_function
 from .torch_shapes import (
     CONSTRUCTORS,
     broadcast,
     layer_transfer,
     literal_int,
     operation,
+    packed_sequence_function,
     torch_function,
 )
 from .values import (
     Layer,
     LayerChoice,
+    DictValue,
     LayerValue,
     NoneValue,
+    Packed,
     Repeated,
     SequentialLayer,
     Tensor,
     TupleValue,
     Value,
+    concatenated,
+    is_container,
+    item_of,
     join,
     join_all,
 )
@@ -111,6 +118,11 @@ class _TargetNames(cst.CSTVisitor):
                 self._add(element.value)
         elif isinstance(target, cst.StarredElement):
             self._add(target.value)
+        elif isinstance(target, cst.Subscript):  # ``layers[0] = ...`` changes ``layers``
+            self._add(target.value)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._add(node.target)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._add(node.target)
@@ -151,7 +163,16 @@ class _TargetNames(cst.CSTVisitor):
                 self.names.add(_SELF + name)
 
 
-_MUTATORS = ("add_module", "register_module", "append")
+# Methods that register a module on their receiver, and methods that change a list or dict.
+_REGISTERING = ("add_module", "register_module")
+_CONTAINER_MUTATORS = (
+    "append extend insert pop remove clear reverse sort update setdefault popitem".split()
+)
+_MUTATORS = (*_REGISTERING, *_CONTAINER_MUTATORS)
+# Builtins that read a sequence without changing it.
+_READING_BUILTINS = frozenset(
+    "len enumerate zip reversed list tuple sorted sum max min iter isinstance print range".split()
+)
 # Module methods that return the module itself: `nn.Dropout2d(0.5).to(device)` is the layer.
 _RETURNS_SELF = frozenset(
     "to cuda cpu half float double bfloat16 train eval requires_grad_ apply type share_memory".split()
@@ -226,8 +247,14 @@ class Interpreter:
 
     # Functions
 
-    def run_function(self, function: cst.FunctionDef, self_name: Optional[str]) -> None:
-        """Interpret ``function`` from its parameters, then the functions nested in it."""
+    def run_function(
+        self,
+        function: cst.FunctionDef,
+        self_name: Optional[str],
+        given: Mapping[str, Value] = {},  # noqa: B006 - read only
+    ) -> None:
+        """Interpret ``function`` from its parameters (an annotation's rank, else what
+        ``given`` says of the parameter), then the functions nested in it."""
         self._self_name = self_name
         env: Env = {}
         if self_name is not None:
@@ -242,7 +269,8 @@ class Interpreter:
             if param.name.value == self_name:
                 env[param.name.value] = None
             else:
-                env[param.name.value] = annotated_value(param.annotation, self.facts)
+                stated = annotated_value(param.annotation, self.facts)
+                env[param.name.value] = stated if stated is not None else given.get(param.name.value)
         self._suite(function.body, env)
         nested, self._nested = self._nested, []
         for inner in nested:
@@ -360,7 +388,11 @@ class Interpreter:
             elif isinstance(statement, cst.AugAssign):
                 current = self._eval(statement.target, env)
                 other = self._eval(statement.value, env)
-                self._assign(statement.target, broadcast(current, other, statement.value), env)
+                if is_container(current) and isinstance(statement.operator, cst.AddAssign):
+                    joined = concatenated(current, other)
+                    self._replace_container(statement.target, current, joined, env)
+                else:
+                    self._assign(statement.target, broadcast(current, other, statement.value), env)
             elif isinstance(statement, cst.Expr):
                 self._eval(statement.value, env)
             elif isinstance(statement, (cst.Return, cst.Raise)):
@@ -396,10 +428,10 @@ class Interpreter:
         element: Value = None
         if isinstance(statement, cst.For):
             iterated = self._eval(statement.iter, env)
-            if isinstance(iterated, Repeated):
-                element = iterated.item
-            elif isinstance(iterated, TupleValue):
-                element = join_all(iterated.items)
+            if isinstance(iterated, (Repeated, TupleValue)):  # a dict yields its keys
+                element = item_of(iterated)
+            if _holds_choice(element) and _may_skip_items(statement.body):
+                element = None  # `if isinstance(layer, nn.Dropout2d): continue`
         head = dict(env)
         for round_number in range(_MAX_LOOP_ROUNDS + 1):
             if round_number == _MAX_LOOP_ROUNDS:
@@ -460,12 +492,37 @@ class Interpreter:
                 elif isinstance(value, TupleValue) and not starred:
                     item = value.items[index] if len(value.items) == len(elements) else None
                 self._assign(element.value, item, env)
-        elif isinstance(target, (cst.Subscript, cst.Attribute)):
+        elif isinstance(target, cst.Subscript):
+            container = self._eval(target.value, env)
+            if is_container(container) or isinstance(container, SequentialLayer):
+                stored = join_all([item_of(container), value]) if is_container(container) else None
+                grown = DictValue(stored) if isinstance(container, DictValue) else Repeated(stored)
+                self._replace_container(target.value, container, grown if stored else None, env)
+        elif isinstance(target, cst.Attribute):
             self._eval(target.value, env)
 
     def _set_attribute(self, attr: str, value: Value, env: Env) -> None:
         env[_SELF + attr] = value
         self.assigned_attributes.setdefault(attr, []).append(value)
+
+    def _replace_container(
+        self, target: cst.BaseExpression, old: Value, new: Value, env: Env
+    ) -> None:
+        """``target`` held the list, dict or Sequential ``old``, which was changed in place
+        and is now ``new``; every other name for the same object becomes unknown."""
+        self._assign(target, new, env)
+        for key, value in list(env.items()):
+            if value is old and env.get(key) is not new:
+                env[key] = None
+                if key.startswith(_SELF):
+                    self.assigned_attributes.setdefault(key[len(_SELF) :], []).append(None)
+
+    def _release_arguments(self, node: cst.Call, env: Env) -> None:
+        """Lists and dicts passed to a call the analysis does not follow may be changed."""
+        for arg in node.args:
+            value = self.values.get(arg.value)
+            if is_container(value) or isinstance(value, SequentialLayer):
+                self._replace_container(arg.value, value, None, env)
 
     # Expressions
 
@@ -483,8 +540,10 @@ class Interpreter:
             if _is_self(node.value, self._self_name):
                 return env.get(_SELF + node.attr.value, self.attributes.get(node.attr.value))
             receiver = self._eval(node.value, env)
+            if node.attr.value == "data" and isinstance(receiver, Packed):
+                return receiver.data
             if node.attr.value == "data" and isinstance(receiver, Tensor):
-                return receiver
+                return None if receiver.unless_packed else receiver
             if node.attr.value in ("T", "mT") and isinstance(receiver, Tensor):
                 # `.T` reverses the dims and `.mT` swaps the last two: dim 0 may move.
                 keeps_batch = node.attr.value == "mT" and receiver.rank > 2
@@ -496,6 +555,8 @@ class Interpreter:
             return self._subscript(node, env)
         if isinstance(node, cst.BinaryOperation):
             left, right = self._eval(node.left, env), self._eval(node.right, env)
+            if isinstance(node.operator, cst.Add) and is_container(left):
+                return concatenated(left, right)
             if isinstance(node.operator, cst.MatrixMultiply):
                 return _matmul(left, right)
             if literal_int(node.left) is not None or isinstance(node.left, cst.Float):
@@ -512,6 +573,18 @@ class Interpreter:
             if any(isinstance(element, cst.StarredElement) for element in node.elements):
                 return None
             return TupleValue(tuple(items))
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            item = self._comprehension(node, node.elt, env)
+            return Repeated(item) if item is not None else None
+        if isinstance(node, cst.DictComp):
+            return DictValue(self._comprehension(node, node.value, env))
+        if isinstance(node, cst.Dict):
+            if any(isinstance(element, cst.StarredDictElement) for element in node.elements):
+                return None
+            for element in node.elements:
+                self._eval(element.key, env)  # type: ignore[union-attr]
+            values = [self._eval(element.value, env) for element in node.elements]
+            return DictValue(join_all(values))
         if isinstance(node, cst.NamedExpr):
             value = self._eval(node.value, env)
             self._assign(node.target, value, env)
@@ -525,18 +598,42 @@ class Interpreter:
             self._eval(node.expression, env)
         return None
 
+    def _comprehension(
+        self, node: cst.BaseExpression, element: cst.BaseExpression, env: Env
+    ) -> Value:
+        """The value of a comprehension's element, each ``for`` target bound to an item of
+        what it iterates; in a scope of its own, as Python runs it."""
+        scope = dict(env)
+        clause: Optional[cst.CompFor] = node.for_in  # type: ignore[attr-defined]
+        while clause is not None:
+            item = item_of(self._eval(clause.iter, scope))
+            if _holds_choice(item) and clause.ifs:
+                item = None  # `[layer(x) for layer in layers if ...]` may skip any of them
+            self._assign(clause.target, item, scope)
+            for condition in clause.ifs:
+                self._eval(condition.test, scope)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            self._eval(node.key, scope)
+        return self._eval(element, scope)
+
     def _subscript(self, node: cst.Subscript, env: Env) -> Value:
         container = self._eval(node.value, env)
         indices = [element.slice for element in node.slice]
         for index in indices:
             if isinstance(index, cst.Index):
                 self._eval(index.value, env)
+        if isinstance(container, DictValue):
+            return container.values
         if isinstance(container, (TupleValue, Repeated)):
-            position = literal_int(indices[0].value) if isinstance(indices[0], cst.Index) else None
-            if len(indices) != 1 or position is None:
-                return None
+            if len(indices) != 1 or not isinstance(indices[0], cst.Index):
+                return None  # a slice: a list again
+            position = literal_int(indices[0].value)
             if isinstance(container, Repeated):
                 return container.item
+            if position is None:  # some item, which one unknown: not one of several layers
+                item = item_of(container)
+                return None if _holds_choice(item) else item
             in_range = -len(container.items) <= position < len(container.items)
             return container.items[position] if in_range else None
         if not isinstance(container, Tensor):
@@ -552,6 +649,10 @@ class Interpreter:
         name = self.facts.qualified_name(func) if _is_dotted_name(func) else None
         if name is not None and name.startswith("torch."):
             return self._torch_call(name, node, env)
+        if name is not None and name.startswith("einops."):
+            return einops_function(name, node, value_of, f"after `{code_of(func)}` at line {line}")
+        if name is not None and name.startswith("builtins."):
+            return self._builtin_call(name[len("builtins.") :], node, env)
         if isinstance(func, cst.Attribute) and not _is_self(func.value, self._self_name):
             receiver = self._eval(func.value, env)
             method = func.attr.value
@@ -561,17 +662,41 @@ class Interpreter:
                 return receiver
             if method in _MUTATORS:
                 return self._mutate(node, func, receiver, env)
+            if isinstance(receiver, DictValue):
+                return _mapping_view(method, receiver)
+            self._release_arguments(node, env)
             return operation(
                 method, receiver, node.args, value_of, f"after `.{method}()` at line {line}"
             )
-        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
+        if isinstance(func, cst.Attribute) and func.attr.value in _REGISTERING:
             return self._mutate(node, func, None, env)
         callee = self._eval(func, env)
         if _is_layer(callee):
             return self._apply(callee, self._first_input(node), node, direct=True)
+        self._release_arguments(node, env)
         if isinstance(func, cst.Attribute) and callee is None:
             return self._helper_result(func.attr.value, node, env)
         return self.callables.module_at(node)
+
+    def _builtin_call(self, name: str, node: cst.Call, env: Env) -> Value:
+        """``enumerate``, ``zip``, ``reversed``, ``list`` and ``tuple`` of known sequences;
+        other builtins change nothing the analysis knows, or are unknown."""
+        if name not in _READING_BUILTINS:
+            self._release_arguments(node, env)
+            return None
+        if any(arg.star or arg.keyword is not None for arg in node.args):
+            return None
+        values = [self.values.get(arg.value) for arg in node.args]
+        if name in ("list", "tuple") and len(values) == 1:
+            return values[0] if isinstance(values[0], (TupleValue, Repeated)) else None
+        sequences = [v if isinstance(v, (TupleValue, Repeated)) else None for v in values]
+        if name == "enumerate" and len(values) == 1:
+            return Repeated(TupleValue((None, item_of(sequences[0]))))
+        if name == "zip" and values:
+            return Repeated(TupleValue(tuple(item_of(sequence) for sequence in sequences)))
+        if name == "reversed" and len(values) == 1 and sequences[0] is not None:
+            return Repeated(item_of(sequences[0])) if item_of(sequences[0]) is not None else None
+        return None
 
     def _helper_result(self, name: str, node: cst.Call, env: Env) -> Value:
         """``self._helper(x)``: what the class's method returns for these arguments."""
@@ -596,18 +721,28 @@ class Interpreter:
     def _mutate(
         self, node: cst.Call, func: cst.Attribute, receiver: Value, env: Env
     ) -> Value:
-        """``seq.add_module(name, layer)``, ``seq.append(layer)``, ``self.add_module(...)``."""
+        """``seq.add_module(name, layer)``, ``seq.append(layer)``, ``self.add_module(...)``,
+        ``layers.append(layer)``, ``outs.extend(...)``: the receiver as it is after."""
         added = self.values.get(node.args[-1].value) if node.args else None
+        method = func.attr.value
         if _is_self(func.value, self._self_name):
             name = _module_name(node)
-            if name is not None and func.attr.value != "append":
+            if name is not None and method in _REGISTERING:
                 self._set_attribute(name, added if _is_layer(added) else None, env)
             return None
-        if isinstance(receiver, SequentialLayer) and not any(arg.star for arg in node.args):
+        changed: Value = None
+        if any(arg.star for arg in node.args):
+            changed = None
+        elif isinstance(receiver, SequentialLayer) and method in ("append", *_REGISTERING):
             layer = added if _is_layer(added) else None
-            self._assign(func.value, SequentialLayer((*receiver.layers, layer), receiver.node), env)
-        else:
-            self._assign(func.value, None, env)
+            changed = SequentialLayer((*receiver.layers, layer), receiver.node)
+        elif isinstance(receiver, (TupleValue, Repeated)) and method == "append":
+            changed = concatenated(receiver, TupleValue((added,)))
+        elif isinstance(receiver, (TupleValue, Repeated)) and method == "extend":
+            changed = concatenated(receiver, added)
+        elif isinstance(receiver, (TupleValue, Repeated)) and method == "insert":
+            changed = concatenated(Repeated(item_of(receiver)), TupleValue((added,)))
+        self._replace_container(func.value, receiver, changed, env)
         return None
 
     def _torch_call(self, name: str, node: cst.Call, env: Env) -> Value:
@@ -619,6 +754,18 @@ class Interpreter:
             return sequential
         if class_name == "Parameter":
             return self._first_input(node)
+        if class_name == "ModuleList":
+            given = self._first_input(node)
+            if not node.args:
+                return TupleValue(())
+            return given if isinstance(given, (TupleValue, Repeated)) else None
+        if class_name == "ModuleDict":
+            given = self._first_input(node)
+            return given if isinstance(given, DictValue) else None
+        if name.startswith("torch.nn.utils.rnn."):
+            called = f"`{code_of(node.func)}` at line {line}"
+            function = name.rsplit(".", 1)[-1]
+            return packed_sequence_function(function, node.args, self.values.get, called)
         if class_name is not None:
             transfer = layer_transfer(class_name, node)
             return Layer(class_name, node, transfer) if transfer is not None else None
@@ -631,13 +778,21 @@ class Interpreter:
         return None
 
     def _sequential_members(self, node: cst.Call) -> tuple[Optional[LayerValue], ...]:
-        if any(arg.star or arg.keyword is not None for arg in node.args):
+        if any(arg.keyword is not None for arg in node.args):
             return (None,)
         if len(node.args) == 1 and isinstance(node.args[0].value, cst.Call):
             ordered = node.args[0].value
             if self.facts.qualified_name(ordered.func) == "collections.OrderedDict":
                 return self._ordered_members(ordered)
-        values = [self.values.get(arg.value) for arg in node.args]
+        values: list[Value] = []
+        for arg in node.args:
+            value = self.values.get(arg.value)
+            if arg.star == "*" and isinstance(value, TupleValue):
+                values.extend(value.items)  # nn.Sequential(*layers), layers built in order
+            elif arg.star:
+                return (None,)
+            else:
+                values.append(value)
         return tuple(value if _is_layer(value) else None for value in values)
 
     def _ordered_members(self, ordered: cst.Call) -> tuple[Optional[LayerValue], ...]:
@@ -667,11 +822,12 @@ class Interpreter:
             self.applications[(layer.node, site)] = Application(
                 layer, site, value, direct, standalone
             )
+            spelled = layer.class_name if "." in layer.class_name else f"nn.{layer.class_name}"
             origin = (
-                f"after `{code_of(site.func)}` (nn.{layer.class_name}) at line "
+                f"after `{code_of(site.func)}` ({spelled}) at line "
                 f"{self.facts.line(site)}"
                 if direct
-                else f"after `nn.{layer.class_name}` at line {self.facts.line(layer.node)}"
+                else f"after `{spelled}` at line {self.facts.line(layer.node)}"
             )
             return layer.transfer.apply(value, origin)
         if isinstance(layer, SequentialLayer):
@@ -686,6 +842,32 @@ class Interpreter:
             ]
             return join_all(outputs)
         return None
+
+
+def _holds_choice(value: Value) -> bool:
+    """Whether ``value`` is, or holds, one of several layers."""
+    if isinstance(value, TupleValue):
+        return any(_holds_choice(item) for item in value.items)
+    return isinstance(value, LayerChoice) or (
+        isinstance(value, Repeated) and _holds_choice(value.item)
+    )
+
+
+def _may_skip_items(body: cst.BaseSuite) -> bool:
+    """Whether a loop over layers may leave some out: it checks their type or skips."""
+    return bool(
+        m.findall(body, m.Continue() | m.Break())
+        or m.findall(body, m.Call(func=m.Name("isinstance") | m.Name("type") | m.Name("hasattr")))
+    )
+
+
+def _mapping_view(method: str, mapping: DictValue) -> Value:
+    """``.values()`` and ``.items()`` of a dict whose values are known."""
+    if method == "values":
+        return Repeated(mapping.values) if mapping.values is not None else None
+    if method == "items":
+        return Repeated(TupleValue((None, mapping.values)))
+    return None
 
 
 def _is_dotted_name(node: cst.BaseExpression) -> bool:

@@ -20,7 +20,7 @@ from typing import Callable, Optional, Protocol, Sequence
 import libcst as cst
 
 from ..call_arguments import Parameter, argument, bound_arg
-from .values import Repeated, Tensor, TupleValue, Value, tensor_rank
+from .values import Packed, Repeated, Tensor, TupleValue, Value, tensor_rank
 
 ValueOf = Callable[[cst.BaseExpression], Value]
 
@@ -108,16 +108,23 @@ def _batch_kept(source: Value, first_changed_dim: Optional[int]) -> Optional[str
 
 @dataclass(frozen=True)
 class Recurrent:
-    """``LSTM`` returns ``(out, (h, c))``, ``GRU``/``RNN`` ``(out, h)``; batched unless 2-D."""
+    """``LSTM`` returns ``(out, (h, c))``, ``GRU``/``RNN`` ``(out, h)``; batched unless 2-D.
+
+    A ``PackedSequence`` in gives one out, whose data is (steps, hidden). Of unknown input,
+    the output is taken as a 3-D tensor, marked ``unless_packed``."""
 
     has_cell_state: bool
 
     def apply(self, value: Value, origin: str) -> Value:
         rank = tensor_rank(value)
-        if rank is not None and rank not in (2, 3):
+        if isinstance(value, Packed):
+            output: Value = Packed(Tensor(2, origin))
+            hidden = Tensor(3, origin)
+        elif rank is not None and rank not in (2, 3):
             return None
-        output = Tensor(rank or 3, origin)
-        hidden = Tensor(rank or 3, origin)
+        else:
+            output = Tensor(rank or 3, origin, unless_packed=rank is None)
+            hidden = Tensor(rank or 3, origin)
         state = TupleValue((hidden, hidden)) if self.has_cell_state else hidden
         return TupleValue((output, state))
 
@@ -513,3 +520,32 @@ def torch_function(
         return Tensor(count, origin) if count is not None else None
     return operation(name, source, rest, value_of, origin)
 
+
+
+def packed_sequence_function(
+    name: str, args: Sequence[cst.Arg], value_of: ValueOf, called: str
+) -> Value:
+    """``torch.nn.utils.rnn``: packing a padded batch (``(T, B, *)`` or ``(B, T, *)``) or a
+    list of ``(T_i, *)`` sequences gives data of rank ``len(*) + 1``; padding it back
+    gives one rank more. ``called`` names the call, for the ranks it sets."""
+    if any(arg.star for arg in args):
+        return None
+    if name == "pack_padded_sequence":
+        source = argument_value(args, "input", 0)
+        rank = tensor_rank(value_of(source)) if source is not None else None
+        data = Tensor(rank - 1, f"in the `.data` of {called}") if rank and rank >= 2 else None
+        return Packed(data)
+    if name == "pack_sequence":
+        sequences = argument_value(args, "sequences", 0)
+        rank = _joined_rank(value_of(sequences)) if sequences is not None else None
+        return Packed(Tensor(rank, f"in the `.data` of {called}") if rank else None)
+    if name == "pad_packed_sequence":
+        sequence = argument_value(args, "sequence", 0)
+        packed = value_of(sequence) if sequence is not None else None
+        padded: Value = None
+        if isinstance(packed, Packed) and isinstance(packed.data, Tensor):
+            padded = Tensor(packed.data.rank + 1, f"after {called}")
+        elif isinstance(packed, Tensor) and packed.unless_packed:
+            padded = Tensor(3, f"after {called}")  # a recurrent layer's packed output, padded
+        return TupleValue((padded, Tensor(1, f"after {called}")))
+    return None

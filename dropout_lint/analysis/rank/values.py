@@ -25,12 +25,30 @@ class Tensor:
     rank: int
     origin: str = field(compare=False)
     batch: Optional[str] = field(default=None, compare=False)
+    # The output of a recurrent layer whose input is unknown: its rank assumes a tensor,
+    # but a ``PackedSequence`` in gives one out, whose ``.data`` has another rank.
+    unless_packed: bool = field(default=False, compare=False)
 
     def describe(self) -> str:
         return f"{self.rank}-D tensor {self.origin}"
 
     def with_batch(self, batch: Optional[str]) -> "Tensor":
         return self if batch == self.batch else replace(self, batch=batch)
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A ``PackedSequence``: ``data`` holds every step of the padded batch it packs, so
+    its rank is one less (token ids give 1-D, features 2-D); None when unknown."""
+
+    data: "Value"
+
+
+@dataclass(frozen=True)
+class DictValue:
+    """A dict or ``nn.ModuleDict`` whose values are all alike: ``values``."""
+
+    values: "Value"
 
 
 @dataclass(frozen=True)
@@ -81,7 +99,11 @@ class LayerChoice:
 
 
 LayerValue = Union[Layer, SequentialLayer, LayerChoice]
-Value = Optional[Union[Tensor, TupleValue, Repeated, NoneValue, Layer, SequentialLayer, LayerChoice]]
+Value = Optional[
+    Union[
+        Tensor, TupleValue, Repeated, NoneValue, Layer, SequentialLayer, LayerChoice, Packed, DictValue
+    ]
+]
 _LAYER_LIKE = (Layer, SequentialLayer, LayerChoice, NoneValue)
 
 
@@ -97,18 +119,55 @@ def join(first: Value, second: Value) -> Value:
     if first is None or second is None:
         return None
     if isinstance(first, Tensor) and isinstance(second, Tensor) and first == second:
-        return first if second.batch is not None else first.with_batch(None)
+        joined = first if second.batch is not None else first.with_batch(None)
+        if second.unless_packed and not joined.unless_packed:
+            joined = replace(joined, unless_packed=True)
+        return joined
     if first == second:
         return first
     if isinstance(first, TupleValue) and isinstance(second, TupleValue):
-        if len(first.items) != len(second.items):
-            return None
-        return TupleValue(tuple(join(a, b) for a, b in zip(first.items, second.items)))
-    if isinstance(first, Repeated) and isinstance(second, Repeated):
-        item = join(first.item, second.item)
+        if len(first.items) == len(second.items):
+            return TupleValue(tuple(join(a, b) for a, b in zip(first.items, second.items)))
+    if isinstance(first, (TupleValue, Repeated)) and isinstance(second, (TupleValue, Repeated)):
+        # A list on one path, a longer one on another (``outs.append(y)`` in a loop).
+        item = join_all([*_items(first), *_items(second)])
         return Repeated(item) if item is not None else None
+    if isinstance(first, Packed) and isinstance(second, Packed):
+        return Packed(join(first.data, second.data))
+    if isinstance(first, DictValue) and isinstance(second, DictValue):
+        return DictValue(join(first.values, second.values))
     if isinstance(first, _LAYER_LIKE) and isinstance(second, _LAYER_LIKE):
         return LayerChoice(_layer_options(first) | _layer_options(second))
+    return None
+
+
+def _items(sequence: Union[TupleValue, Repeated]) -> tuple[Value, ...]:
+    return sequence.items if isinstance(sequence, TupleValue) else (sequence.item,)
+
+
+def is_container(value: Value) -> bool:
+    """A list, tuple or dict the analysis follows (``outs = []``, ``nn.ModuleList``)."""
+    return isinstance(value, (TupleValue, Repeated, DictValue))
+
+
+def item_of(value: Value) -> Value:
+    """What any one item of a list or tuple is, or a value of a dict; unknown otherwise."""
+    if isinstance(value, TupleValue):
+        return join_all(value.items)
+    if isinstance(value, Repeated):
+        return value.item
+    if isinstance(value, DictValue):
+        return value.values
+    return None
+
+
+def concatenated(first: Value, second: Value) -> Value:
+    """``first + second`` of two lists: in order when both lengths are known."""
+    if isinstance(first, TupleValue) and isinstance(second, TupleValue):
+        return TupleValue(first.items + second.items)
+    if isinstance(first, (TupleValue, Repeated)) and isinstance(second, (TupleValue, Repeated)):
+        item = join_all([*_items(first), *_items(second)])
+        return Repeated(item) if item is not None else None
     return None
 
 
