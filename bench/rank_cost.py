@@ -58,7 +58,7 @@ def main(directories: list[str]) -> None:
     )
     print(
         f"other default rules: {base:.2f} s; with DRP010: {with_rule:.2f} s "
-        f"(+{with_rule - base:.2f} s, {100 * (with_rule - base) / base:+.1f}%)"
+        f"(+{with_rule - base:.2f} s, {100 * (with_rule - base) / base:+.1f}%); DRP010 alone: {alone:.2f} s"
     )
     print(
         f"rank inference: {analyses['count']} units, {analyses['seconds'] * 1000:.1f} ms in total"

@@ -856,8 +856,12 @@ def _holds_choice(value: Value) -> bool:
 def _may_skip_items(body: cst.BaseSuite) -> bool:
     """Whether a loop over layers may leave some out: it checks their type or skips."""
     return bool(
-        m.findall(body, m.Continue() | m.Break())
-        or m.findall(body, m.Call(func=m.Name("isinstance") | m.Name("type") | m.Name("hasattr")))
+        nodes_of_type(body, cst.Continue)
+        or nodes_of_type(body, cst.Break)
+        or any(
+            isinstance(call.func, cst.Name) and call.func.value in ("isinstance", "type", "hasattr")
+            for call in nodes_of_type(body, cst.Call)
+        )
     )
 
 
