@@ -22,6 +22,7 @@ from ...engine.lint import lint_source
 from ...fixes.fixer import fix_source, is_applicable
 from ...fixes.noqa_directives import add_noqa
 from ...fixes.text_edits import apply_fixes
+from ...fixes.unused_imports import without_imports_made_unused
 from ...rules import ALL_RULES
 from ..notebook import Notebook, fix_notebook, read_notebook, split_into_cells
 from .diagnostics import SOURCE_NAME, to_lsp
@@ -37,7 +38,8 @@ SourceChange = Callable[[bytes, Diagnostic], Optional[bytes]]
 
 def fixed_for_finding(source: bytes, finding: Diagnostic) -> Optional[bytes]:
     """``source`` with the finding's fix applied, as ``--fix`` applies it when that fix is the
-    only one it may apply; None when it changes nothing or the result would not parse."""
+    only one it may apply (imports it leaves unused go too); None when it changes nothing
+    or the result would not parse."""
     if finding.fix is None:
         return None
     encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
@@ -45,6 +47,7 @@ def fixed_for_finding(source: bytes, finding: Diagnostic) -> Optional[bytes]:
     fixed, applied = apply_fixes(text, [finding.fix])
     if not applied or fixed == text:
         return None
+    fixed = without_imports_made_unused(text, fixed, finding.path)
     try:
         data = fixed.encode(encoding, "surrogatepass")
         ast.parse(data)
