@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dropout_lint.analysis.attribute_writes import project_reassigned_attributes, reassigned_attributes
+from pathlib import Path
+
+from dropout_lint.analysis.attribute_writes import reassigned_attributes
+from dropout_lint.rules import ALL_RULES
+from dropout_lint.workspace.runner import index_for_fixes
 
 SOURCE = b"""
 class Block(nn.Module):
@@ -30,5 +34,8 @@ def test_writes_outside_init_on_other_objects_and_by_setattr_count() -> None:
     assert reassigned_attributes(SOURCE) == {"rate", "count", "drop_rate", "dropout_p", "dropout", "head_p"}
 
 
-def test_the_project_joins_its_files() -> None:
-    assert project_reassigned_attributes([b"a.p = 1\n", b"b.q = 2\n", b"self.r = 3\n"]) == {"p", "q", "r"}
+def test_the_project_joins_its_files(tmp_path: Path) -> None:
+    for name, source in {"a.py": "a.p = 1\n", "b.py": "b.q = 2\n", "c.py": "self.r = 3\n"}.items():
+        (tmp_path / name).write_text(source)
+    paths = sorted(str(path) for path in tmp_path.iterdir())
+    assert index_for_fixes(paths, ALL_RULES).reassigned_attributes == {"p", "q", "r"}

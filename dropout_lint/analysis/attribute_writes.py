@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Iterable
 
 # `receiver.name = ...` and augmented forms, not `==`; the receiver as written.
 _WRITE = re.compile(rb"([A-Za-z_][\w.]*)\.([A-Za-z_]\w*)[ \t]*(?:[-+*/%@&|^]|//|\*\*|<<|>>)?=(?!=)")
@@ -35,11 +34,6 @@ def reassigned_attributes(source: bytes) -> set[str]:
         if _enclosing_function(source, match.start(), definitions) != b"__init__":
             found.add(name)
     return found
-
-
-def project_reassigned_attributes(sources: Iterable[bytes]) -> frozenset[str]:
-    """:func:`reassigned_attributes` over every file of the project."""
-    return frozenset(name for source in sources for name in reassigned_attributes(source))
 
 
 def _enclosing_function(source: bytes, position: int, definitions: list[tuple[int, int, bytes]]) -> bytes:

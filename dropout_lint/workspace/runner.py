@@ -21,10 +21,11 @@ from typing import (
     Union,
 )
 
+from ..analysis.attribute_writes import reassigned_attributes
 from ..analysis.mode_flow import file_mode_summaries
 from ..analysis.mode_summaries import ProjectModeSummaries, imported_modules, modules_named
-from ..analysis.attribute_writes import project_reassigned_attributes
 from ..analysis.project_index import (
+    ClassStatement,
     class_statements,
     module_class_names,
     module_classes_of,
@@ -123,11 +124,7 @@ def lint_file(
 
 def index_project(paths: Iterable[str]) -> frozenset[str]:
     """The module classes defined or imported in ``paths`` (unreadable files are skipped)."""
-    return module_class_names(
-        (path, notebook_python_source(source) if is_notebook(path) else source)
-        for path, source in zip(paths, map(read_source, paths))
-        if isinstance(source, bytes)
-    )
+    return module_class_names((path, python_source(path)) for path in paths)
 
 
 def index_mode_summaries(
@@ -158,9 +155,32 @@ def python_source(path: str) -> bytes:
     return notebook_python_source(source) if is_notebook(path) else source
 
 
-def reassigned_attributes_of(paths: Iterable[str]) -> frozenset[str]:
-    """The attribute names ``paths`` set after construction (unreadable files are skipped)."""
-    return project_reassigned_attributes(map(python_source, paths))
+@dataclass(frozen=True)
+class FixIndex:
+    """What fixing one file needs to know of the others, read from each file once."""
+
+    project_module_classes: frozenset[str]
+    mode_summaries: ProjectModeSummaries
+    reassigned_attributes: frozenset[str]
+
+
+def index_for_fixes(paths: Sequence[str], rules: Sequence[type[Rule]]) -> FixIndex:
+    """The project's module classes, the mode summaries DRP030 reads (when it is among
+    ``rules``) and the attribute names set after construction, in one read of ``paths``."""
+    classes: list[tuple[str, tuple[ClassStatement, ...]]] = []
+    reassigned: set[str] = set()
+    mode_flow_candidates: list[str] = []
+    for path in paths:
+        source = python_source(path)
+        classes.append((path, class_statements(source)))
+        reassigned |= reassigned_attributes(source)
+        if ModelLeftInEvalMode in rules and byte_stage(source, [ModelLeftInEvalMode]):
+            mode_flow_candidates.append(path)
+    return FixIndex(
+        module_classes_of(classes),
+        index_mode_summaries(paths, rules, mode_flow_candidates),
+        frozenset(reassigned),
+    )
 
 
 def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
@@ -390,20 +410,15 @@ class FileFix:
     diff: str = ""
 
 
-def fix_file(
-    path: str,
-    settings: SettingsSource,
-    project_module_classes: frozenset[str],
-    mode: FixMode,
-    mode_summaries: Optional[ProjectModeSummaries] = None,
-    reassigned_attributes: frozenset[str] = frozenset(),
-) -> FileFix:
+def fix_file(path: str, settings: SettingsSource, mode: FixMode, index: FixIndex) -> FileFix:
     """Fix one file in place (or only diff it); a file that cannot be written is reported."""
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return FileFix([source], {})
     fix = fix_notebook if is_notebook(path) else fix_source
-    options = options_for(path, settings, project_module_classes, mode_summaries, reassigned_attributes)
+    options = options_for(
+        path, settings, index.project_module_classes, index.mode_summaries, index.reassigned_attributes
+    )
     result = fix(source, path, options, mode.unsafe_fixes)
     if result.source == source:
         return FileFix(result.remaining, result.fixed)
@@ -421,7 +436,7 @@ def fix_file(
             problem = f"cannot write the fixes: {error.strerror or error}"
         else:
             return FileFix(result.remaining, result.fixed)
-    remaining = lint_file(path, settings, project_module_classes, mode_summaries)
+    remaining = lint_file(path, settings, index.project_module_classes, index.mode_summaries)
     return FileFix([*remaining, file_problem(path, UNWRITABLE_FILE, problem)], {})
 
 
@@ -432,15 +447,11 @@ def _is_within(path: str, root: str) -> bool:
 @dataclass(frozen=True)
 class _FixJob:
     settings: SettingsSource
-    project_module_classes: frozenset[str]
     mode: FixMode
-    mode_summaries: ProjectModeSummaries
-    reassigned_attributes: frozenset[str] = frozenset()
+    index: FixIndex
 
     def __call__(self, path: str) -> FileFix:
-        return fix_file(
-            path, self.settings, self.project_module_classes, self.mode, self.mode_summaries, self.reassigned_attributes
-        )
+        return fix_file(path, self.settings, self.mode, self.index)
 
 
 def fix_files(
@@ -451,8 +462,8 @@ def fix_files(
     One worker per ``CHUNK_SIZE`` files at most: fixing is slow, and chunks keep it fair.
     """
     count = min(jobs or _available_cores(), max(1, len(paths) // CHUNK_SIZE))
-    summaries = index_mode_summaries(paths, enabled_anywhere(paths, settings))
-    job = _FixJob(settings, index_project(paths), mode, summaries, reassigned_attributes_of(paths))
+    index = index_for_fixes(paths, enabled_anywhere(paths, settings))
+    job = _FixJob(settings, mode, index)
     with _Workers(count) as workers:
         yield from zip(paths, workers.map(job, paths, CHUNK_SIZE, minimum=1))
 
