@@ -853,15 +853,15 @@ def _holds_choice(value: Value) -> bool:
     )
 
 
+_TYPE_TESTS = frozenset({"isinstance", "type", "hasattr"})
+
+
 def _may_skip_items(body: cst.BaseSuite) -> bool:
     """Whether a loop over layers may leave some out: it checks their type or skips."""
-    return bool(
-        nodes_of_type(body, cst.Continue)
-        or nodes_of_type(body, cst.Break)
-        or any(
-            isinstance(call.func, cst.Name) and call.func.value in ("isinstance", "type", "hasattr")
-            for call in nodes_of_type(body, cst.Call)
-        )
+    return any(
+        isinstance(node, (cst.Continue, cst.Break))
+        or (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _TYPE_TESTS)
+        for node in nodes_of_type(body, cst.CSTNode)
     )
 
 

@@ -98,11 +98,13 @@ class DropoutLintServer(LanguageServer):
             return None
         return Subject(uri, document.version, path, document.source)
 
-    def mark_saved(self, uri: str) -> None:
-        """Remember ``uri`` as it is now: with ``run = "onSave"``, the text a pull is answered for."""
+    def opened_or_saved(self, uri: str) -> None:
+        """Check ``uri`` and remember it as it is now: with ``run = "onSave"``, the text a
+        pull is answered for."""
         subject = self.subject(uri)
         if subject is not None:
             self.saved[subject.uri] = subject
+        self.schedule(uri)
 
     def pulled_subject(self, uri: str) -> Optional[Subject]:
         """What a pull for ``uri`` is answered with: its current text, or with ``run =
@@ -244,8 +246,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DropoutLintServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.mark_saved(params.text_document.uri)
-        ls.schedule(params.text_document.uri)
+        ls.opened_or_saved(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DropoutLintServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -254,8 +255,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: DropoutLintServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.mark_saved(params.text_document.uri)
-        ls.schedule(params.text_document.uri)
+        ls.opened_or_saved(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: DropoutLintServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -263,8 +263,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def notebook_did_open(ls: DropoutLintServer, params: types.DidOpenNotebookDocumentParams) -> None:
-        ls.mark_saved(params.notebook_document.uri)
-        ls.schedule(params.notebook_document.uri)
+        ls.opened_or_saved(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
     def notebook_did_change(ls: DropoutLintServer, params: types.DidChangeNotebookDocumentParams) -> None:
@@ -273,8 +272,7 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
     def notebook_did_save(ls: DropoutLintServer, params: types.DidSaveNotebookDocumentParams) -> None:
-        ls.mark_saved(params.notebook_document.uri)
-        ls.schedule(params.notebook_document.uri)
+        ls.opened_or_saved(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
     def notebook_did_close(ls: DropoutLintServer, params: types.DidCloseNotebookDocumentParams) -> None:
