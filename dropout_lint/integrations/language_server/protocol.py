@@ -73,7 +73,8 @@ class DropoutLintServer(LanguageServer):
 
     @property
     def pulls_diagnostics(self) -> bool:
-        """Clients that ask for diagnostics are not sent them unasked as well (as ruff does)."""
+        """Clients that ask for diagnostics are not sent them unasked as well (as ruff does),
+        except those of notebooks: no client asks for a cell's (VS Code does not)."""
         document = self.client_capabilities.text_document
         return document is not None and document.diagnostic is not None
 
@@ -178,7 +179,7 @@ class DropoutLintServer(LanguageServer):
         latest version, so a burst of typing costs at most two checks and no waiting.
         """
         subject = self.subject(uri)
-        if subject is None or self.pulls_diagnostics:
+        if subject is None or (self.pulls_diagnostics and not subject.is_notebook):
             return
         running = self.pending.get(subject.uri)
         if running is None or running.done():
