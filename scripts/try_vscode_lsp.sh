@@ -72,10 +72,17 @@ MODEL='import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.
 for folder in qf all src noqa type cmd unsafe cli/fix cli/noqa cli/unsafe; do
     mkdir -p "$folder" && cp "$repo/examples/mnist.py" "$folder/"
 done
-mkdir -p enc cli/enc big
+mkdir -p enc cli/enc big nb
 printf "$MODEL" > enc/model.py
 printf "$MODEL" > cli/enc/model.py
 printf 'import torch.nn.functional as F\n\n\ndef forward(self, x:\n    return F.dropout(x, 0.5)\n' > bad.py
+# A notebook: a magic and the imports in one cell, the model in another.
+"$python" -c 'import json; print(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    {"cell_type": "markdown", "metadata": {}, "source": "# A model"},
+    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+     "source": "%matplotlib inline\nimport torch.nn as nn\nimport torch.nn.functional as F"},
+    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+     "source": "class Net(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.2)"}]}, indent=1))' > nb/model.ipynb
 (cd "$repo/bench" && "$python" -c 'from server_latency import *; print(generated(MODEL_BLOCK, HEADER, BUGGY_BLOCKS), end="")') > big/model.py
 
 # VS Code's own folders, outside the workspace. settings.json is docs/editors.md's
@@ -113,7 +120,7 @@ node "$tools/code-server/out/node/entry.js" --config "$vsc/config.yaml" --auth n
     --disable-telemetry --disable-update-check --disable-workspace-trust "$work" > out/code-server.log 2>&1 &
 code_server=$!
 trap 'kill $code_server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q "HTTP server listening" out/code-server.log && break; sleep 0.2; done
+for _ in $(seq 100); do grep -qs "HTTP server listening" out/code-server.log && break; sleep 0.2; done
 
 DL_URL="http://127.0.0.1:$port/?folder=$work" DL_WORK="$work" DL_OUT="$work/out" \
     DL_SETTINGS="$vsc/user/User/settings.json" NODE_PATH="$tools/playwright/node_modules" \

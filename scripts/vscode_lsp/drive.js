@@ -105,7 +105,6 @@ async function open(rel, n, ms = 30000, late = "TIMEOUT") {
   const label = `${path.basename(rel)}${folder === "." ? "" : " " + folder}, file results`;
   await page.locator(`.quick-input-list .monaco-list-row[aria-label="${label}"]`).click();
   await page.locator(".tab.active", { hasText: path.basename(rel) }).waitFor();
-  await page.locator(".monaco-breadcrumbs", { hasText: folder === "." ? path.basename(rel) : folder }).first().waitFor();
   return waitFor(`${n} problems shown`, async () => (await problems(rel)).length === n, ms, late);
 }
 
@@ -289,7 +288,10 @@ async function steps() {
   // 9. A syntax error.
   if (await open("bad.py", 1)) dump(await problems("bad.py"));
 
-  // 10. The 3,000-line model file of bench/server_latency.py: from an edit fixing a finding to
+  // 10. A notebook: its finding on its cell (the Problems panel gives the line in the cell).
+  if (await open("nb/model.ipynb", 1)) dump(await problems("nb/model.ipynb"));
+
+  // 11. The 3,000-line model file of bench/server_latency.py: from an edit fixing a finding to
   // the finding gone, and back.
   if (fs.existsSync(path.join(DL_WORK, "big/model.py")) && (await open("big/model.py", 2, 60000, "LATE"))) {
     const lines = onDisk("big/model.py").split("\n");
@@ -309,7 +311,7 @@ async function steps() {
     }
   }
 
-  // 11. Stopping the server: the extension's restart command sends shutdown and exit.
+  // 12. Stopping the server: the extension's restart command sends shutdown and exit.
   await command("View: Close All Editors");
   await command("Generic LSP Client: Restart server");
   await sleep(3000);
