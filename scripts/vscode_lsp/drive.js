@@ -1,9 +1,9 @@
 // Drives VS Code (code-server, in headless Chromium through playwright-core) with the Generic
 // LSP Client extension configured as docs/editors.md says, against `dropout-lint server`, the
 // way a person would: keyboard, command palette, the Problems panel, the hover and the
-// code-action menus. Writes what the editor shows to $DL_OUT/vscode.log; the same steps and
-// files as scripts/vim_lsp/drive.vim (scripts/try_vscode_lsp.sh runs it and compares the
-// saved files with what `dropout-lint --fix` / `--add-noqa` write).
+// code-action menus. Writes what the editor shows to $DL_OUT/vscode.log: the steps and files
+// of scripts/vim_lsp/drive.vim, and a notebook (scripts/try_vscode_lsp.sh runs it and
+// compares the saved files with what `dropout-lint --fix` / `--add-noqa` write).
 //
 // Environment: DL_URL (the workbench, with ?folder=WORK), DL_WORK (the folder), DL_OUT,
 // DL_SETTINGS (the user settings.json, edited in the unsafe-fixes step), DL_CHROMIUM.
@@ -57,7 +57,7 @@ async function problems(rel) {
     els.map((e) => ({
       label: e.getAttribute("aria-label") || "",
       text: e.innerText,
-      href: [...e.querySelectorAll("a")].map((a) => a.href).join(" "),
+      href: [...e.querySelectorAll("a")].map((a) => a.href).filter(Boolean).join(" "),
     })),
   );
   const name = path.basename(rel);
