@@ -52,7 +52,7 @@ prepare() {
     rm -rf glspc && cp -r "$glspc" glspc
     (cd glspc && npm ci --no-audit --no-fund && npx vsce package --no-dependencies -o ../glspc.vsix)
     npm install --prefix playwright "playwright-core@$PLAYWRIGHT_VERSION" --no-audit --no-fund
-    node code-server/out/node/entry.js --version
+    node code-server/out/node/entry.js --config /dev/null --version
 }
 
 if [ "${1:-}" = --prepare ]; then
@@ -111,10 +111,11 @@ EOF
 cat > "$vsc/user/User/keybindings.json" <<EOF
 [{"key": "ctrl+alt+a", "command": "dropout-lint.applyFixAll", "args": "file://$work/cmd/mnist.py"}]
 EOF
-node "$tools/code-server/out/node/entry.js" --user-data-dir "$vsc/user" --extensions-dir "$vsc/ext" \
+# An empty config file: code-server writes its own to ~/.config/code-server/ when given none.
+: > "$vsc/config.yaml"
+node "$tools/code-server/out/node/entry.js" --config "$vsc/config.yaml" --user-data-dir "$vsc/user" --extensions-dir "$vsc/ext" \
     --install-extension "$tools/glspc.vsix" > out/install.log 2>&1
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-: > "$vsc/config.yaml"
 node "$tools/code-server/out/node/entry.js" --config "$vsc/config.yaml" --auth none \
     --bind-addr "127.0.0.1:$port" --user-data-dir "$vsc/user" --extensions-dir "$vsc/ext" \
     --disable-telemetry --disable-update-check --disable-workspace-trust "$work" > out/code-server.log 2>&1 &
