@@ -83,6 +83,7 @@ printf 'import torch.nn.functional as F\n\n\ndef forward(self, x:\n    return F.
      "source": "%matplotlib inline\nimport torch.nn as nn\nimport torch.nn.functional as F"},
     {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
      "source": "class Net(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.2)"}]}, indent=1))' > nb/model.ipynb
+mkdir -p cli/nb && cp nb/model.ipynb cli/nb/
 (cd "$repo/bench" && "$python" -c 'from server_latency import *; print(generated(MODEL_BLOCK, HEADER, BUGGY_BLOCKS), end="")') > big/model.py
 
 # VS Code's own folders, outside the workspace. settings.json is docs/editors.md's
@@ -130,7 +131,7 @@ kill $code_server 2>/dev/null || true
 cp "$vsc"/user/logs/*/exthost1/zsol.vscode-glspc/*.log out/ 2>/dev/null || true
 cat out/vscode.log
 
-"$server" --fix cli/fix/mnist.py cli/enc/model.py > /dev/null 2>&1 || true
+"$server" --fix cli/fix/mnist.py cli/enc/model.py cli/nb/model.ipynb > /dev/null 2>&1 || true
 "$server" --add-noqa --select DRP010 cli/noqa/mnist.py > /dev/null 2>&1 || true
 "$server" --fix --unsafe-fixes --select DRP010 cli/unsafe/mnist.py > /dev/null 2>&1 || true
 failed=0
@@ -145,5 +146,9 @@ same cmd/mnist.py cli/fix/mnist.py "dropout-lint.applyFixAll vs --fix"
 same enc/model.py cli/enc/model.py "DRP001 quick fix after non-ASCII text vs --fix"
 same noqa/mnist.py cli/noqa/mnist.py "Disable DRP010 vs --add-noqa --select DRP010"
 same unsafe/mnist.py cli/unsafe/mnist.py "DRP010 unsafe quick fix vs --fix --unsafe-fixes --select DRP010"
+# VS Code writes a notebook's JSON its own way: compare the cells' sources.
+sources() { "$python" -c 'import json, sys; print(json.dumps([c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in json.load(open(sys.argv[1]))["cells"]], indent=1))' "$1"; }
+sources nb/model.ipynb > out/nb-sources.json && sources cli/nb/model.ipynb > out/cli-nb-sources.json
+same out/nb-sources.json out/cli-nb-sources.json "cells of nb/model.ipynb after the cell's quick fix vs --fix"
 if grep -q "TIMEOUT\|ERROR" out/vscode.log; then failed=1; fi
 exit $failed

@@ -288,8 +288,15 @@ async function steps() {
   // 9. A syntax error.
   if (await open("bad.py", 1)) dump(await problems("bad.py"));
 
-  // 10. A notebook: its finding on its cell (the Problems panel gives the line in the cell).
-  if (await open("nb/model.ipynb", 1)) dump(await problems("nb/model.ipynb"));
+  // 10. A notebook: its finding on its cell (the Problems panel gives the line in the cell),
+  // and the quick fix in that cell.
+  if (await open("nb/model.ipynb", 1)) {
+    dump(await problems("nb/model.ipynb"));
+    await page.locator(".notebook-editor .view-line", { hasText: "F.dropout(x, 0.2)" }).click();
+    await quickFixes("quick fixes in the notebook's cell", /^Fix DRP001/);
+    await waitFor("quick fix in the cell applied (no problem left)", async () => (await problems("nb/model.ipynb")).length === 0);
+    await save("nb/model.ipynb");
+  }
 
   // 11. The 3,000-line model file of bench/server_latency.py: from an edit fixing a finding to
   // the finding gone, and back.
