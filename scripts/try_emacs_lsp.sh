@@ -9,8 +9,8 @@
 #
 #   scripts/try_emacs_lsp.sh [WORK_FOLDER]
 #
-# Needs Emacs 28 or later with eglot (on Debian 12: apt-get install emacs-nox elpa-eglot; EMACS
-# names another emacs). Run it with the virtual environment active (dropout-lint[server]
+# Needs Emacs 28 or later with eglot (on Debian 12: apt-get install emacs-nox elpa-eglot, or
+# Emacs 30 from bookworm-backports, which has eglot built in; EMACS names another emacs). Run it with the virtual environment active (dropout-lint[server]
 # installed); DL_SERVER names another `dropout-lint` executable. It prints what Emacs showed
 # (WORK_FOLDER/out/emacs.log; eglot's log of the messages is out/events.log) and the
 # comparisons, and exits 1 if a step timed out or a file differs.
