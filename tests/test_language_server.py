@@ -76,6 +76,7 @@ class Editor:
         self.texts: dict[str, str] = {}
         self.published: list[types.PublishDiagnosticsParams] = []
         self.applied: list[types.WorkspaceEdit] = []
+        self.refreshes = 0  # workspace/diagnostic/refresh requests received
         self._arrived = asyncio.Event()
 
         @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
@@ -88,6 +89,10 @@ class Editor:
         def on_apply_edit(_: LanguageClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
             self.applied.append(params.edit)
             return types.ApplyWorkspaceEditResult(applied=True)
+
+        @client.feature(types.WORKSPACE_DIAGNOSTIC_REFRESH)
+        def on_refresh(_: LanguageClient, params: None) -> None:
+            self.refreshes += 1
 
     async def start(self, capabilities: types.ClientCapabilities = PUSH_CLIENT, options: Any = None) -> None:
         await self.client.initialize_session(
@@ -193,7 +198,7 @@ def project(tmp_path: Path) -> Path:
 def editor_client() -> LanguageClient:
     """pytest-lsp's test client, less the handlers :class:`Editor` brings its own of."""
     client = LanguageClient(converter_factory=default_converter)
-    own = (types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.WORKSPACE_APPLY_EDIT)
+    own = (types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.WORKSPACE_APPLY_EDIT, types.WORKSPACE_DIAGNOSTIC_REFRESH)
     register_lsp_features(client, {m: f for m, f in DEFAULT_CLIENT_FEATURES.items() if m not in own})
     return client
 
@@ -280,6 +285,22 @@ async def test_hover_on_a_finding_explains_its_rule(editor: Editor) -> None:
         types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 1))
     )
     assert elsewhere is None
+
+
+@pytest.mark.asyncio
+async def test_hover_is_plain_text_for_a_client_that_reads_only_plain_text(editor: Editor) -> None:
+    """eglot declares only "plaintext" when Emacs has no markdown-mode."""
+    text_document = types.TextDocumentClientCapabilities(
+        hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.PlainText])
+    )
+    await editor.start(types.ClientCapabilities(text_document=text_document))
+    uri = editor.open("model.py", BUGGY)
+    await editor.diagnostics(uri, 1)
+    hover = await editor.client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(6, 14))
+    )
+    explained = cli("--explain", "DRP001", cwd=editor.root).stdout
+    assert hover.contents.kind == types.MarkupKind.PlainText and hover.contents.value == explained
 
 
 @pytest.mark.asyncio
@@ -372,6 +393,33 @@ async def test_each_file_gets_its_closest_configuration_with_the_editors_in_the_
 
 
 @pytest.mark.asyncio
+async def test_settings_sent_later_go_over_the_initialization_options(editor: Editor) -> None:
+    """eglot sends `{}` once started, and its workspace settings later: each setting sent
+    replaces only itself (rule selection counts as one), and `{}` changes nothing."""
+    await editor.start(options={"unsafeFixes": True, "ignore": ["DRP001"]})
+    uri = editor.open("model.py", (FIXTURES / "drp010" / "mnist_net.py").read_text())
+    [finding] = await editor.diagnostics(uri, 1)
+
+    async def editor_settings() -> dict[str, Any]:
+        shown = await editor.client.workspace_execute_command_async(
+            types.ExecuteCommandParams("dropout-lint.showSettings", [uri])
+        )
+        return shown["editor"]
+
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({}))
+    editor.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams({"dropout-lint": {"fixStyle": "training-flag"}})
+    )
+    assert await editor_settings() == {
+        "ignore": ["DRP001"], "fixStyle": "training-flag", "unsafeFixes": True, "run": "onType", "logLevel": "info"
+    }
+    [fix, _] = await editor.actions(uri, finding.range.start.line, only=["quickfix"])
+    assert fix.title.endswith(" (unsafe)")
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"select": ["DRP010"]}))
+    assert await editor_settings() == {"select": ["DRP010"], "unsafeFixes": True, "run": "onType", "logLevel": "info"}
+
+
+@pytest.mark.asyncio
 async def test_unusable_editor_settings_are_reported_and_the_old_ones_kept(editor: Editor) -> None:
     await editor.start()
     editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"unsafeFixes": "yes"}))
@@ -390,6 +438,40 @@ async def test_shutdown_and_exit_end_the_process_cleanly(project: Path) -> None:
     await editor.diagnostics(uri, 1)
     await client.shutdown_session()
     assert client._server.returncode == 0
+    await client.stop()
+
+
+@pytest.mark.asyncio
+async def test_shutdown_is_answered_while_a_check_runs(project: Path) -> None:
+    """A check cannot be stopped midway, but shutdown does not wait for it (eglot gives up
+    after 1.5 s); the process ends once it is done."""
+    hooks = project / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "import pathlib, time\n"
+        "from dropout_lint.rules import train_method_as_mode as rule\n"
+        f"ROOT = pathlib.Path({str(project)!r})\n"
+        "def visit_Attribute(self, node):\n"
+        "    (ROOT / 'started').touch()\n"
+        "    for _ in range(1200):\n"
+        "        if (ROOT / 'release').exists():\n"
+        "            break\n"
+        "        time.sleep(0.05)\n"
+        "rule.TrainMethodAsMode.visit_Attribute = visit_Attribute\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *sys.path])}
+    client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client, server_env=environment).start()
+    editor = Editor(client, project)
+    try:
+        await editor.start()
+        editor.open("model.py", BUGGY.replace("return x", "return x if self.train else x"))
+        await asyncio.wait_for(_until(lambda: (project / "started").exists()), TIMEOUT)
+        await asyncio.wait_for(client.shutdown_async(None), 10)
+        assert not (project / "release").exists()
+    finally:
+        (project / "release").touch()
+    client.exit(None)
+    assert await asyncio.wait_for(client._server.wait(), TIMEOUT) == 0
     await client.stop()
 
 
@@ -774,6 +856,33 @@ async def test_a_pull_with_nothing_changed_is_answered_unchanged(editor: Editor)
         types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri), previous_result_id=first.result_id)
     )
     assert edited.kind == "full" and list(edited.items) == []
+
+
+@pytest.mark.parametrize("refreshes", [True, False], ids=["refresh-support", "no-refresh-support"])
+@pytest.mark.asyncio
+async def test_after_a_settings_change_a_client_that_pulls_is_told_to_pull_only_if_it_can(
+    editor: Editor, refreshes: bool
+) -> None:
+    """workspace/diagnostic/refresh goes only to a client that declares
+    `workspace.diagnostics.refreshSupport` (Neovim does not); neither is pushed findings
+    (it would show them twice); both get the new settings' findings at their next pull."""
+    workspace = types.WorkspaceClientCapabilities(
+        diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True) if refreshes else None
+    )
+    await editor.start(types.ClientCapabilities(text_document=PULL_AND_RESOLVE_CLIENT.text_document, workspace=workspace))
+    uri = editor.open("model.py", BUGGY)
+
+    async def pull(previous: Optional[str] = None) -> types.DocumentDiagnosticReport:
+        params = types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri), previous_result_id=previous)
+        return await editor.client.text_document_diagnostic_async(params)
+
+    before = await pull()
+    assert [d.code for d in before.items] == ["DRP001"]
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams({"ignore": ["DRP001"]}))
+    after = await pull(before.result_id)  # answered after the server has taken the change
+    assert after.kind == "full" and list(after.items) == []
+    assert editor.refreshes == (1 if refreshes else 0)
+    assert editor.published == []
 
 
 @pytest.mark.asyncio

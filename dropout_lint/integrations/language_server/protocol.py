@@ -55,6 +55,7 @@ class DropoutLintServer(LanguageServer):
             ),
         )
         self.client_settings = ClientSettings()
+        self.initialization_options: Any = None  # what later settings go over
         self.checked: dict[str, Checked] = {}  # by the uri of the file or notebook
         self.pending: dict[str, asyncio.Task[None]] = {}  # the running check of each
         self.incremental: dict[str, IncrementalLint] = {}  # what the next check may reuse, by uri
@@ -77,6 +78,19 @@ class DropoutLintServer(LanguageServer):
         except those of notebooks: no client asks for a cell's (VS Code does not)."""
         document = self.client_capabilities.text_document
         return document is not None and document.diagnostic is not None
+
+    @property
+    def refreshes_pulled_diagnostics(self) -> bool:
+        """Whether the client asks again for diagnostics when told to (it must say so)."""
+        workspace = self.client_capabilities.workspace
+        return bool(self.pulls_diagnostics and workspace and workspace.diagnostics and workspace.diagnostics.refresh_support)
+
+    @property
+    def hover_kind(self) -> types.MarkupKind:
+        """Markdown, unless the client lists the formats it reads and Markdown is not one."""
+        hover = self.client_capabilities.text_document and self.client_capabilities.text_document.hover
+        formats = hover and hover.content_format
+        return types.MarkupKind.PlainText if formats and types.MarkupKind.Markdown not in formats else types.MarkupKind.Markdown
 
     @property
     def resolves_code_actions(self) -> bool:
@@ -243,7 +257,8 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: DropoutLintServer, params: types.InitializeParams) -> None:
-        _apply_settings(ls, params.initialization_options)
+        if _apply_settings(ls, params.initialization_options):
+            ls.initialization_options = params.initialization_options
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DropoutLintServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -296,10 +311,14 @@ def build_server() -> DropoutLintServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: DropoutLintServer, params: types.DidChangeConfigurationParams) -> None:
-        if _apply_settings(ls, params.settings):
+        before = ls.client_settings
+        if _apply_settings(ls, ls.initialization_options, params.settings) and ls.client_settings != before:
             ls.settings_generation += 1
             ls.checked.clear()
-            if ls.pulls_diagnostics:
+            # A client that pulls is told to pull again if it can be; one that cannot
+            # gets the new findings at its next pull (pushing as well would show them
+            # twice: clients keep pulled and pushed diagnostics apart).
+            if ls.refreshes_pulled_diagnostics:
                 ls.workspace_diagnostic_refresh(None)
             for uri in [*ls.workspace.text_documents, *ls.workspace.notebook_documents]:
                 if ls.workspace.get_notebook_document(cell_uri=uri) is None:
@@ -350,7 +369,7 @@ def build_server() -> DropoutLintServer:
         texts = [text for text in (find_documented(code, ALL_RULES) for code in codes) if text]
         if not texts:
             return None
-        return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(texts)))
+        return types.Hover(types.MarkupContent(ls.hover_kind, "\n\n---\n\n".join(texts)))
 
     @server.command(FIX_ALL_COMMAND)
     def apply_fix_all(ls: DropoutLintServer, uri: str) -> None:
@@ -372,7 +391,7 @@ def build_server() -> DropoutLintServer:
     def shutdown(ls: DropoutLintServer, params: None) -> None:
         for task in ls.pending.values():
             task.cancel()
-        ls.checker.shutdown(wait=True, cancel_futures=True)
+        ls.checker.shutdown(wait=False, cancel_futures=True)  # a check still running ends before the process
 
     return server
 
@@ -382,10 +401,10 @@ def _current(ls: DropoutLintServer, uri: str) -> Optional[Checked]:
     return None if subject is None else ls.check_now(subject)
 
 
-def _apply_settings(ls: DropoutLintServer, raw: Any) -> bool:
+def _apply_settings(ls: DropoutLintServer, *raw: Any) -> bool:
     """Take the editor's settings; on a mistake, say so and keep the ones in force."""
     try:
-        ls.client_settings = client_settings(raw)
+        ls.client_settings = client_settings(*raw)
     except ConfigError as error:
         ls.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dropout-lint: {error}"))
         return False

@@ -1,7 +1,8 @@
 """The editor's settings, and the settings a document is checked with.
 
 The editor sends its settings in ``initializationOptions`` and ``workspace/didChangeConfiguration``,
-camelCased (``extendSelect``, ``unsafeFixes``), bare or under a ``"dropout-lint"`` key. A file
+camelCased (``extendSelect``, ``unsafeFixes``), bare or under a ``"dropout-lint"`` key; the
+latter's settings go over the former's, one by one (eglot sends ``{}`` when it has none). A file
 is checked with the settings ``dropout-lint PATH`` finds for it, run in the workspace's root
 (the closest configuration file, as the command resolves it); the editor's fill in only what
 that file leaves unsaid, as ruff's server does with ``configurationPreference =
@@ -23,8 +24,10 @@ from ...workspace.settings import FIX_STYLES, Settings
 SECTION = "dropout-lint"
 RUN_ON_TYPE, RUN_ON_SAVE = "onType", "onSave"
 LOG_LEVELS = ("error", "warning", "info", "debug")
-# Rule selection is one setting: a project that selects or ignores anything owns all of it.
+# Rule selection is one setting: a project that selects or ignores anything owns all of it,
+# and so do editor settings over earlier ones.
 _SELECTION = ("select", "extend_select", "ignore")
+_EDITOR_SELECTION = {"select", "extendSelect", "ignore"}  # the same, as the editor spells them
 _PROJECT_KEYS = {"select": _SELECTION, "extend-select": _SELECTION, "ignore": _SELECTION, "fix-style": ("fix_style",)}
 
 
@@ -51,15 +54,16 @@ class ClientSettings:
         return getattr(logging, self.log_level.upper())
 
 
-def client_settings(raw: Any) -> ClientSettings:
-    """The editor's settings from its JSON; ConfigError names what is wrong."""
-    if raw is None:
-        return ClientSettings()
-    if isinstance(raw, Mapping) and isinstance(raw.get(SECTION), Mapping):
-        raw = raw[SECTION]
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"editor settings must be an object, not {type(raw).__name__}")
-    known = {"select", "extendSelect", "ignore", "fixStyle", "unsafeFixes", "run", "logLevel"}
+def client_settings(*layers: Any) -> ClientSettings:
+    """The editor's settings from its JSON objects, each setting from the last that gives it
+    (``initializationOptions``, then ``workspace/didChangeConfiguration``'s; rule selection
+    is one setting); ConfigError names what is wrong."""
+    raw: dict[str, Any] = {}
+    for layer in map(_section, layers):
+        if _EDITOR_SELECTION & set(layer):
+            raw = {key: value for key, value in raw.items() if key not in _EDITOR_SELECTION}
+        raw.update(layer)
+    known = {*_EDITOR_SELECTION, "fixStyle", "unsafeFixes", "run", "logLevel"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"editor settings: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
@@ -80,6 +84,18 @@ def client_settings(raw: Any) -> ClientSettings:
     if lint.get("fix_style", FIX_STYLES[0]) not in FIX_STYLES:
         raise ConfigError(f"editor settings: 'fixStyle' must be one of {', '.join(FIX_STYLES)}, not {lint['fix_style']!r}")
     return ClientSettings(lint, unsafe_fixes, run, log_level)
+
+
+def _section(raw: Any) -> Mapping[str, Any]:
+    """This server's part of one JSON object of editor settings: all of it, or its
+    ``"dropout-lint"`` object; nothing from null."""
+    if raw is None:
+        return {}
+    if isinstance(raw, Mapping) and isinstance(raw.get(SECTION), Mapping):
+        return raw[SECTION]
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"editor settings must be an object, not {type(raw).__name__}")
+    return raw
 
 
 def settings_for(path: str, client: ClientSettings, root: Path) -> Settings:
