@@ -18,8 +18,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, TypeVar, Union
 
+from ..analysis.class_hierarchy import class_hierarchy
 from ..analysis.mode_summaries import ProjectModeSummaries
-from ..analysis.module_classes import class_hierarchy
 from ..engine.source_text import split_lines
 from .byte_scan import ArgumentText, CallSite
 
