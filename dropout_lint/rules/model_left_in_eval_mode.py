@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..analysis.mode_flow import ModeFlow
+from ..analysis.mode_flow import ModeFlow, may_change_mode
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.syntax_scan import SyntaxScan
 
@@ -251,6 +251,11 @@ class Trainer:
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
         """The calls that lose the mode, and the functions whose summaries say so."""
+        # A mode is lost only after a mode change: one in this file, or one in a function of
+        # another file it calls (the project's summaries). Most files with a `.step()` have
+        # neither, and are done before the tree is walked.
+        if not scan.mode_summaries and not may_change_mode(scan.text):
+            return []
         flow = ModeFlow(scan.tree, scan.path, scan.mode_summaries)
         lost = flow.lost_modes()
         if not lost:
