@@ -14,11 +14,14 @@ from ..prefilter.syntax_scan import SyntaxScan
 
 
 def channel_layer(qualified_name: str) -> Optional[str]:
+    """The channel dropout module (``Dropout2d``) a qualified name is, if it is one."""
     name = dropout_module(qualified_name)
     return name if name in CHANNEL_DROPOUT else None
 
 
 def channel_function(qualified_name: str) -> Optional[str]:
+    """The channel dropout module whose functional form (``F.dropout2d``) a qualified name
+    is, if it is one."""
     function = dropout_function(qualified_name)
     if function is None or function.module_class not in CHANNEL_DROPOUT:
         return None
