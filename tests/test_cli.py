@@ -166,6 +166,26 @@ def test_list_rules_names_every_rule(capsys) -> None:
     assert [line.split()[0] for line in out.splitlines()] == [r.code for r in ALL_RULES] + file_problems
 
 
+@pytest.mark.parametrize(("source", "imports_libcst"), [(CLEAN, False), (BUGGY, True)])
+def test_libcst_is_imported_only_when_a_file_reaches_it(
+    tmp_path: Path, source: str, imports_libcst: bool
+) -> None:
+    """A file the gates let through is checked with libcst; a run where none is (here a
+    module that passes ``training=``) imports neither libcst nor the fixes. In one process
+    (``--jobs 1``), so that the run's imports are the probe's."""
+    (tmp_path / "model.py").write_text(source)
+    probe = (
+        "import sys; from dropout_lint.integrations.cli import main;"
+        "code = main(['--isolated', '--no-cache', '--jobs', '1', sys.argv[1]]);"
+        "print(code, sorted(m for m in ('libcst', 'dropout_lint.fixes.fixer') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "model.py")], capture_output=True, text=True, check=True
+    )
+    expected = "1 ['libcst']" if imports_libcst else "0 []"
+    assert result.stdout.splitlines()[-1] == expected
+
+
 def test_jobs_do_not_change_the_output(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     for index in range(40):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 from dropout_lint.engine.lint import LintOptions, lint_source
+from dropout_lint.prefilter.syntax_scan import SyntaxScan
 from dropout_lint.rules import RULES_BY_CODE
 
 RULE = RULES_BY_CODE["DRP030"]
@@ -110,3 +112,33 @@ def test_a_cached_run_sees_a_helper_change_in_another_file(tmp_path):
     assert "DRP030" not in run()
     (tmp_path / "utils.py").write_text(EVALUATE)
     assert "DRP030" in run()
+
+
+LOOP = """
+def fit(model, loader, val_loader, optimizer, epochs):
+    model.train()
+    for epoch in range(epochs):
+        for x in loader:
+            loss = model(x).sum()
+            loss.backward()
+            optimizer.step()
+        {change}
+"""
+
+
+def test_a_loop_with_no_mode_change_is_done_before_its_tree_is_walked():
+    """Most files with a `.step()` change no mode: their sites are none, read from the text,
+    and the syntax scan's walk never runs (flake8 pays for it in every such file)."""
+    source = LOOP.format(change="print(epoch)")
+    scan = SyntaxScan(ast.parse(source), source)
+    assert list(RULE.sites(scan)) == []
+    assert "_index" not in vars(scan)
+
+
+def test_a_mode_change_written_across_lines_is_still_found():
+    """The text check errs towards "maybe": a dot and `eval` apart, across a line break or a
+    comment, are still a mode change, and the loop that loses the mode is reported."""
+    for change in ("(model.  # back to eval\n         eval())", "model. \\\n            eval()"):
+        source = LOOP.format(change=change)
+        found = lint_source(source, "fit.py", LintOptions(rules=[RULE]))
+        assert [d.code for d in found] == ["DRP030"], change

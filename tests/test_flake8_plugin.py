@@ -87,3 +87,52 @@ def test_rules_flake8_will_not_report_are_not_run(argv: list[str], codes: list[s
 
     parse_args(["--isolated", *argv, "net.py"])
     assert [rule.code for rule in DropoutLintPlugin.options.rules] == codes
+
+
+# Dropout as it should be: each gate lets it through for none of the rules.
+NO_CANDIDATE = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dropout = nn.Dropout(0.1)
+
+    def forward(self, x):
+        return F.dropout(self.dropout(x), 0.2, training=self.training)
+"""
+# flake8 checks a single file in its own process; the probe prints what that process imported.
+_FLAKE8_PROBE = """
+import sys
+from flake8.main.cli import main
+try:
+    main(["--isolated", sys.argv[1]])
+except SystemExit:
+    pass
+print(sorted(m for m in ("dropout_lint.engine.lint", "libcst") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "imported"),
+    [
+        (NO_CANDIDATE, ["dropout_lint.engine.lint"]),
+        (SOURCE, ["dropout_lint.engine.lint", "libcst"]),
+    ],
+    ids=["no-candidate", "finding"],
+)
+def test_libcst_is_imported_only_for_a_file_that_reaches_it(
+    tmp_path: Path, source: str, imported: list[str]
+) -> None:
+    """flake8 loads the plugin in every run: a file no gate lets through costs the byte gate
+    over the lines flake8 read, not libcst's import (a few tenths of a second)."""
+    path = tmp_path / "net.py"
+    path.write_text(source)
+    result = subprocess.run(
+        [sys.executable, "-c", _FLAKE8_PROBE, str(path)], capture_output=True, text=True, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert lines[-1] == repr(imported)
+    assert any(": DRP" in line for line in lines) == ("libcst" in imported)

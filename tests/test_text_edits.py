@@ -12,7 +12,7 @@ from libcst.metadata import MetadataWrapper
 from dropout_lint.engine.context import FileContext
 from dropout_lint.engine.diagnostics import Edit, Fix
 from dropout_lint.engine.lint import parse
-from dropout_lint.engine.rule import Rule
+from dropout_lint.engine.rule_visitor import RuleVisitor
 from dropout_lint.fixes.node_edits import rendered
 from dropout_lint.fixes.text_edits import apply_fixes, text_edits
 from dropout_lint.rules import ALL_RULES
@@ -69,7 +69,7 @@ SOURCES = sorted(
     and "drp100" not in p.parts
     and "fix_project" not in p.parts  # its findings need the project's other files
 )
-TREE_FIXERS = [rule for rule in ALL_RULES if rule.node_edits is not Rule.node_edits]
+TREE_FIXERS = [rule for rule in ALL_RULES if rule.visitor().node_edits is not RuleVisitor.node_edits]
 EXAMPLES = [example.code for rule in TREE_FIXERS for example in rule.invalid if example.fixed is not None]
 
 
@@ -83,7 +83,7 @@ def test_a_fixs_edits_make_what_rendering_the_fixed_module_makes(source: str) ->
     context = FileContext("<test>", MetadataWrapper(module, unsafe_skip_copy=True))
     checked = 0
     for rule in TREE_FIXERS:
-        visitor = rule(context)
+        visitor = rule.visitor()(context)
         context.wrapper.visit_batched([visitor])
         for diagnostic in sorted(d for d in visitor.diagnostics if d.fix is not None):
             edits = visitor.node_edits(diagnostic)

@@ -11,9 +11,10 @@ from CPython's.
 from __future__ import annotations
 
 import ast
-from typing import Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
-import libcst as cst
+if TYPE_CHECKING:  # imported where libcst's tree is read: the syntax stage must not import it
+    import libcst as cst
 
 # Decorators that take the instance away: the method is called without one.
 WITHOUT_INSTANCE = frozenset({"staticmethod", "classmethod"})
@@ -47,6 +48,8 @@ def ast_instance_parameter_of(function: Union[ast.FunctionDef, ast.AsyncFunction
 
 def _last_name(decorator: cst.BaseExpression) -> Optional[str]:
     """``staticmethod`` for ``@staticmethod``, ``@builtins.staticmethod`` or ``@x.staticmethod()``."""
+    import libcst as cst
+
     if isinstance(decorator, cst.Call):
         decorator = decorator.func
     if isinstance(decorator, cst.Name):

@@ -40,6 +40,9 @@ _NEVER_TRAINED = frozenset({"ema", "swa", "averaged", "teacher", "target", "froz
 ANYTHING = "*"
 # The calls a summary rests on: a mode change or a training step.
 _MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
+# `.eval` or `.train` as Python may write an attribute: with spaces, line breaks (in brackets
+# or after a backslash) and comments between the dot and the name.
+_MODE_CHANGE_TEXT = re.compile(r"\.(?:\s|\\|#[^\r\n]*)*(?:eval|train)\b")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,12 @@ def direct_mode_change(call: ast.Call) -> Optional[ModeChange]:
         arguments and isinstance(arguments[0], ast.Constant) and arguments[0].value is False
     )
     return ModeChange(call, receiver, to_train, line=call.lineno)
+
+
+def may_change_mode(text: str) -> bool:
+    """Whether the source may hold a mode change (:func:`direct_mode_change`): False only
+    when it writes no ``.eval`` or ``.train``, in code, strings or comments."""
+    return _MODE_CHANGE_TEXT.search(text) is not None
 
 
 def related(first: str, second: str) -> bool:

@@ -13,11 +13,11 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
 
 from . import torch_api
+from .class_hierarchy import class_hierarchy
 from .instance_parameter import instance_parameter_of
 from .project_index import absolute_name, is_project_module_class
 
 T = TypeVar("T")
-C = TypeVar("C")
 
 
 def agreed_answer(names: Iterable[str], lookup: Callable[[str], Optional[T]]) -> Optional[T]:
@@ -208,20 +208,3 @@ def _module_name(statement: cst.ImportFrom) -> str:
     if statement.module is None:
         return dots
     return dots + cst.Module([]).code_for_node(statement.module)
-
-
-def class_hierarchy(
-    classdef: C, base_names: Callable[[C], Iterable[str]], classes_named: Callable[[str], Iterable[C]]
-) -> list[C]:
-    """The class and its bases defined in the file, nearest first, for either tree: bases
-    are followed by name (``Base``, not ``pkg.Base``) to every class of the file so named."""
-    seen: list[C] = []
-    pending = [classdef]
-    while pending:
-        current = pending.pop(0)
-        if current in seen:
-            continue
-        seen.append(current)
-        for name in base_names(current):
-            pending.extend(classes_named(name))
-    return seen

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field, replace
-from typing import Collection, Optional, Sequence, Union
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper
+from typing import TYPE_CHECKING, Collection, Optional, Sequence, Union
 
 from ..analysis.mode_summaries import ProjectModeSummaries
 from ..prefilter.reduction import reduced
 from ..prefilter.stages import byte_stage, syntax_stage
 from ..prefilter.syntax_scan import SyntaxScan
-from .context import FileContext
 from .deep_stack import call_with_deep_stack
 from .diagnostics import (
     FILE_TOO_LARGE,
@@ -32,6 +28,12 @@ from .diagnostics import (
 from .noqa import unsuppressed
 from .rule import Rule
 from .source_text import decoded
+
+if TYPE_CHECKING:  # imported when a file reaches libcst: most never do
+    import libcst as cst
+
+    from .context import FileContext
+    from .rule_visitor import RuleVisitor
 
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
 
@@ -93,6 +95,8 @@ def python_tree(source: Union[str, bytes], path: str) -> Union[ast.Module, Diagn
 
 
 def _libcst_module(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:
+    import libcst as cst
+
     try:
         return call_with_deep_stack(lambda: cst.parse_module(source))
     except cst.ParserSyntaxError as error:
@@ -124,6 +128,10 @@ def check_module(
 
 def file_context(module: cst.Module, path: str, options: LintOptions) -> FileContext:
     """The context rules share while they check one parsed file."""
+    from libcst.metadata import MetadataWrapper
+
+    from .context import FileContext
+
     return FileContext(
         path,
         MetadataWrapper(module, unsafe_skip_copy=True),
@@ -139,7 +147,7 @@ def check_context(
 ) -> list[Diagnostic]:
     """Run ``rules`` over the module of ``context``; see :func:`check_module`. ``enabled``
     defaults to ``rules``."""
-    visitors = [rule(context) for rule in rules]
+    visitors = [rule.visitor()(context) for rule in rules]
     try:
         call_with_deep_stack(lambda: context.wrapper.visit_batched(visitors))
     except Exception:  # noqa: BLE001 - isolate the failing rule below
@@ -162,12 +170,12 @@ def check_context(
 
 def _visit_one_by_one(
     context: FileContext, rules: Sequence[type[Rule]]
-) -> tuple[list[Rule], list[Diagnostic]]:
+) -> tuple[list[RuleVisitor], list[Diagnostic]]:
     """The visitors that ran cleanly, each on its own, and a DRP901 for each that crashed."""
-    visitors: list[Rule] = []
+    visitors: list[RuleVisitor] = []
     problems: list[Diagnostic] = []
     for rule in rules:
-        visitor = rule(context)
+        visitor = rule.visitor()(context)
         try:
             call_with_deep_stack(lambda: context.wrapper.visit_batched([visitor]))
         except Exception as error:  # noqa: BLE001 - a rule bug must not stop the run
@@ -177,7 +185,7 @@ def _visit_one_by_one(
     return visitors, problems
 
 
-def _with_fix_edits(visitor: Rule, reported: Sequence[Diagnostic]) -> list[Diagnostic]:
+def _with_fix_edits(visitor: RuleVisitor, reported: Sequence[Diagnostic]) -> list[Diagnostic]:
     """The findings with the text edits of their fixes, asked of the rule in file order.
 
     A fix the rule cannot express as edits is dropped; a crash while computing one is a

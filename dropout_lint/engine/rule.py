@@ -1,7 +1,9 @@
-"""The shape of a rule: one class per file, with its code, documentation, examples and visitor.
+"""The shape of a rule: one class per file, with its code, documentation, examples and gates.
 
-A rule is a libcst batchable visitor. The engine runs every enabled rule over one parse of
-the file, in a single traversal, and collects what each one reports.
+A rule's declaration (this class) is all that the registry, ``--explain`` and the two
+prefilter stages read, and it imports no libcst. What checks it on libcst's tree is its
+visitor (:mod:`.rule_visitor`), imported only when a file reaches that stage: the engine
+runs every enabled rule's visitor over one parse of the file, in a single traversal.
 """
 
 from __future__ import annotations
@@ -9,32 +11,16 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import (
-    TYPE_CHECKING,
-    Callable,
-    ClassVar,
-    Iterable,
-    Optional,
-    Sequence,
-    TypeVar,
-    Union,
-)
+from typing import TYPE_CHECKING, ClassVar, Iterable, Optional, Sequence, Union
 
-import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
-
-from ..analysis.module_classes import agreed_answer
 from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.call_sites import CallSites, trigger_for
-from .diagnostics import Diagnostic, Fix
+from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from ..fixes.node_edits import NodeEdits
     from ..prefilter.byte_scan import ByteScan
     from ..prefilter.syntax_scan import SyntaxScan
-    from .context import FileContext
-
-T = TypeVar("T")
+    from .rule_visitor import RuleVisitor
 
 
 @dataclass(frozen=True)
@@ -55,8 +41,9 @@ class Invalid:
     fixed: Optional[str] = None
 
 
-class Rule(cst.BatchableCSTVisitor):
-    """Base class of every rule. Subclasses set the class attributes and visit nodes.
+class Rule:
+    """Base class of every rule's declaration. Subclasses set the class attributes; the
+    rule's visitor (:meth:`visitor`) subclasses the declaration and visits libcst's nodes.
 
     ``explanation`` is Markdown with the sections of ruff's rule docs: what it does, why
     is this bad, example, use instead, fix safety, references. ``trigger`` is a regular
@@ -67,7 +54,8 @@ class Rule(cst.BatchableCSTVisitor):
     A rule that looks for calls or attribute reads states them once, in ``looks_for``; its
     ``trigger``, ``may_fire`` and ``sites`` are derived from that statement (see
     :mod:`dropout_lint.prefilter.call_sites` and :mod:`dropout_lint.prefilter.attribute_reads`),
-    and its visitor confirms each call or read.
+    and its visitor confirms each call or read. Nothing here imports libcst: a file that
+    no gate lets through costs no libcst, not even its import.
     """
 
     code: ClassVar[str]
@@ -80,39 +68,9 @@ class Rule(cst.BatchableCSTVisitor):
     valid: ClassVar[Sequence[Valid]] = ()
     invalid: ClassVar[Sequence[Invalid]] = ()
 
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
-
-    def __init__(self, context: "FileContext") -> None:
-        super().__init__()
-        self.context = context
-        self.diagnostics: list[Diagnostic] = []
-
-    def report(self, node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
-        """Record a finding at ``node``."""
-        position: CodeRange = self.get_metadata(PositionProvider, node)
-        self.diagnostics.append(
-            Diagnostic(
-                path=self.context.path,
-                line=position.start.line,
-                column=position.start.column + 1,
-                end_line=position.end.line,
-                end_column=position.end.column + 1,
-                code=self.code,
-                message=message,
-                name=self.name,
-                fix=fix,
-                node=node,
-            )
-        )
-
-    def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
-        """``agreed_answer`` for ``node``, from the metadata of the current visit."""
-        names = self.get_metadata(QualifiedNameProvider, node, ())
-        return agreed_answer((name.name for name in names), lookup)
-
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.looks_for and "trigger" not in cls.__dict__:
+        if "looks_for" in cls.__dict__ and cls.looks_for and "trigger" not in cls.__dict__:
             cls.trigger = trigger_for(cls.looks_for)
 
     @classmethod
@@ -152,14 +110,16 @@ class Rule(cst.BatchableCSTVisitor):
         return cls.check_suppressions.__func__ is not Rule.check_suppressions.__func__  # type: ignore[attr-defined]
 
     @classmethod
+    def visitor(cls) -> type["RuleVisitor"]:
+        """The class that checks the rule on libcst's tree, imported (with libcst) on first
+        use: see :func:`.rule_visitor.visitor_of`."""
+        from .rule_visitor import visitor_of
+
+        return visitor_of(cls)
+
+    @classmethod
     def has_fix(cls) -> bool:
-        return cls.node_edits is not Rule.node_edits
+        """Whether the rule's visitor computes fixes (this imports the visitor)."""
+        from .rule_visitor import RuleVisitor
 
-    def node_edits(self, diagnostic: Diagnostic) -> Optional["NodeEdits"]:
-        """The tree edits that fix one of this visit's findings; None when there are none.
-
-        Asked after the traversal, for each finding that is reported (not suppressed) and
-        offers a fix, in the order of the file; the engine turns the edits into the text
-        edits the finding carries. The default: the rule has no fix.
-        """
-        return None
+        return cls.visitor().node_edits is not RuleVisitor.node_edits

@@ -22,7 +22,6 @@ from ..engine.diagnostics import (
 )
 from ..engine.lint import lint_source
 from ..engine.rule import Rule
-from ..fixes.fixer import fix_source, is_applicable, unified_diff
 from ..output.formats import FORMATS, in_report_order
 from ..output.progress import ProgressBar
 from ..output.report import (
@@ -222,6 +221,8 @@ def _fix_mode(args: argparse.Namespace) -> Optional[FixMode]:
 
 def _fix_stdin(args: argparse.Namespace, resolver: SettingsResolver, mode: FixMode) -> FileFix:
     """Fixed source (or its diff) to stdout, as ruff does; an excluded one comes back as it was."""
+    from ..fixes.fixer import fix_source, unified_diff  # with libcst: only when fixing
+
     path = _stdin_path(args)
     source = sys.stdin.buffer.read()
     if _stdin_is_excluded(args, resolver):
@@ -302,6 +303,8 @@ def _fix(
 
 
 def _fix_summary(fixed: int, changed: int, remaining: list[Diagnostic], mode: FixMode) -> str:
+    from ..fixes.fixer import is_applicable
+
     fixers = [rule.code for rule in ALL_RULES if rule.has_fix()]
     hidden = sum(
         1 for d in remaining if is_applicable(d, fixers, True) and not is_applicable(d, fixers, False)

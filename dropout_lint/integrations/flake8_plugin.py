@@ -2,7 +2,8 @@
 
 flake8 hands over the file's lines and CPython's tree of them, so the file is neither read
 nor parsed by Python twice; a file that never mentions dropout costs one regular-expression
-scan. DRP003 is off by default, as in the command line, and a rule flake8 would not
+scan, and libcst (with the rules' visitors) is imported only when a file gets past the
+gates. DRP003 is off by default, as in the command line, and a rule flake8 would not
 report is not run at all.
 """
 

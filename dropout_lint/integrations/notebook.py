@@ -21,7 +21,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from ..engine.diagnostics import (
     INTERNAL_ERROR,
@@ -31,7 +31,9 @@ from ..engine.diagnostics import (
 )
 from ..engine.lint import LintOptions, lint_source
 from ..engine.source_text import split_lines
-from ..fixes.fixer import FixResult, fix_source
+
+if TYPE_CHECKING:
+    from ..fixes.fixer import FixResult
 
 NOTEBOOK_SUFFIX = ".ipynb"
 PLACEHOLDER = "pass"
@@ -364,6 +366,8 @@ def fix_notebook(data: bytes, path: str, options: LintOptions, unsafe_fixes: boo
     cells (a fix that crosses a cell boundary or touches a magic), the notebook is left as it
     was and the failure is reported as DRP901. Remaining findings are placed in their cells.
     """
+    from ..fixes.fixer import FixResult, fix_source  # with libcst: only when fixing
+
     notebook = read_notebook(data, path)
     if isinstance(notebook, Diagnostic):
         return FixResult(data, {}, [notebook])

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Iterator, Optional, TypeVar, Union
 
+from ..analysis.class_hierarchy import class_hierarchy
 from ..analysis.mode_summaries import ProjectModeSummaries
-from ..analysis.module_classes import class_hierarchy
 from ..engine.source_text import split_lines
 from .byte_scan import ArgumentText, CallSite
 
@@ -37,9 +38,22 @@ class LocatedCall(CallSite):
     method: Optional[Function] = field(repr=False)
 
 
+@dataclass
+class _Index:
+    """What one walk of a file's tree records of each node, and of the file."""
+
+    parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
+    statements: dict[ast.AST, int] = field(default_factory=dict)
+    methods: dict[ast.AST, Optional[Function]] = field(default_factory=dict)
+    imported: dict[str, set[str]] = field(default_factory=dict)
+    calls: list[ast.Call] = field(default_factory=list)
+    classes: dict[str, list[ast.ClassDef]] = field(default_factory=dict)
+    called_again: set[ast.Call] = field(default_factory=set)
+
+
 class SyntaxScan:
-    """One file's ``ast`` tree, walked once: each node's parent, top-level statement and
-    method, the names imports bind, and the calls."""
+    """One file's ``ast`` tree, walked once, when first asked: each node's parent, top-level
+    statement and method, the names imports bind, and the calls."""
 
     def __init__(
         self,
@@ -52,30 +66,31 @@ class SyntaxScan:
         self.path = path
         # The project's mode summaries: DRP030 reads its sites through them, as it reports.
         self.mode_summaries = mode_summaries
+        self.text = text
         self._lines = split_lines(text)
-        self._parents: dict[ast.AST, ast.AST] = {}
-        self._statements: dict[ast.AST, int] = {}
-        self._methods: dict[ast.AST, Optional[Function]] = {}
-        self._imported: dict[str, set[str]] = {}
-        self._calls: list[ast.Call] = []
-        self._classes: dict[str, list[ast.ClassDef]] = {}
-        self._called_again: set[ast.Call] = set()
-        for index, statement in enumerate(tree.body):
-            self._walk(statement, index)
+
+    @cached_property
+    def _index(self) -> _Index:
+        """One walk of the tree, on first use: a rule may be done with a file before (DRP030
+        with nothing that changes a mode)."""
+        index = _Index()
+        for position, statement in enumerate(self.tree.body):
+            _walk(index, statement, position)
+        return index
 
     def statement_of(self, node: ast.AST) -> int:
         """The index in the module's body of the top-level statement that holds ``node``."""
-        return self._statements[node]
+        return self._index.statements[node]
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
-        return self._parents.get(node)
+        return self._index.parents.get(node)
 
     def method_of(self, node: ast.AST) -> Optional[Function]:
-        return self._methods.get(node)
+        return self._index.methods.get(node)
 
     def nodes(self) -> Iterator[ast.AST]:
         """Every node below the module, parents before children."""
-        return iter(self._statements)
+        return iter(self._index.statements)
 
     def classes_in_hierarchy(self, classdef: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its bases defined in this file, nearest first, as
@@ -83,7 +98,7 @@ class SyntaxScan:
         return class_hierarchy(
             classdef,
             lambda current: (base.id for base in current.bases if isinstance(base, ast.Name)),
-            lambda name: self._classes.get(name, ()),
+            lambda name: self._index.classes.get(name, ()),
         )
 
     def possible_names(self, expression: ast.expr) -> set[str]:
@@ -95,12 +110,12 @@ class SyntaxScan:
         if not isinstance(expression, ast.Name):
             return set()
         rest = "".join(f".{part}" for part in reversed(parts))
-        roots = self._imported.get(expression.id, set()) | {expression.id}
+        roots = self._index.imported.get(expression.id, set()) | {expression.id}
         return {root + rest for root in roots}
 
     def calls(self, lookup: Callable[[str], Optional[T]]) -> Iterator[tuple[LocatedCall, T]]:
         """Each call whose callee may resolve to a name ``lookup`` knows, with each answer."""
-        for call in self._calls:
+        for call in self._index.calls:
             answers = {lookup(name) for name in self.possible_names(call.func)} - {None}
             if answers:
                 located = self._located(call)
@@ -119,7 +134,8 @@ class SyntaxScan:
             )
             for keyword in call.keywords
         )
-        return LocatedCall(tuple(arguments), call in self._called_again, call, self._methods[call])
+        index = self._index
+        return LocatedCall(tuple(arguments), call in index.called_again, call, index.methods[call])
 
     def _text_of(self, node: ast.expr) -> bytes:
         """The node's source, as UTF-8 (the encoding ``ast`` offsets count in)."""
@@ -131,38 +147,46 @@ class SyntaxScan:
         lines[-1] = lines[-1][: node.end_col_offset]
         return b"".join(lines)
 
-    def _walk(self, top: ast.stmt, index: int) -> None:
-        """Record every node below ``top``; iterative, as deep code must not overflow."""
-        pending: list[tuple[ast.AST, Optional[ast.AST], Optional[Function]]] = [(top, None, None)]
-        while pending:
-            node, parent, method = pending.pop()
-            self._statements[node] = index
-            self._methods[node] = method
-            if parent is not None:
-                self._parents[node] = parent
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and isinstance(
-                parent, ast.ClassDef
-            ) and node in parent.body:
-                method = node
-            elif isinstance(node, ast.ClassDef):
-                self._classes.setdefault(node.name, []).append(node)
-            elif isinstance(node, ast.Call):
-                self._calls.append(node)
-                if isinstance(node.func, ast.Call):
-                    self._called_again.add(node.func)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                self._record_import(node)
-            pending.extend((child, node, method) for child in ast.iter_child_nodes(node))
 
-    def _record_import(self, node: Union[ast.Import, ast.ImportFrom]) -> None:
-        for alias in node.names:
-            if isinstance(node, ast.Import):
-                bound = alias.asname or alias.name.split(".", 1)[0]
-                target = alias.name if alias.asname else bound
-            elif alias.name == "*":
-                continue
-            else:
-                module = "." * node.level + (node.module or "")
-                bound = alias.asname or alias.name
-                target = f"{module}.{alias.name}" if node.module else f"{module}{alias.name}"
-            self._imported.setdefault(bound, set()).add(target)
+def _walk(index: _Index, top: ast.stmt, position: int) -> None:
+    """Record every node below ``top``; iterative, as deep code must not overflow."""
+    pending: list[tuple[ast.AST, Optional[ast.AST], Optional[Function]]] = [(top, None, None)]
+    while pending:
+        node, parent, method = pending.pop()
+        index.statements[node] = position
+        index.methods[node] = method
+        if parent is not None:
+            index.parents[node] = parent
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and isinstance(
+            parent, ast.ClassDef
+        ) and node in parent.body:
+            method = node
+        elif isinstance(node, ast.ClassDef):
+            index.classes.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.Call):
+            index.calls.append(node)
+            if isinstance(node.func, ast.Call):
+                index.called_again.add(node.func)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            _record_import(index, node)
+        # ast.iter_child_nodes, inlined: the walk is most of the syntax stage's time.
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                pending.extend((item, node, method) for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                pending.append((value, node, method))
+
+
+def _record_import(index: _Index, node: Union[ast.Import, ast.ImportFrom]) -> None:
+    for alias in node.names:
+        if isinstance(node, ast.Import):
+            bound = alias.asname or alias.name.split(".", 1)[0]
+            target = alias.name if alias.asname else bound
+        elif alias.name == "*":
+            continue
+        else:
+            module = "." * node.level + (node.module or "")
+            bound = alias.asname or alias.name
+            target = f"{module}.{alias.name}" if node.module else f"{module}{alias.name}"
+        index.imported.setdefault(bound, set()).add(target)

@@ -11,6 +11,8 @@ from ..engine.rule import Rule
 def _discover() -> tuple[type[Rule], ...]:
     found: list[type[Rule]] = []
     for info in pkgutil.iter_modules(__path__):
+        if info.ispkg:  # visitors/: what checks the rules on libcst's tree
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         found.extend(
             value

@@ -5,10 +5,6 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-import libcst as cst
-
-from ..analysis.call_arguments import argument, has_unpacking
-from ..analysis.guards import runs_only_in_training
 from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_function
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.byte_scan import GAP, ArgumentText, CallSite
@@ -112,23 +108,6 @@ class Prenet(nn.Module):
         ),
     )
 
-    def visit_Call(self, node: cst.Call) -> None:
-        function = self.resolve_name(node.func, dropout_function)
-        if function is None or has_unpacking(node):
-            return
-        mode = argument(node, function.mode)
-        described = _describe_fixed_mode(mode.value) if mode is not None else None
-        if described is None:
-            return
-        method = self.context.classes.enclosing_method(node)
-        if method is None or runs_only_in_training(node, self.context.classes, method.function):
-            return
-        self.report(
-            node,
-            f"`{function.spelled}` with `{function.mode.keyword}={described}` does not follow "
-            "`train()`/`eval()`; pass `training=self.training` (or `# noqa: DRP003` if intended)",
-        )
-
 
 # A mode argument _describe_fixed_mode turns down: a name other than True or False, or
 # anything ending in `.training`/`.train` (an attribute of that name, or no attribute at all).
@@ -147,12 +126,3 @@ def _may_fire_on(site: CallSite, function: DropoutFunction) -> bool:
 
 def _may_be_fixed_mode(mode: Optional[ArgumentText]) -> bool:
     return mode is not None and _NOT_FIXED_MODE.fullmatch(mode.value) is None
-
-
-def _describe_fixed_mode(value: cst.BaseExpression) -> Optional[str]:
-    """The mode's source text when it is a literal or a flag that is not the module's mode."""
-    if isinstance(value, cst.Name) and value.value in ("True", "False"):
-        return value.value
-    if isinstance(value, cst.Attribute) and value.attr.value not in ("training", "train"):
-        return cst.Module([]).code_for_node(value)
-    return None

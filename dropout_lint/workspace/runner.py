@@ -38,7 +38,6 @@ from ..engine.diagnostics import (
 )
 from ..engine.lint import LintOptions, lint_source
 from ..engine.rule import Rule
-from ..fixes.fixer import fix_source, unified_diff
 from ..fixes.noqa_directives import add_noqa
 from ..integrations.notebook import (
     fix_notebook,
@@ -412,6 +411,8 @@ class FileFix:
 
 def fix_file(path: str, settings: SettingsSource, mode: FixMode, index: FixIndex) -> FileFix:
     """Fix one file in place (or only diff it); a file that cannot be written is reported."""
+    from ..fixes.fixer import fix_source, unified_diff  # with libcst: only when fixing
+
     source = read_source(path)
     if isinstance(source, Diagnostic):
         return FileFix([source], {})

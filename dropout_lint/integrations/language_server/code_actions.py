@@ -19,7 +19,6 @@ from lsprotocol import types
 
 from ...engine.diagnostics import Applicability, Diagnostic, is_file_problem
 from ...engine.lint import lint_source
-from ...fixes.fixer import fix_source, is_applicable
 from ...fixes.noqa_directives import add_noqa
 from ...fixes.text_edits import apply_fixes
 from ...fixes.unused_imports import without_imports_made_unused
@@ -65,6 +64,8 @@ def with_noqa(source: bytes, finding: Diagnostic) -> Optional[bytes]:
 
 
 def has_quick_fix(finding: Diagnostic, checked: Checked, unsafe_fixes: bool) -> bool:
+    from ...fixes.fixer import is_applicable  # with libcst: only once a finding is there
+
     fixable = [rule.code for rule in checked.settings.rules_for(checked.subject.path, ALL_RULES) if rule.has_fix()]
     return is_applicable(finding, fixable, unsafe_fixes)
 
@@ -78,6 +79,8 @@ def quick_fix_edit(checked: Checked, finding: Diagnostic, unsafe_fixes: bool, en
 
 def fix_all_edit(checked: Checked, unsafe_fixes: bool, encoding: str) -> Optional[types.WorkspaceEdit]:
     """``dropout-lint --fix`` on the document (or notebook), as an edit; None if it changes nothing."""
+    from ...fixes.fixer import fix_source
+
     subject = checked.subject
     options = lint_options(subject, checked.settings)
     if not subject.is_notebook:
