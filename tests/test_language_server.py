@@ -449,7 +449,7 @@ async def test_shutdown_is_answered_while_a_check_runs(project: Path) -> None:
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
         "import pathlib, time\n"
-        "from dropout_lint.rules import train_method_as_mode as rule\n"
+        "from dropout_lint.rules.visitors import train_method_as_mode as rule\n"
         f"ROOT = pathlib.Path({str(project)!r})\n"
         "def visit_Attribute(self, node):\n"
         "    (ROOT / 'started').touch()\n"
@@ -457,7 +457,7 @@ async def test_shutdown_is_answered_while_a_check_runs(project: Path) -> None:
         "        if (ROOT / 'release').exists():\n"
         "            break\n"
         "        time.sleep(0.05)\n"
-        "rule.TrainMethodAsMode.visit_Attribute = visit_Attribute\n"
+        "rule.TrainMethodAsModeVisitor.visit_Attribute = visit_Attribute\n"
     )
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *sys.path])}
     client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client, server_env=environment).start()
@@ -892,10 +892,10 @@ async def test_a_crashing_rule_is_drp901_on_that_document_only(project: Path) ->
     hooks = project / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
-        "from dropout_lint.rules import train_method_as_mode as rule\n"
+        "from dropout_lint.rules.visitors import train_method_as_mode as rule\n"
         "def visit_Attribute(self, node):\n"
         "    raise ZeroDivisionError('boom')\n"
-        "rule.TrainMethodAsMode.visit_Attribute = visit_Attribute\n"
+        "rule.TrainMethodAsModeVisitor.visit_Attribute = visit_Attribute\n"
     )
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *sys.path])}
     client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client, server_env=environment).start()
