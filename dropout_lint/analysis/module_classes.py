@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Collection, Iterable, Mapping, Optional, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, QualifiedNameProvider
 
 from . import torch_api
 from .instance_parameter import instance_parameter_of
+from .node_search import parents
 from .project_index import absolute_name, is_project_module_class
 
 T = TypeVar("T")
@@ -65,7 +66,7 @@ class ModuleClasses:
         project_module_classes: Collection[str] = (),
         path: str = "",
     ):
-        self._parents: Mapping[cst.CSTNode, cst.CSTNode] = wrapper.resolve(ParentNodeProvider)
+        self._parents: Mapping[cst.CSTNode, cst.CSTNode] = parents(wrapper.module)
         self._qualified_names = wrapper.resolve(QualifiedNameProvider)
         self._project_module_classes = project_module_classes
         self._path = path
