@@ -21,9 +21,9 @@ from typing import (
 )
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
+from libcst.metadata import CodeRange, PositionProvider, ScopeProvider
 
-from ..analysis.module_classes import agreed_answer
+from ..analysis.module_classes import agreed_answer, qualified_names_in
 from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.call_sites import CallSites, trigger_for
 from .diagnostics import Diagnostic, Fix
@@ -80,7 +80,7 @@ class Rule(cst.BatchableCSTVisitor):
     valid: ClassVar[Sequence[Valid]] = ()
     invalid: ClassVar[Sequence[Invalid]] = ()
 
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (PositionProvider, ScopeProvider)
 
     def __init__(self, context: "FileContext") -> None:
         super().__init__()
@@ -107,7 +107,7 @@ class Rule(cst.BatchableCSTVisitor):
 
     def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
         """``agreed_answer`` for ``node``, from the metadata of the current visit."""
-        names = self.get_metadata(QualifiedNameProvider, node, ())
+        names = qualified_names_in(self.get_metadata(ScopeProvider, node, None), node)
         return agreed_answer((name.name for name in names), lookup)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
