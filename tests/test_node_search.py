@@ -13,7 +13,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider
 
-from dropout_lint.analysis.node_search import nodes_of_type, parents
+from dropout_lint.analysis.node_search import nodes_of_type, parents, visit_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,3 +82,30 @@ def test_out_of_order_fields_are_walked_in_source_order() -> None:
         "call", "value", "another", "body", "test", "orelse", "handler", "inside", "subject",
         "guard", "matched", "lam", "body_of_lambda",
     ]
+
+
+class _Calls(cst.CSTVisitor):
+    """Every call entered and left, and nothing inside a function named ``skipped``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, cst.Call]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node.name.value != "skipped"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.events.append(("visit", node))
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.events.append(("leave", original_node))
+
+
+@pytest.mark.parametrize("name, source", _sources(), ids=[name for name, _ in _sources()])
+def test_visit_fields_calls_what_a_visit_calls(name: str, source: str) -> None:
+    module = cst.parse_module(source + "\ndef skipped():\n    hidden(call())\n")
+    expected, found = _Calls(), _Calls()
+    module.visit(expected)
+    visit_fields(module, found)
+    assert found.events == expected.events
+    assert not any(c.func.value == "hidden" for _, c in found.events if isinstance(c.func, cst.Name))

@@ -89,3 +89,19 @@ def nodes_of_type(node: cst.CSTNode, kind: type[N]) -> list[N]:
     """Every node of type ``kind`` in ``node``'s subtree, ``node`` included, in the order
     of the source."""
     return [found for found in walk(node) if isinstance(found, kind)]
+
+
+def visit_fields(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a visitor that only reads the tree: its ``visit_*`` and
+    ``leave_*`` methods are called as a visit calls them (a ``visit_*`` that returns False
+    skips the node's children), without the tree being rebuilt. Per-field hooks
+    (``visit_Call_func``) are not called."""
+    pending: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+    while pending:
+        current, leaving = pending.pop()
+        if leaving:
+            visitor.on_leave(current)
+            continue
+        pending.append((current, True))
+        if visitor.on_visit(current):
+            pending.extend((child, False) for child in reversed(list(children(current))))
