@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Collection, Iterable, Mapping, Optional, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, QualifiedName, Scope, ScopeProvider
 
 from . import torch_api
 from .class_hierarchy import class_hierarchy
 from .instance_parameter import instance_parameter_of
+from .node_search import parents
 from .project_index import absolute_name, is_project_module_class
 
 T = TypeVar("T")
@@ -29,6 +30,13 @@ def agreed_answer(names: Iterable[str], lookup: Callable[[str], Optional[T]]) ->
     """
     answers = {lookup(name) for name in names}
     return answers.pop() if len(answers) == 1 else None
+
+
+def qualified_names_in(scope: Optional[Scope], node: cst.CSTNode) -> Collection[QualifiedName]:
+    """The names ``node`` may refer to, from the scope libcst's ``ScopeProvider`` gives it:
+    what ``QualifiedNameProvider`` says, without the visit of the whole tree it makes to
+    note each node's scope."""
+    return scope.get_qualified_names_for(node) if scope is not None else set()
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,8 @@ class ModuleClasses:
         project_module_classes: Collection[str] = (),
         path: str = "",
     ):
-        self._parents: Mapping[cst.CSTNode, cst.CSTNode] = wrapper.resolve(ParentNodeProvider)
-        self._qualified_names = wrapper.resolve(QualifiedNameProvider)
+        self._parents: Mapping[cst.CSTNode, cst.CSTNode] = parents(wrapper.module)
+        self._scopes = wrapper.resolve(ScopeProvider)
         self._project_module_classes = project_module_classes
         self._path = path
         self._star_imports = [
@@ -130,10 +138,7 @@ class ModuleClasses:
         return found
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        names = self._qualified_names.get(node, ())
-        if callable(names):  # libcst computes qualified names lazily
-            names = names()
-        return {name.name for name in names}
+        return {name.name for name in qualified_names_in(self._scopes.get(node), node)}
 
     def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
         """``agreed_answer`` for ``node``, for code that runs outside a visit (fixes)."""

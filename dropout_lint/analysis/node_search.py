@@ -1,29 +1,107 @@
-"""Finding nodes of one type in a libcst subtree.
+"""Walking a libcst tree by reading its nodes' fields, without libcst's visitors.
 
-What ``libcst.matchers.findall(node, m.Kind())`` does for a plain node type, without
-importing ``libcst.matchers``: that import takes longer than libcst's own (most of a
-second on a loaded machine), in every process that lints a file.
+A libcst visit rebuilds every node it passes (its children are visited by constructing
+the node again), so even a visitor that changes nothing costs about what parsing did.
+Reading the fields instead is several times faster; the nodes come in the order a visit
+would give them, as far as the code goes: ``keyword=value`` gives the keyword first, a
+function its decorators, then its name, parameters, annotation and body. (Whitespace and
+punctuation nodes may come in another order among them.)
+
+``nodes_of_type`` does what ``libcst.matchers.findall(node, m.Kind())`` does for a plain
+node type, without importing ``libcst.matchers``: that import takes longer than libcst's
+own (most of a second on a loaded machine), in every process that lints a file.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import dataclasses
+from typing import Iterator, Optional, TypeVar
 
 import libcst as cst
 
 N = TypeVar("N", bound=cst.CSTNode)
 
+# The node types whose fields are not declared in the order of the code they hold; each
+# lists those fields in source order. The other fields follow, as declared.
+_SOURCE_ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.Arg: ("keyword", "value"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.Parameters: ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.TypeAlias: ("name", "type_parameters", "value"),
+}
+_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+
+def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        first = _SOURCE_ORDER.get(kind, ())
+        declared = [field.name for field in dataclasses.fields(kind)]  # type: ignore[arg-type]
+        names = _FIELDS[kind] = (*first, *(name for name in declared if name not in first))
+    return names
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes directly under ``node``, in the order of the code."""
+    for name in _fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node under it, each before its children (as a visit goes)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        pending.extend(reversed(list(children(current))))
+
+
+def parents(node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """The parent of every node under ``node``: what libcst's ``ParentNodeProvider``
+    gives, without its visit, and in its order (a node's children are entered when the
+    walk leaves it, after the nodes under them)."""
+    found: dict[cst.CSTNode, cst.CSTNode] = {}
+    pending: list[tuple[cst.CSTNode, Optional[list[cst.CSTNode]]]] = [(node, None)]
+    while pending:
+        current, below = pending.pop()
+        if below is not None:  # leaving ``current``
+            for child in below:
+                found[child] = current
+            continue
+        below = list(children(current))
+        pending.append((current, below))
+        pending.extend((child, None) for child in reversed(below))
+    return found
+
 
 def nodes_of_type(node: cst.CSTNode, kind: type[N]) -> list[N]:
     """Every node of type ``kind`` in ``node``'s subtree, ``node`` included, in the order
     of the source."""
-    found: list[N] = []
+    return [found for found in walk(node) if isinstance(found, kind)]
 
-    class _Collector(cst.CSTVisitor):
-        def on_visit(self, visited: cst.CSTNode) -> bool:
-            if isinstance(visited, kind):
-                found.append(visited)
-            return True
 
-    node.visit(_Collector())
-    return found
+def visit_fields(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a visitor that only reads the tree: its ``visit_*`` and
+    ``leave_*`` methods are called as a visit calls them (a ``visit_*`` that returns False
+    skips the node's children), without the tree being rebuilt. Per-field hooks
+    (``visit_Call_func``) are not called."""
+    pending: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+    while pending:
+        current, leaving = pending.pop()
+        if leaving:
+            visitor.on_leave(current)
+            continue
+        pending.append((current, True))
+        if visitor.on_visit(current):
+            pending.extend((child, False) for child in reversed(list(children(current))))

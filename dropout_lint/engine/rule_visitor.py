@@ -15,9 +15,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
+from libcst.metadata import CodeRange, PositionProvider, ScopeProvider
 
-from ..analysis.module_classes import agreed_answer
+from ..analysis.module_classes import agreed_answer, qualified_names_in
 from .diagnostics import Diagnostic, Fix
 from .rule import Rule
 
@@ -32,7 +32,7 @@ class RuleVisitor(Rule, cst.BatchableCSTVisitor):
     """Base class of every rule's visitor: a libcst batchable visitor over one file's tree,
     which records what it finds with :meth:`report`."""
 
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (PositionProvider, ScopeProvider)
 
     def __init__(self, context: "FileContext") -> None:
         super().__init__()
@@ -59,7 +59,7 @@ class RuleVisitor(Rule, cst.BatchableCSTVisitor):
 
     def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
         """``agreed_answer`` for ``node``, from the metadata of the current visit."""
-        names = self.get_metadata(QualifiedNameProvider, node, ())
+        names = qualified_names_in(self.get_metadata(ScopeProvider, node, None), node)
         return agreed_answer((name.name for name in names), lookup)
 
     def node_edits(self, diagnostic: Diagnostic) -> Optional["NodeEdits"]:

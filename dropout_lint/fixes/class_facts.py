@@ -14,6 +14,7 @@ from typing import Collection, Optional, Sequence
 import libcst as cst
 
 from ..analysis.module_classes import Method, ModuleClasses
+from ..analysis.node_search import nodes_of_type, visit_fields
 from ..analysis.torch_api import DROPOUT_MODULES
 from ..engine.context import FileContext
 
@@ -110,14 +111,12 @@ class ClassFactsIndex:
 
     def _all_classes(self) -> list[cst.ClassDef]:
         if self._classes is None:
-            finder = _ClassFinder()
-            self.context.module.visit(finder)
-            self._classes = finder.classes
+            self._classes = nodes_of_type(self.context.module, cst.ClassDef)
         return self._classes
 
     def _gather(self, owner: cst.ClassDef, facts: ClassFacts) -> None:
         strings = _StringCollector()
-        owner.visit(strings)
+        visit_fields(owner, strings)
         facts.taken_names |= strings.identifiers
         for statement in class_body(owner):
             names = _class_level_names(statement)
@@ -130,20 +129,11 @@ class ClassFactsIndex:
                 continue
             for index, inner in enumerate(statement.body.body):
                 collector = _SelfAttributes(self_name)
-                inner.visit(collector)
+                visit_fields(inner, collector)
                 facts.taken_names |= collector.used
                 facts.dropout_modules |= collector.dropout_modules
                 for attribute in collector.written:
                     facts.writes.setdefault(attribute, []).append((owner, statement, index))
-
-
-class _ClassFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.classes: list[cst.ClassDef] = []
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node)
 
 
 class _StringCollector(cst.CSTVisitor):
@@ -275,7 +265,7 @@ def neighbour_layer_index(facts: ClassFacts, method: Method, call: cst.Call) -> 
     if method.self_name is None or facts.init is None:
         return None
     order = _SelfCallsInRunOrder(method.self_name)
-    method.function.visit(order)
+    visit_fields(method.function, order)
     built = {
         attribute: [index for _, function, index in writes if function is facts.init]
         for attribute, writes in facts.writes.items()
@@ -293,13 +283,13 @@ def neighbour_layer_index(facts: ClassFacts, method: Method, call: cst.Call) -> 
 def returns_or_calls_self(statement: cst.CSTNode, self_name: str, methods: set[str]) -> bool:
     """Whether ``statement`` may leave ``__init__`` or run the code that needs the module."""
     finder = _ReturnOrSelfCall(self_name, methods)
-    statement.visit(finder)
+    visit_fields(statement, finder)
     return finder.found
 
 
 def writes_self(statement: cst.BaseStatement, self_name: str) -> bool:
     collector = _SelfAttributes(self_name)
-    statement.visit(collector)
+    visit_fields(statement, collector)
     return bool(collector.written)
 
 

@@ -88,12 +88,14 @@ def _fix_to_fixed_point(
     encoding = _encoding(source)
     text = decoded(source)
     data = source
-    parses_as_python = _compiles(source, path)
+    parses_as_python = _python_tree(source, path) is not None
     fixed: Counter[str] = Counter()
     for _ in range(MAX_ROUNDS):
         applicable = [d for d in found if is_applicable(d, fixable, unsafe_fixes)]
         if not applicable:
-            problem = _parse_problem(data, path, parses_as_python, libcst_too=True)
+            # Python has compiled ``data`` already (when it compiled the source); libcst, the
+            # slower of the two, is asked once, here.
+            problem = _libcst_problem(data)
             if problem is not None:
                 return f"the fixes produced {problem}"
             return data, dict(fixed), found
@@ -108,11 +110,15 @@ def _fix_to_fixed_point(
             data = _keep_bom(text.encode(encoding, "surrogatepass"), source)
         except UnicodeEncodeError:
             return f"the fix for {code} needs characters the file's encoding ({encoding}) lacks"
-        problem = _parse_problem(data, path, parses_as_python, libcst_too=not parses_as_python)
+        if parses_as_python:
+            tree = _python_tree(data, path)
+            problem = None if tree is not None else "code that Python cannot compile"
+        else:  # Python did not compile the source either: libcst must parse the fix's output
+            tree, problem = None, _libcst_problem(data)
         if problem is not None:
             return f"the fix for {code} produced {problem}"
         fixed[code] += count
-        found = lint_source(data, path, options)
+        found = lint_source(data, path, options, tree=tree)
     return f"the fixes did not settle in {MAX_ROUNDS} rounds"
 
 
@@ -128,24 +134,21 @@ def _keep_bom(data: bytes, original: bytes) -> bytes:
     return data
 
 
-def _compiles(data: bytes, path: str) -> bool:
+def _python_tree(data: bytes, path: str) -> Optional[ast.Module]:
+    """CPython's tree of ``data`` (the lint of the next round reads it too); None when
+    Python cannot compile it."""
     try:
-        compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+        return None
 
 
-def _parse_problem(data: bytes, path: str, check_python: bool, libcst_too: bool) -> Optional[str]:
-    """Why the fixed source would not parse: by Python when it did before, and by libcst
-    when asked (once at the end of the loop: it is the slower of the two)."""
-    if check_python and not _compiles(data, path):
-        return "code that Python cannot compile"
-    if libcst_too:
-        try:
-            cst.parse_module(data)
-        except Exception as error:  # noqa: BLE001 - any failure means "do not write"
-            return f"code that does not parse ({type(error).__name__})"
+def _libcst_problem(data: bytes) -> Optional[str]:
+    """Why libcst would not parse the fixed source, if it would not."""
+    try:
+        cst.parse_module(data)
+    except Exception as error:  # noqa: BLE001 - any failure means "do not write"
+        return f"code that does not parse ({type(error).__name__})"
     return None
 
 

@@ -43,9 +43,16 @@ class NodeEdits:
 
 
 class _EditApplier(cst.CSTTransformer):
-    def __init__(self, edits: NodeEdits) -> None:
+    """Makes ``edits``; given ``entered``, the nodes holding an edit, it leaves every other
+    subtree as it is instead of rebuilding it (a visit rebuilds each node it enters)."""
+
+    def __init__(self, edits: NodeEdits, entered: Optional[set[cst.CSTNode]] = None) -> None:
         super().__init__()
         self.edits = edits
+        self.entered = entered
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return self.entered is None or node in self.entered
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
         if original_node in self.edits.replacements:
@@ -102,7 +109,7 @@ class ModuleLayout:
         touched = {self._top_level(node, parent) for node in (*edits.replacements, *edits.insertions)}
         inner = NodeEdits()
         inner.replacements, inner.insertions = edits.replacements, edits.insertions
-        applier = _EditApplier(inner)
+        applier = _EditApplier(inner, _holding(edits, parent))
         found: list[Edit] = []
         for index in sorted(touched):
             after = self.module.code_for_node(self.module.body[index].visit(applier))
@@ -123,3 +130,22 @@ class ModuleLayout:
         if current is None:
             raise ValueError(f"{type(node).__name__} is not in the module")
         return self._index[id(current)]
+
+
+def _holding(
+    edits: NodeEdits, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]
+) -> set[cst.CSTNode]:
+    """The nodes an edit is in: those above each replaced node, and each block that
+    statements go into with those above it."""
+    found: set[cst.CSTNode] = set()
+    for node in edits.replacements:
+        current = parent(node)
+        while current is not None and current not in found:
+            found.add(current)
+            current = parent(current)
+    for block in edits.insertions:
+        current = block
+        while current is not None and current not in found:
+            found.add(current)
+            current = parent(current)
+    return found

@@ -131,6 +131,6 @@ def _parse(path: str, source: bytes, index: Collection[str]) -> Optional[Project
         module = cst.parse_module(source)
     except (cst.ParserSyntaxError, UnicodeDecodeError, RecursionError):
         return None
-    classes = ModuleClasses(MetadataWrapper(module), index, path)
+    classes = ModuleClasses(MetadataWrapper(module, unsafe_skip_copy=True), index, path)
     facts = SourceFacts(lambda node: classes.resolve_name(node, lambda name: name), lambda node: 0)
     return ProjectFile(path, module, classes, facts)

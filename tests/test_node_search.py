@@ -1,0 +1,111 @@
+"""Walking libcst trees by their fields: the same nodes, parents and order as libcst's visits.
+
+The rules read the order of classes and calls (which subclass comes first, which caller
+gives a ``forward`` its input), so the walk must give the code's nodes in the order a visit
+does; whitespace and punctuation nodes may come in another order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, ParentNodeProvider
+
+from dropout_lint.analysis.node_search import nodes_of_type, parents, visit_fields
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every node type whose fields are not declared in the order of the code they hold.
+OUT_OF_ORDER = '''
+@decorate(first())
+@second
+class Model(Base(third()), metaclass=meta(fourth())):
+    @staticmethod
+    def method(a, /, b=default(), *args, c=kw(), **kwargs) -> annotation():
+        call(keyword=value(), other=another())
+        x = body() if test() else orelse()
+        try:
+            pass
+        except handler() as error:
+            inside()
+        match subject():
+            case [pattern] if guard():
+                matched()
+        return lambda p=lam(): body_of_lambda()
+'''
+
+
+def _sources() -> list[tuple[str, str]]:
+    files = sorted([*(ROOT / "fixtures").rglob("*.py"), *(ROOT / "examples").rglob("*.py")])
+    return [("out_of_order", OUT_OF_ORDER), *((str(p.relative_to(ROOT)), p.read_text()) for p in files)]
+
+
+def _is_code(node: cst.CSTNode) -> bool:
+    return isinstance(node, (cst.BaseExpression, cst.BaseStatement, cst.BaseSmallStatement))
+
+
+@pytest.mark.parametrize("name, source", _sources(), ids=[name for name, _ in _sources()])
+def test_parents_are_libcsts(name: str, source: str) -> None:
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+    found = parents(module)
+    assert found == dict(expected)
+    assert [n for n in found if _is_code(n)] == [n for n in expected if _is_code(n)]
+
+
+@pytest.mark.parametrize("name, source", _sources(), ids=[name for name, _ in _sources()])
+def test_nodes_come_in_the_order_of_a_visit(name: str, source: str) -> None:
+    module = cst.parse_module(source)
+    visited: list[cst.CSTNode] = []
+
+    class Recorder(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            visited.append(node)
+            return True
+
+    module.visit(Recorder())
+    assert nodes_of_type(module, cst.BaseExpression) == [
+        n for n in visited if isinstance(n, cst.BaseExpression)
+    ]
+    assert [n for n in nodes_of_type(module, cst.CSTNode) if _is_code(n)] == [
+        n for n in visited if _is_code(n)
+    ]
+
+
+def test_out_of_order_fields_are_walked_in_source_order() -> None:
+    calls = nodes_of_type(cst.parse_module(OUT_OF_ORDER), cst.Call)
+    names = [c.func.value for c in calls if isinstance(c.func, cst.Name)]
+    assert names == [
+        "decorate", "first", "Base", "third", "meta", "fourth", "default", "kw", "annotation",
+        "call", "value", "another", "body", "test", "orelse", "handler", "inside", "subject",
+        "guard", "matched", "lam", "body_of_lambda",
+    ]
+
+
+class _Calls(cst.CSTVisitor):
+    """Every call entered and left, and nothing inside a function named ``skipped``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, cst.Call]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node.name.value != "skipped"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.events.append(("visit", node))
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.events.append(("leave", original_node))
+
+
+@pytest.mark.parametrize("name, source", _sources(), ids=[name for name, _ in _sources()])
+def test_visit_fields_calls_what_a_visit_calls(name: str, source: str) -> None:
+    module = cst.parse_module(source + "\ndef skipped():\n    hidden(call())\n")
+    expected, found = _Calls(), _Calls()
+    module.visit(expected)
+    visit_fields(module, found)
+    assert found.events == expected.events
+    assert not any(c.func.value == "hidden" for _, c in found.events if isinstance(c.func, cst.Name))
