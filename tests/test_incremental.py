@@ -17,6 +17,8 @@ from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.incremental import IncrementalLint
 from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.rules import ALL_RULES
+from dropout_lint.workspace.runner import options_for
+from dropout_lint.workspace.settings import Settings
 from test_fixtures import fixture_files, fixture_options
 
 DEFAULT = LintOptions(rules=[rule for rule in ALL_RULES if rule.default_enabled])
@@ -210,6 +212,17 @@ def test_edits_that_may_change_findings_equal_a_full_lint() -> None:
 def test_a_file_that_stops_parsing_and_parses_again() -> None:
     texts = applied(MODEL, [insert("        return total", "total = ("), delete("        total = ("), insert("        return total", "# and on")])
     assert lint_each(texts) == [False, False, False, True]
+
+
+def test_options_built_anew_for_each_check_still_reuse() -> None:
+    """The server builds its options for every check (``options_for``): equal settings must
+    give equal options, or no edit would ever reuse the last findings."""
+    linter = IncrementalLint()
+    texts = applied(MODEL, WHERE_NO_RULE_LOOKS[:1])
+    for text in texts:
+        options = options_for(PATH, Settings(), frozenset())
+        assert with_fixes(linter.lint(text, PATH, options)) == with_fixes(full_lint(text, PATH, options))
+    assert linter.reused
 
 
 def test_settings_and_files_are_not_mixed() -> None:
