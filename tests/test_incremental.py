@@ -235,6 +235,96 @@ def test_settings_and_files_are_not_mixed() -> None:
     assert not linter.reused
 
 
+# A file whose rules read other statements by name only (no DRP010): an edit in a class
+# libcst sees whole re-lints that class with the statements linked to it by name, and
+# keeps the other classes' findings.
+MODEL_GROUPS = """\
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Base(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+
+class Buggy(Base):
+    def forward(self, x):
+        return F.dropout(x, self.p)
+
+
+class Other(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rate = 0.2
+
+    def forward(self, x):
+        return F.dropout(x, self.rate)
+
+
+class Caller(nn.Module):
+    def __init__(self, p=0.3):
+        super().__init__()
+        self.inner = Other()
+        self.p = p
+
+    def forward(self, x):
+        return self.inner(x) + F.dropout(x, self.p)
+
+
+class Clean(nn.Module):
+    def forward(self, x, p):
+        return F.dropout(x, p)
+
+
+def helper(x):
+    return F.dropout(x, 0.5)
+"""
+# The same classes where `nn` is not imported: the fixes that register a module insert
+# `import torch.nn as nn` among the imports, an edit that depends on the rest of the file.
+MODEL_GROUPS_IMPORTING = MODEL_GROUPS.replace(
+    "import torch.nn.functional as F\nfrom torch import nn\n", "from torch.nn import functional as F\nimport torch.nn\n"
+).replace("(nn.Module)", "(torch.nn.Module)")
+
+# (edit, whether it must be re-linted statement by statement rather than whole)
+IN_CLASSES_WITH_FINDINGS = [
+    (insert("        return F.dropout(x, self.p)", "x = x + 1"), True),  # the class with a finding
+    (replace_text("        self.p = p\n\n\nclass Buggy", "        self.p = 0.0\n\n\nclass Buggy"), True),  # its base
+    (replace_text("self.p = 0.0", "self.p = p"), True),
+    (replace_text("self.rate = 0.2", "self.rate = 0.5"), True),  # a class its caller builds
+    (insert("        self.p = p", "self.rate = 0.0"), True),  # the caller
+    (replace_text("F.dropout(x, self.p)\n\n\nclass Other", "F.dropout(x, self.p) + Other()(x)\n\n\nclass Other"), True),  # a new link
+    (replace_text("F.dropout(x, p)", "F.dropout(x, 0.1)"), True),  # a finding appears in another class
+    (insert("        return F.dropout(x, 0.1)", "# a comment"), True),
+    (replace_text("F.dropout(x, self.rate)", "F.dropout(x, self.rate, training=self.training)"), False),  # loses its site
+    (replace_text("F.dropout(x, self.rate, training=self.training)", "F.dropout(x, self.rate)"), False),  # gains one
+    (replace_text("class Buggy(Base):", "class Buggy(nn.Module):"), False),  # a header
+    (insert("    return F.dropout(x, 0.5)", "y = x"), True),  # a function with a site
+]
+
+
+@pytest.mark.parametrize("model", [MODEL_GROUPS, MODEL_GROUPS_IMPORTING], ids=["nn imported", "nn not imported"])
+def test_edits_in_classes_with_findings_relint_their_linked_statements(model: str) -> None:
+    texts = applied(model, [edit for edit, _ in IN_CLASSES_WITH_FINDINGS])
+    assert all(before != after for before, after in zip(texts, texts[1:])), "every edit changes the text"
+    reused = lint_each(texts)
+    for (edit, by_statement), was_reused in zip(IN_CLASSES_WITH_FINDINGS, reused[1:]):
+        if by_statement:
+            assert was_reused, edit
+
+
+def test_a_fix_inserting_an_import_is_kept_for_the_classes_not_relinted() -> None:
+    texts = applied(MODEL_GROUPS_IMPORTING, [insert("        return F.dropout(x, self.p)", "x = x + 1")])
+    linter = IncrementalLint()
+    linter.lint(texts[0], PATH, DEFAULT)
+    found = linter.lint(texts[1], PATH, DEFAULT)
+    assert linter.reused
+    inserting = [d for d in found if d.fix and any(edit.content == "import torch.nn as nn\n" for edit in d.fix.edits)]
+    assert len(inserting) == 2  # Other's and Caller's, reused from the last lint
+
+
 def fixture_edits(text: str) -> list[Edit]:
     """Lines typed between statements and into the first and last bodies of a fixture, then
     taken out again."""
@@ -326,3 +416,19 @@ def test_random_edits_equal_a_full_lint(edits: list[tuple[str, float, str]]) -> 
 @given(EDITS)
 def test_many_random_edits_equal_a_full_lint(edits: list[tuple[str, float, str]]) -> None:
     lint_each(applied(MODEL, [random_edit(*edit) for edit in edits]))
+
+
+GROUPED_MODELS = st.sampled_from([MODEL_GROUPS, MODEL_GROUPS_IMPORTING, MODEL_GROUPS.replace("\n", "\r\n")])
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(GROUPED_MODELS, EDITS)
+def test_random_edits_in_classes_equal_a_full_lint(model: str, edits: list[tuple[str, float, str]]) -> None:
+    lint_each(applied(model, [random_edit(*edit) for edit in edits]))
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(GROUPED_MODELS, EDITS)
+def test_many_random_edits_in_classes_equal_a_full_lint(model: str, edits: list[tuple[str, float, str]]) -> None:
+    lint_each(applied(model, [random_edit(*edit) for edit in edits]))
