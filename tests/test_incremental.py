@@ -225,6 +225,18 @@ def test_options_built_anew_for_each_check_still_reuse() -> None:
     assert linter.reused
 
 
+def test_a_line_ending_or_indentation_that_changes_how_fixes_are_written() -> None:
+    """libcst writes a fix's new lines with the file's first line ending and first
+    indentation: an edit that changes either changes the fixes of every finding (found by
+    hypothesis: a LF line typed at the top of a CRLF file)."""
+    crlf = MODEL_GROUPS.replace("\n", "\r\n")
+    tabs = MODEL_GROUPS.replace("class Base(nn.Module):\n    def", "class Base(nn.Module):\n\tdef").replace(
+        "\n        super().__init__()\n        self.p = p\n\n\nclass Buggy", "\n\t\tsuper().__init__()\n\t\tself.p = p\n\n\nclass Buggy"
+    )
+    assert lint_each([crlf, "\n" + crlf]) == [False, False]
+    assert lint_each([MODEL_GROUPS, tabs]) == [False, False]
+
+
 def test_settings_and_files_are_not_mixed() -> None:
     linter = IncrementalLint()
     linter.lint(MODEL, PATH, DEFAULT)

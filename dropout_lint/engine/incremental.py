@@ -15,18 +15,33 @@ leaves all of that as it was, lines moved, provided that each edited definition
   which is so when that rule's trigger does not match it,
 
 and the byte stage lets the same rules through. The findings are then the last ones, with
-the lines the edit added or removed. Anything else is linted whole by
-:func:`~dropout_lint.engine.lint.lint_source`, whose findings the reuse must equal (see
-tests/test_incremental.py); so is every edit of a file with a DRP9xx finding, an encoding
-declaration, or a rule outside :data:`CHECKED_RULES` that may fire, and an edit at a
-finding or at one of its fix's edits, or above a line its message names.
+the lines the edit added or removed.
+
+An edit inside one definition libcst saw whole (a class with a finding, or its base) is
+re-linted with the statements linked to it by name (:mod:`.statement_links`) alone, when
+the file's rules read other statements by name only (:data:`GROUPED_RULES`), the
+definition keeps its header and what it binds, it holds a site after the edit exactly when
+it did before, and the byte stage lets the same rules through: libcst sees the file as a
+full lint does, but with every definition not linked to the edited one as one string over
+its lines (lines and columns unchanged). Its findings replace those of the linked
+statements; the other statements keep theirs, moved. Every finding and fix of that lint must
+lie in the linked statements, off the removed ones.
+
+Anything else is linted whole by :func:`~dropout_lint.engine.lint.lint_source`, whose
+findings the reuse must equal (see tests/test_incremental.py); so is every edit of a file
+with a DRP9xx finding, an encoding declaration, or a rule outside :data:`CHECKED_RULES`
+that may fire, an edit at a finding of a statement not linted again or at one of its
+fix's edits, or above a line its message names, and an edit in a whole statement of a
+file whose first statement is a definition not linked to it.
 """
 
 from __future__ import annotations
 
 import ast
 import bisect
+import io
 import re
+import tokenize
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterator, Optional, Sequence
@@ -38,7 +53,7 @@ from .diagnostics import Diagnostic, Edit, is_file_problem
 from .lint import LintOptions, LintTrace, lint_source
 from .rule import Rule
 from .source_text import split_lines
-from .statement_links import StatementNames, linked_statements, statement_names
+from .statement_links import hierarchy_and_headers, statement_names
 
 # The rules whose reading of other statements has been checked against the conditions
 # above: through imports, class statements and the text their trigger matches. A file
@@ -80,6 +95,8 @@ class _Snapshot:
     rules: tuple[type[Rule], ...]
     segments: tuple[_Segment, ...]
     findings: tuple[Diagnostic, ...]
+    # The newline and indentation libcst renders new code with (see :func:`_rendering`).
+    rendering: Optional[tuple[str, str]]
     # Python source, one part a segment: the imports and class statements of an emptied
     # definition, or the statements libcst saw whole; the prefilter's view of the file.
     parts: tuple[str, ...]
@@ -92,7 +109,8 @@ class _Snapshot:
 class IncrementalLint:
     """One file's findings from one lint to the next: each text is linted as
     :func:`~dropout_lint.engine.lint.lint_source` lints it, reusing the last findings when
-    the edit cannot change them. ``reused`` says whether the last :meth:`lint` did."""
+    the edit cannot change them. ``reused`` says whether the last :meth:`lint` did (all of
+    them, or those of the statements not linked to an edited one)."""
 
     def __init__(self) -> None:
         self._last: Optional[_Snapshot] = None
@@ -126,6 +144,8 @@ class IncrementalLint:
         start, old_stop, _ = _changed_lines(last.lines, lines)
         if start < 2 and _ENCODING_MARK.search("".join(lines[:2])):
             return None
+        if last.rendering is None or _rendering(text) != last.rendering:
+            return None  # the fixes' new lines would be written otherwise
         touched = [
             index
             for index, segment in enumerate(last.segments)
@@ -205,19 +225,27 @@ def _relinted_statement(
         _Segment(*span, whole=True, sited=segment.sited),
         *(replace(s, start=s.start + moved, stop=s.stop + moved) for s in last.segments[index + 1 :]),
     )
-    views = [_view(lines, each) for each in segments]
-    names = [statement_names(view) for view in views]
-    if any(found is None for found in names):
+    texts = [_text(lines, each) for each in segments]
+    views = [text if each.whole else _header(text) for text, each in zip(texts, segments)]
+    headers = [_header(text) if each.whole else view for text, each, view in zip(texts, segments, views)]
+    seen = [statement_names(view) for view in views]
+    heads = [statement_names(header) for header in headers]
+    if any(names is None for names in (*seen, *heads)):
         return None
-    known: list[StatementNames] = names  # type: ignore[assignment]
-    group = linked_statements(known, index)
-    if 0 not in group and known[0].is_definition:
+    hierarchy, needed = hierarchy_and_headers(seen, heads, index)  # type: ignore[arg-type]
+    definitions = [names.is_definition for names in seen]  # type: ignore[union-attr]
+    if definitions[0] and 0 not in hierarchy | needed:
         return None  # a string in its place would be the module's docstring
     relint_lines = list(lines)
+    emptied: list[range] = []
     for number, each in enumerate(segments):
-        if number in group and not each.whole:
-            relint_lines[each.start : each.stop] = split_lines(views[number])
-    runs = _runs(segments, [number not in group and known[number].is_definition for number in range(len(segments))])
+        shown = views[number] if number in hierarchy else headers[number]
+        if definitions[number] and (number in hierarchy or number in needed) and shown != texts[number]:
+            relint_lines[each.start : each.stop] = split_lines(shown)
+            body = _emptied(texts[number])
+            if body is not None:
+                emptied.extend(range(each.start + r.start, each.start + r.stop) for r in body.emptied)
+    runs = _runs(segments, [gone and number not in hierarchy | needed for number, gone in enumerate(definitions)])
     trace = LintTrace()
     found = lint_source(
         without_lines(relint_lines, runs).encode("utf-8", "surrogatepass"),
@@ -228,19 +256,21 @@ def _relinted_statement(
     )
     if not (trace.no_sites or trace.emptied is not None) or any(is_file_problem(d) for d in found):
         return None
-    removed = Reduction("", tuple(runs))
+    removed = Reduction("", (*runs, *emptied))
     starts = [each.start for each in segments]
     for finding in found:
         at = _segment_at(starts, segments, finding.line - 1)
-        if at not in group or (finding.fix is not None and not removed.holds_all(finding.fix.edits)):
+        if at not in hierarchy or not definitions[at]:
+            return None
+        if finding.fix is not None and not removed.holds_all(finding.fix.edits):
             return None
     kept = []
     old_starts = [each.start for each in last.segments]
     for finding in last.findings:
         at = _segment_at(old_starts, last.segments, finding.line - 1)
-        if at is None or not known[at].is_definition:
+        if at is None or not definitions[at]:
             return None
-        if at not in group:
+        if at not in hierarchy:
             where = _moved(finding, region, moved)
             if where is None:
                 return None
@@ -250,11 +280,8 @@ def _relinted_statement(
     return replace(last, text=text, lines=lines, segments=segments, findings=findings, parts=parts)
 
 
-def _view(lines: list[str], segment: _Segment) -> str:
-    """The segment as libcst sees it in a full lint: whole, or with its body emptied."""
-    text = _text(lines, segment)
-    if segment.whole:
-        return text
+def _header(text: str) -> str:
+    """A definition with its body emptied, as the reduced file shows it; anything else as it is."""
     part = _emptied(text)
     return part.text if part is not None else text
 
@@ -316,7 +343,23 @@ def _snapshot(
             parts.append("".join(_binding_source(node) for statement in statements[index] for node in _bindings(statement)))
         else:
             parts.append(_text(lines, segment).rstrip("\r\n") + "\n")
-    return _Snapshot(path, options, text, lines, trace.rules, tuple(segments), tuple(found), tuple(parts))
+    return _Snapshot(path, options, text, lines, trace.rules, tuple(segments), tuple(found), _rendering(text), tuple(parts))
+
+
+def _rendering(text: str) -> Optional[tuple[str, str]]:
+    """What libcst writes new lines of a fix with: the file's first line ending, and the
+    indentation of its first indented block (its first INDENT token); None if the
+    tokenizer fails before saying."""
+    newline = re.search(r"\r\n|\r|\n", text)
+    indent = "    "
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.INDENT:
+                indent = token.string
+                break
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return (newline.group(0) if newline else "\n", indent)
 
 
 def _holds_one(starts: list[int], segment: _Segment) -> bool:
