@@ -225,6 +225,35 @@ def test_options_built_anew_for_each_check_still_reuse() -> None:
     assert linter.reused
 
 
+STORED_IN_BASE = """\
+import torch.nn as nn
+
+
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.train = True
+        self.extra = 1
+
+
+class Sub(Base):
+    def forward(self, x):
+        if self.train:
+            return x
+        return x * 2
+"""
+
+
+def test_a_store_in_a_base_class_decides_whether_a_subclass_read_is_a_finding() -> None:
+    """DRP002 reads ``self.train`` only in a class whose hierarchy never stores it: an edit
+    of the base's body changes the subclass's findings (the base is emptied when nothing
+    else is kept, and whole when the subclass holds a site)."""
+    without_store = STORED_IN_BASE.replace("        self.train = True\n", "")
+    assert [d.code for d in full_lint(without_store, PATH, DEFAULT)] == ["DRP002"]
+    lint_each([STORED_IN_BASE, without_store, STORED_IN_BASE, without_store])
+    lint_each([without_store, STORED_IN_BASE])
+
+
 def test_a_line_ending_or_indentation_that_changes_how_fixes_are_written() -> None:
     """libcst writes a fix's new lines with the file's first line ending and first
     indentation: an edit that changes either changes the fixes of every finding (found by

@@ -18,21 +18,23 @@ and the byte stage lets the same rules through. The findings are then the last o
 the lines the edit added or removed.
 
 An edit inside one definition libcst saw whole (a class with a finding, or its base) is
-re-linted with the statements linked to it by name (:mod:`.statement_links`) alone, when
-the file's rules read other statements by name only (:data:`GROUPED_RULES`), the
-definition keeps its header and what it binds, it holds a site after the edit exactly when
-it did before, and the byte stage lets the same rules through: libcst sees the file as a
-full lint does, but with every definition not linked to the edited one as one string over
-its lines (lines and columns unchanged). Its findings replace those of the linked
-statements; the other statements keep theirs, moved. Every finding and fix of that lint must
-lie in the linked statements, off the removed ones.
+re-linted with its class hierarchy (:mod:`.statement_links`) alone, when the file's rules
+read other statements by name only (:data:`GROUPED_RULES`), the definition keeps its
+header and what it binds, each statement of the hierarchy holds a site after the edit
+exactly when it did before, the byte stage lets the same rules through, and libcst would write new lines as before (the
+file's first line ending and indentation). libcst sees the file as a full lint does, but
+with the statements the hierarchy mentions by their headers only, and every other
+definition as one string over its lines (lines and columns unchanged). Its findings
+replace those of the hierarchy; the other statements keep theirs, moved. Every finding and
+fix of that lint must lie in the hierarchy, off the emptied and removed lines.
 
 Anything else is linted whole by :func:`~dropout_lint.engine.lint.lint_source`, whose
 findings the reuse must equal (see tests/test_incremental.py); so is every edit of a file
 with a DRP9xx finding, an encoding declaration, or a rule outside :data:`CHECKED_RULES`
 that may fire, an edit at a finding of a statement not linted again or at one of its
-fix's edits, or above a line its message names, and an edit in a whole statement of a
-file whose first statement is a definition not linked to it.
+fix's edits, or above a line its message names, an edit that changes the file's first
+line ending or indentation, and an edit in a whole statement of a file whose first
+statement is a definition it does not need.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterator, Optional, Sequence
 
+from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.reduction import Reduction, reduced, without_lines
 from ..prefilter.stages import byte_stage
 from ..prefilter.syntax_scan import SyntaxScan
@@ -62,8 +65,8 @@ from .statement_links import hierarchy_and_headers, statement_names
 CHECKED_RULES = frozenset({"DRP001", "DRP002", "DRP003", "DRP004", "DRP010", "DRP020"})
 # The rules that read other statements by name only (see :mod:`.statement_links`), whose
 # sites are in the statement they look at: an edit in a statement libcst saw whole is
-# re-linted with its linked statements alone. DRP010 reads the classes around its sites,
-# and attributes named after a rank anywhere, which names do not link.
+# re-linted with its class hierarchy alone. DRP010 reads the classes that build and call
+# those around its sites, and attributes named after a rank anywhere.
 GROUPED_RULES = frozenset({"DRP001", "DRP002", "DRP003", "DRP004", "DRP020"})
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -166,7 +169,7 @@ class IncrementalLint:
         if any(last.segments[index].whole for index in touched):
             if len(touched) != 1:
                 return None
-            return _relinted_statement(last, text, lines, touched[0], spans[0], region, moved, region_text)
+            return _relinted_statement(last, text, lines, touched[0], spans[0], region, moved)
         if any(not _unseen_alike(old, new, last.rules) for old, new in zip(before, after)):
             return None
         if not _same_byte_stage(last, text):
@@ -195,30 +198,21 @@ def _same_byte_stage(last: _Snapshot, text: str) -> bool:
 
 
 def _relinted_statement(
-    last: _Snapshot,
-    text: str,
-    lines: list[str],
-    index: int,
-    span: tuple[int, int],
-    region: range,
-    moved: int,
-    region_text: str,
+    last: _Snapshot, text: str, lines: list[str], index: int, span: tuple[int, int], region: range, moved: int
 ) -> Optional[_Snapshot]:
     """The snapshot of ``text``, where only segment ``index``, which libcst saw whole, was
-    edited (lines ``region`` became ``moved`` more, the segment now lines ``span``,
-    ``region_text`` the new text of the region): the statements linked to it
-    (:mod:`.statement_links`) are linted again, in a text where every other definition is
-    a string over its lines, and the other findings are the last ones. None when that is
-    not shown to equal a full lint: the statement's header or what it binds changed, it
-    gained or lost its sites, a rule reads beyond names, or a finding or fix of the
-    re-lint lies outside the linked statements."""
+    edited (lines ``region`` became ``moved`` more, the segment now lines ``span``): its
+    class hierarchy (:mod:`.statement_links`) is linted again, in a text where the
+    statements it mentions are headers and every other definition is a string over its
+    lines, and the other findings are the last ones. None when that is not shown to equal
+    a full lint: the statement's header or what it binds changed, a statement of the
+    hierarchy gained or lost its sites, a rule reads beyond names, or a finding or fix of
+    the re-lint lies outside the hierarchy."""
     segment = last.segments[index]
     old, new = _text(last.lines, segment), "".join(lines[span[0] : span[1]])
     if _outline(old) != _outline(new) or _outline(new)[0] != "definition":
         return None
     if any(rule.code not in GROUPED_RULES for rule in last.rules) or not _same_byte_stage(last, text):
-        return None
-    if _site_in(last, region_text) is not segment.sited:
         return None
     segments = (
         *last.segments[:index],
@@ -226,13 +220,16 @@ def _relinted_statement(
         *(replace(s, start=s.start + moved, stop=s.stop + moved) for s in last.segments[index + 1 :]),
     )
     texts = [_text(lines, each) for each in segments]
-    views = [text if each.whole else _header(text) for text, each in zip(texts, segments)]
-    headers = [_header(text) if each.whole else view for text, each, view in zip(texts, segments, views)]
+    views = [source if each.whole else _header(source) for source, each in zip(texts, segments)]
+    headers = [_header(source) if each.whole else view for source, each, view in zip(texts, segments, views)]
     seen = [statement_names(view) for view in views]
     heads = [statement_names(header) for header in headers]
     if any(names is None for names in (*seen, *heads)):
         return None
     hierarchy, needed = hierarchy_and_headers(seen, heads, index)  # type: ignore[arg-type]
+    sited = _sited(last, texts, hierarchy)
+    if sited is None or any(sited[number] is not segments[number].sited for number in hierarchy):
+        return None  # what libcst sees whole would change
     definitions = [names.is_definition for names in seen]  # type: ignore[union-attr]
     if definitions[0] and 0 not in hierarchy | needed:
         return None  # a string in its place would be the module's docstring
@@ -424,9 +421,12 @@ def _unseen_alike(old: str, new: str, rules: Sequence[type[Rule]]) -> bool:
 
 
 def _reads_other_statements(rule: type[Rule]) -> bool:
-    """Whether the rule's sites in a statement may depend on other statements' bodies (it
-    states its own ``sites``)."""
-    return rule.sites.__func__ is not Rule.sites.__func__  # type: ignore[attr-defined]
+    """Whether the rule's sites in a statement may depend on other statements' bodies: it
+    states its own ``sites``, or looks for attribute reads, which are sites only in a class
+    whose hierarchy stores no such attribute."""
+    return rule.sites.__func__ is not Rule.sites.__func__ or any(  # type: ignore[attr-defined]
+        isinstance(statement, AttributeReads) for statement in rule.looks_for
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -475,6 +475,39 @@ def _binding_source(node: ast.stmt) -> str:
         arguments = ", ".join(ast.unparse(argument) for argument in [*node.bases, *node.keywords])
         return f"class {node.name}({arguments}):\n    pass\n"
     return ast.unparse(node) + "\n"
+
+
+def _sited(last: _Snapshot, texts: Sequence[str], members: set[int]) -> Optional[dict[int, bool]]:
+    """Whether each segment of ``members`` holds a site, its text now ``texts[i]``, asked
+    with the rest of the file as the prefilter sees it (the other segments'
+    :attr:`_Snapshot.parts`); None when a rule cannot say."""
+    pieces = [part for number, part in enumerate(last.parts) if number not in members]
+    line = len(split_lines("".join(pieces))) + 1
+    bounds: list[tuple[int, int]] = []  # (first line, member), in order
+    for number in sorted(members):
+        bounds.append((line, number))
+        piece = texts[number].rstrip("\r\n") + "\n"
+        pieces.append(piece)
+        line += len(split_lines(piece))
+    source = "".join(pieces)
+    try:
+        scan = SyntaxScan(ast.parse(source), source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found = dict.fromkeys(members, False)
+    firsts = [first for first, _ in bounds]
+    for rule in last.rules:
+        try:
+            sites = rule.sites(scan)
+        except Exception:  # noqa: BLE001 - a rule whose sites fail may report anywhere
+            return None
+        if sites is None:
+            return None
+        for node in sites:
+            at = bisect.bisect_right(firsts, getattr(node, "lineno", 0)) - 1
+            if at >= 0:
+                found[bounds[at][1]] = True
+    return found
 
 
 def _site_in(last: _Snapshot, region: str) -> Optional[bool]:
