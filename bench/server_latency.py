@@ -7,7 +7,8 @@ incremental change, as editors send them) and times the wait from sending
 ``textDocument/didChange`` to receiving ``publishDiagnostics`` for that version (the
 server's debounce included). The model file is edited in three places: between its imports,
 in the ``forward`` of a block without a finding, and in that of a block with one (which the
-server must lint whole: see :mod:`dropout_lint.engine.incremental`). Beside each, in the
+server lints again with the statements linked to it by name: see
+:mod:`dropout_lint.engine.incremental`). Beside each, in the
 same run, is the engine alone on the same texts, in this process: a full lint
 (``lint_source``) and the server's incremental one (``IncrementalLint``). Medians are
 printed; nothing asserts on time. Issue 15 targets a median under 100 ms for a 3,000-line

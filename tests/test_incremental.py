@@ -17,6 +17,8 @@ from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.incremental import IncrementalLint
 from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.rules import ALL_RULES
+from dropout_lint.workspace.runner import options_for
+from dropout_lint.workspace.settings import Settings
 from test_fixtures import fixture_files, fixture_options
 
 DEFAULT = LintOptions(rules=[rule for rule in ALL_RULES if rule.default_enabled])
@@ -204,12 +206,66 @@ THAT_MAY_CHANGE_FINDINGS = [
 
 def test_edits_that_may_change_findings_equal_a_full_lint() -> None:
     reused = lint_each(applied(MODEL, THAT_MAY_CHANGE_FINDINGS))
+    # The model file may have DRP010 findings, whose rule reads beyond names: an edit in a
+    # statement with a finding is linted whole there, and so is one that adds a site.
     assert not any(reused[1:3]), "edits in a statement with a finding, or adding a site, are linted whole"
 
 
 def test_a_file_that_stops_parsing_and_parses_again() -> None:
     texts = applied(MODEL, [insert("        return total", "total = ("), delete("        total = ("), insert("        return total", "# and on")])
     assert lint_each(texts) == [False, False, False, True]
+
+
+def test_options_built_anew_for_each_check_still_reuse() -> None:
+    """The server builds its options for every check (``options_for``): equal settings must
+    give equal options, or no edit would ever reuse the last findings."""
+    linter = IncrementalLint()
+    texts = applied(MODEL, WHERE_NO_RULE_LOOKS[:1])
+    for text in texts:
+        options = options_for(PATH, Settings(), frozenset())
+        assert with_fixes(linter.lint(text, PATH, options)) == with_fixes(full_lint(text, PATH, options))
+    assert linter.reused
+
+
+STORED_IN_BASE = """\
+import torch.nn as nn
+
+
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.train = True
+        self.extra = 1
+
+
+class Sub(Base):
+    def forward(self, x):
+        if self.train:
+            return x
+        return x * 2
+"""
+
+
+def test_a_store_in_a_base_class_decides_whether_a_subclass_read_is_a_finding() -> None:
+    """DRP002 reads ``self.train`` only in a class whose hierarchy never stores it: an edit
+    of the base's body changes the subclass's findings (the base is emptied when nothing
+    else is kept, and whole when the subclass holds a site)."""
+    without_store = STORED_IN_BASE.replace("        self.train = True\n", "")
+    assert [d.code for d in full_lint(without_store, PATH, DEFAULT)] == ["DRP002"]
+    lint_each([STORED_IN_BASE, without_store, STORED_IN_BASE, without_store])
+    lint_each([without_store, STORED_IN_BASE])
+
+
+def test_a_line_ending_or_indentation_that_changes_how_fixes_are_written() -> None:
+    """libcst writes a fix's new lines with the file's first line ending and first
+    indentation: an edit that changes either changes the fixes of every finding (found by
+    hypothesis: a LF line typed at the top of a CRLF file)."""
+    crlf = MODEL_GROUPS.replace("\n", "\r\n")
+    tabs = MODEL_GROUPS.replace("class Base(nn.Module):\n    def", "class Base(nn.Module):\n\tdef").replace(
+        "\n        super().__init__()\n        self.p = p\n\n\nclass Buggy", "\n\t\tsuper().__init__()\n\t\tself.p = p\n\n\nclass Buggy"
+    )
+    assert lint_each([crlf, "\n" + crlf]) == [False, False]
+    assert lint_each([MODEL_GROUPS, tabs]) == [False, False]
 
 
 def test_settings_and_files_are_not_mixed() -> None:
@@ -220,6 +276,96 @@ def test_settings_and_files_are_not_mixed() -> None:
     assert not linter.reused
     linter.lint(MODEL, "other.py", DEFAULT)
     assert not linter.reused
+
+
+# A file whose rules read other statements by name only (no DRP010): an edit in a class
+# libcst sees whole re-lints that class with the statements linked to it by name, and
+# keeps the other classes' findings.
+MODEL_GROUPS = """\
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Base(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+
+class Buggy(Base):
+    def forward(self, x):
+        return F.dropout(x, self.p)
+
+
+class Other(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rate = 0.2
+
+    def forward(self, x):
+        return F.dropout(x, self.rate)
+
+
+class Caller(nn.Module):
+    def __init__(self, p=0.3):
+        super().__init__()
+        self.inner = Other()
+        self.p = p
+
+    def forward(self, x):
+        return self.inner(x) + F.dropout(x, self.p)
+
+
+class Clean(nn.Module):
+    def forward(self, x, p):
+        return F.dropout(x, p)
+
+
+def helper(x):
+    return F.dropout(x, 0.5)
+"""
+# The same classes where `nn` is not imported: the fixes that register a module insert
+# `import torch.nn as nn` among the imports, an edit that depends on the rest of the file.
+MODEL_GROUPS_IMPORTING = MODEL_GROUPS.replace(
+    "import torch.nn.functional as F\nfrom torch import nn\n", "from torch.nn import functional as F\nimport torch.nn\n"
+).replace("(nn.Module)", "(torch.nn.Module)")
+
+# (edit, whether it must be re-linted statement by statement rather than whole)
+IN_CLASSES_WITH_FINDINGS = [
+    (insert("        return F.dropout(x, self.p)", "x = x + 1"), True),  # the class with a finding
+    (replace_text("        self.p = p\n\n\nclass Buggy", "        self.p = 0.0\n\n\nclass Buggy"), True),  # its base
+    (replace_text("self.p = 0.0", "self.p = p"), True),
+    (replace_text("self.rate = 0.2", "self.rate = 0.5"), True),  # a class its caller builds
+    (insert("        self.p = p", "self.rate = 0.0"), True),  # the caller
+    (replace_text("F.dropout(x, self.p)\n\n\nclass Other", "F.dropout(x, self.p) + Other()(x)\n\n\nclass Other"), True),  # a new link
+    (replace_text("F.dropout(x, p)", "F.dropout(x, 0.1)"), True),  # a finding appears in another class
+    (insert("        return F.dropout(x, 0.1)", "# a comment"), True),
+    (replace_text("F.dropout(x, self.rate)", "F.dropout(x, self.rate, training=self.training)"), False),  # loses its site
+    (replace_text("F.dropout(x, self.rate, training=self.training)", "F.dropout(x, self.rate)"), False),  # gains one
+    (replace_text("class Buggy(Base):", "class Buggy(nn.Module):"), False),  # a header
+    (insert("    return F.dropout(x, 0.5)", "y = x"), True),  # a function with a site
+]
+
+
+@pytest.mark.parametrize("model", [MODEL_GROUPS, MODEL_GROUPS_IMPORTING], ids=["nn imported", "nn not imported"])
+def test_edits_in_classes_with_findings_relint_their_linked_statements(model: str) -> None:
+    texts = applied(model, [edit for edit, _ in IN_CLASSES_WITH_FINDINGS])
+    assert all(before != after for before, after in zip(texts, texts[1:])), "every edit changes the text"
+    reused = lint_each(texts)
+    for (edit, by_statement), was_reused in zip(IN_CLASSES_WITH_FINDINGS, reused[1:]):
+        if by_statement:
+            assert was_reused, edit
+
+
+def test_a_fix_inserting_an_import_is_kept_for_the_classes_not_relinted() -> None:
+    texts = applied(MODEL_GROUPS_IMPORTING, [insert("        return F.dropout(x, self.p)", "x = x + 1")])
+    linter = IncrementalLint()
+    linter.lint(texts[0], PATH, DEFAULT)
+    found = linter.lint(texts[1], PATH, DEFAULT)
+    assert linter.reused
+    inserting = [d for d in found if d.fix and any(edit.content == "import torch.nn as nn\n" for edit in d.fix.edits)]
+    assert len(inserting) == 2  # Other's and Caller's, reused from the last lint
 
 
 def fixture_edits(text: str) -> list[Edit]:
@@ -313,3 +459,19 @@ def test_random_edits_equal_a_full_lint(edits: list[tuple[str, float, str]]) -> 
 @given(EDITS)
 def test_many_random_edits_equal_a_full_lint(edits: list[tuple[str, float, str]]) -> None:
     lint_each(applied(MODEL, [random_edit(*edit) for edit in edits]))
+
+
+GROUPED_MODELS = st.sampled_from([MODEL_GROUPS, MODEL_GROUPS_IMPORTING, MODEL_GROUPS.replace("\n", "\r\n")])
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(GROUPED_MODELS, EDITS)
+def test_random_edits_in_classes_equal_a_full_lint(model: str, edits: list[tuple[str, float, str]]) -> None:
+    lint_each(applied(model, [random_edit(*edit) for edit in edits]))
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(GROUPED_MODELS, EDITS)
+def test_many_random_edits_in_classes_equal_a_full_lint(model: str, edits: list[tuple[str, float, str]]) -> None:
+    lint_each(applied(model, [random_edit(*edit) for edit in edits]))

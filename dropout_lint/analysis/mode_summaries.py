@@ -56,6 +56,14 @@ class ProjectModeSummaries:
     def __bool__(self) -> bool:
         return bool(self._by_name)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal summaries are equal options: the server builds them anew for each check,
+        and its re-lint after an edit reuses the last findings only under equal options."""
+        return isinstance(other, ProjectModeSummaries) and self._by_name == other._by_name
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._by_name.items()))
+
     def find(self, qualified_name: str) -> Optional[ImportedSummary]:
         """The summary of the function an absolute dotted name (as imported) names: the one
         whose module key ends with the name's module. None when none or several do."""

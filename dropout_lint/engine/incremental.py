@@ -15,35 +15,59 @@ leaves all of that as it was, lines moved, provided that each edited definition
   which is so when that rule's trigger does not match it,
 
 and the byte stage lets the same rules through. The findings are then the last ones, with
-the lines the edit added or removed. Anything else is linted whole by
-:func:`~dropout_lint.engine.lint.lint_source`, whose findings the reuse must equal (see
-tests/test_incremental.py); so is every edit of a file with a DRP9xx finding, an encoding
-declaration, or a rule outside :data:`CHECKED_RULES` that may fire, and an edit at a
-finding or at one of its fix's edits, or above a line its message names.
+the lines the edit added or removed.
+
+An edit inside one definition libcst saw whole (a class with a finding, or its base) is
+re-linted with its class hierarchy (:mod:`.statement_links`) alone, when the file's rules
+read other statements by name only (:data:`GROUPED_RULES`), the definition keeps its
+header and what it binds, each statement of the hierarchy holds a site after the edit
+exactly when it did before, the byte stage lets the same rules through, and libcst would write new lines as before (the
+file's first line ending and indentation). libcst sees the file as a full lint does, but
+with the statements the hierarchy mentions by their headers only, and every other
+definition as one string over its lines (lines and columns unchanged). Its findings
+replace those of the hierarchy; the other statements keep theirs, moved. Every finding and
+fix of that lint must lie in the hierarchy, off the emptied and removed lines.
+
+Anything else is linted whole by :func:`~dropout_lint.engine.lint.lint_source`, whose
+findings the reuse must equal (see tests/test_incremental.py); so is every edit of a file
+with a DRP9xx finding, an encoding declaration, or a rule outside :data:`CHECKED_RULES`
+that may fire, an edit at a finding of a statement not linted again or at one of its
+fix's edits, or above a line its message names, an edit that changes the file's first
+line ending or indentation, and an edit in a whole statement of a file whose first
+statement is a definition it does not need.
 """
 
 from __future__ import annotations
 
 import ast
 import bisect
+import io
 import re
+import tokenize
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterator, Optional, Sequence
 
-from ..prefilter.reduction import reduced
+from ..prefilter.attribute_reads import AttributeReads
+from ..prefilter.reduction import Reduction, reduced, without_lines
 from ..prefilter.stages import byte_stage
 from ..prefilter.syntax_scan import SyntaxScan
 from .diagnostics import Diagnostic, Edit, is_file_problem
 from .lint import LintOptions, LintTrace, lint_source
 from .rule import Rule
 from .source_text import split_lines
+from .statement_links import hierarchy_and_headers, statement_names
 
 # The rules whose reading of other statements has been checked against the conditions
 # above: through imports, class statements and the text their trigger matches. A file
 # where any other rule may fire (DRP030's flow through the whole file, DRP100's reading of
 # every directive) is linted whole at every edit.
 CHECKED_RULES = frozenset({"DRP001", "DRP002", "DRP003", "DRP004", "DRP010", "DRP020"})
+# The rules that read other statements by name only (see :mod:`.statement_links`), whose
+# sites are in the statement they look at: an edit in a statement libcst saw whole is
+# re-linted with its class hierarchy alone. DRP010 reads the classes that build and call
+# those around its sites, and attributes named after a rank anywhere.
+GROUPED_RULES = frozenset({"DRP001", "DRP002", "DRP003", "DRP004", "DRP020"})
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # A coding declaration or byte order mark: the bytes would not decode to the text as it is.
@@ -54,11 +78,13 @@ _LINE_NUMBER = re.compile(r"\bline (\d+)")
 @dataclass(frozen=True)
 class _Segment:
     """Top-level statements on lines ``start:stop`` (0-based), one statement unless several
-    share a line; ``whole`` when libcst saw them whole, not emptied."""
+    share a line; ``whole`` when libcst saw them whole, not emptied; ``sited`` when they
+    hold a site of some rule."""
 
     start: int
     stop: int
     whole: bool
+    sited: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,15 +98,22 @@ class _Snapshot:
     rules: tuple[type[Rule], ...]
     segments: tuple[_Segment, ...]
     findings: tuple[Diagnostic, ...]
-    # Python source: the imports and class statements of every emptied definition, then the
-    # statements libcst saw whole; the prefilter's view of the rest of the file.
-    surroundings: str
+    # The newline and indentation libcst renders new code with (see :func:`_rendering`).
+    rendering: Optional[tuple[str, str]]
+    # Python source, one part a segment: the imports and class statements of an emptied
+    # definition, or the statements libcst saw whole; the prefilter's view of the file.
+    parts: tuple[str, ...]
+
+    @property
+    def surroundings(self) -> str:
+        return "".join(self.parts)
 
 
 class IncrementalLint:
     """One file's findings from one lint to the next: each text is linted as
     :func:`~dropout_lint.engine.lint.lint_source` lints it, reusing the last findings when
-    the edit cannot change them. ``reused`` says whether the last :meth:`lint` did."""
+    the edit cannot change them. ``reused`` says whether the last :meth:`lint` did (all of
+    them, or those of the statements not linked to an edited one)."""
 
     def __init__(self) -> None:
         self._last: Optional[_Snapshot] = None
@@ -114,14 +147,14 @@ class IncrementalLint:
         start, old_stop, _ = _changed_lines(last.lines, lines)
         if start < 2 and _ENCODING_MARK.search("".join(lines[:2])):
             return None
+        if last.rendering is None or _rendering(text) != last.rendering:
+            return None  # the fixes' new lines would be written otherwise
         touched = [
             index
             for index, segment in enumerate(last.segments)
             if (segment.start < start < segment.stop)
             or (start < old_stop and segment.start < old_stop and start < segment.stop)
         ]
-        if any(last.segments[index].whole for index in touched):
-            return None
         region = range(
             min([start, *(last.segments[i].start for i in touched)]),
             max([old_stop, *(last.segments[i].stop for i in touched)]),
@@ -133,12 +166,15 @@ class IncrementalLint:
             return None
         before = [_text(last.lines, last.segments[index]) for index in touched]
         after = ["".join(lines[first:stop]) for first, stop in spans]
+        if any(last.segments[index].whole for index in touched):
+            if len(touched) != 1:
+                return None
+            return _relinted_statement(last, text, lines, touched[0], spans[0], region, moved)
         if any(not _unseen_alike(old, new, last.rules) for old, new in zip(before, after)):
             return None
-        data = text.encode("utf-8", "surrogatepass")
-        if len(data) > options.max_file_size or tuple(byte_stage(data, options.rules)) != last.rules:
+        if not _same_byte_stage(last, text):
             return None
-        if after and _gains_site(last, region_text):
+        if after and _site_in(last, region_text) is not False:
             return None
         findings = []
         for finding in last.findings:
@@ -153,6 +189,119 @@ class IncrementalLint:
             *(replace(s, start=s.start + moved, stop=s.stop + moved) for s in last.segments[first + len(touched) :]),
         )
         return replace(last, text=text, lines=lines, segments=segments, findings=tuple(findings))
+
+
+def _same_byte_stage(last: _Snapshot, text: str) -> bool:
+    """Whether the byte stage lets the same rules through ``text`` as the last text."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data) <= last.options.max_file_size and tuple(byte_stage(data, last.options.rules)) == last.rules
+
+
+def _relinted_statement(
+    last: _Snapshot, text: str, lines: list[str], index: int, span: tuple[int, int], region: range, moved: int
+) -> Optional[_Snapshot]:
+    """The snapshot of ``text``, where only segment ``index``, which libcst saw whole, was
+    edited (lines ``region`` became ``moved`` more, the segment now lines ``span``): its
+    class hierarchy (:mod:`.statement_links`) is linted again, in a text where the
+    statements it mentions are headers and every other definition is a string over its
+    lines, and the other findings are the last ones. None when that is not shown to equal
+    a full lint: the statement's header or what it binds changed, a statement of the
+    hierarchy gained or lost its sites, a rule reads beyond names, or a finding or fix of
+    the re-lint lies outside the hierarchy."""
+    segment = last.segments[index]
+    old, new = _text(last.lines, segment), "".join(lines[span[0] : span[1]])
+    if _outline(old) != _outline(new) or _outline(new)[0] != "definition":
+        return None
+    if any(rule.code not in GROUPED_RULES for rule in last.rules) or not _same_byte_stage(last, text):
+        return None
+    segments = (
+        *last.segments[:index],
+        _Segment(*span, whole=True, sited=segment.sited),
+        *(replace(s, start=s.start + moved, stop=s.stop + moved) for s in last.segments[index + 1 :]),
+    )
+    texts = [_text(lines, each) for each in segments]
+    views = [source if each.whole else _header(source) for source, each in zip(texts, segments)]
+    headers = [_header(source) if each.whole else view for source, each, view in zip(texts, segments, views)]
+    seen = [statement_names(view) for view in views]
+    heads = [statement_names(header) for header in headers]
+    if any(names is None for names in (*seen, *heads)):
+        return None
+    hierarchy, needed = hierarchy_and_headers(seen, heads, index)  # type: ignore[arg-type]
+    sited = _sited(last, texts, hierarchy)
+    if sited is None or any(sited[number] is not segments[number].sited for number in hierarchy):
+        return None  # what libcst sees whole would change
+    definitions = [names.is_definition for names in seen]  # type: ignore[union-attr]
+    if definitions[0] and 0 not in hierarchy | needed:
+        return None  # a string in its place would be the module's docstring
+    relint_lines = list(lines)
+    emptied: list[range] = []
+    for number, each in enumerate(segments):
+        shown = views[number] if number in hierarchy else headers[number]
+        if definitions[number] and (number in hierarchy or number in needed) and shown != texts[number]:
+            relint_lines[each.start : each.stop] = split_lines(shown)
+            body = _emptied(texts[number])
+            if body is not None:
+                emptied.extend(range(each.start + r.start, each.start + r.stop) for r in body.emptied)
+    runs = _runs(segments, [gone and number not in hierarchy | needed for number, gone in enumerate(definitions)])
+    trace = LintTrace()
+    found = lint_source(
+        without_lines(relint_lines, runs).encode("utf-8", "surrogatepass"),
+        last.path,
+        last.options,
+        trace=trace,
+        passed_byte_stage={rule.code for rule in last.rules},  # the file's, as a full lint has them
+    )
+    if not (trace.no_sites or trace.emptied is not None) or any(is_file_problem(d) for d in found):
+        return None
+    removed = Reduction("", (*runs, *emptied))
+    starts = [each.start for each in segments]
+    for finding in found:
+        at = _segment_at(starts, segments, finding.line - 1)
+        if at not in hierarchy or not definitions[at]:
+            return None
+        if finding.fix is not None and not removed.holds_all(finding.fix.edits):
+            return None
+    kept = []
+    old_starts = [each.start for each in last.segments]
+    for finding in last.findings:
+        at = _segment_at(old_starts, last.segments, finding.line - 1)
+        if at is None or not definitions[at]:
+            return None
+        if at not in hierarchy:
+            where = _moved(finding, region, moved)
+            if where is None:
+                return None
+            kept.append(where)
+    parts = (*last.parts[:index], new.rstrip("\r\n") + "\n", *last.parts[index + 1 :])
+    findings = tuple(sorted([*found, *kept]))
+    return replace(last, text=text, lines=lines, segments=segments, findings=findings, parts=parts)
+
+
+def _header(text: str) -> str:
+    """A definition with its body emptied, as the reduced file shows it; anything else as it is."""
+    part = _emptied(text)
+    return part.text if part is not None else text
+
+
+def _runs(segments: Sequence[_Segment], removed: Sequence[bool]) -> list[range]:
+    """The lines of each run of removed segments with no kept one between them."""
+    runs: list[range] = []
+    open_run: Optional[range] = None
+    for segment, gone in zip(segments, removed):
+        if gone:
+            open_run = range(open_run.start if open_run else segment.start, segment.stop)
+        elif open_run is not None:
+            runs.append(open_run)
+            open_run = None
+    if open_run is not None:
+        runs.append(open_run)
+    return runs
+
+
+def _segment_at(starts: list[int], segments: Sequence[_Segment], line: int) -> Optional[int]:
+    """The index of the segment holding 0-based ``line``, if any."""
+    index = bisect.bisect_right(starts, line) - 1
+    return index if index >= 0 and line < segments[index].stop else None
 
 
 def _snapshot(
@@ -174,22 +323,40 @@ def _snapshot(
     emptied_starts = sorted(body.start for body in trace.emptied or ())
     segments: list[_Segment] = []
     statements: list[list[ast.stmt]] = []
-    for statement in tree.body:
+    for number, statement in enumerate(tree.body):
         begin, stop = _lines_of(statement)
+        sited = number in trace.sites
         if segments and begin < segments[-1].stop:
-            segments[-1] = replace(segments[-1], stop=max(stop, segments[-1].stop))
+            last = segments[-1]
+            segments[-1] = replace(last, stop=max(stop, last.stop), sited=last.sited or sited)
             statements[-1].append(statement)
         else:
-            segments.append(_Segment(begin, stop, whole=True))
+            segments.append(_Segment(begin, stop, whole=True, sited=sited))
             statements.append([statement])
     parts = []
     for index, segment in enumerate(segments):
         if trace.no_sites or _holds_one(emptied_starts, segment):
             segments[index] = replace(segment, whole=False)
-            parts.extend(_binding_source(node) for statement in statements[index] for node in _bindings(statement))
+            parts.append("".join(_binding_source(node) for statement in statements[index] for node in _bindings(statement)))
         else:
             parts.append(_text(lines, segment).rstrip("\r\n") + "\n")
-    return _Snapshot(path, options, text, lines, trace.rules, tuple(segments), tuple(found), "".join(parts))
+    return _Snapshot(path, options, text, lines, trace.rules, tuple(segments), tuple(found), _rendering(text), tuple(parts))
+
+
+def _rendering(text: str) -> Optional[tuple[str, str]]:
+    """What libcst writes new lines of a fix with: the file's first line ending, and the
+    indentation of its first indented block (its first INDENT token); None if the
+    tokenizer fails before saying."""
+    newline = re.search(r"\r\n|\r|\n", text)
+    indent = "    "
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.INDENT:
+                indent = token.string
+                break
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return (newline.group(0) if newline else "\n", indent)
 
 
 def _holds_one(starts: list[int], segment: _Segment) -> bool:
@@ -254,26 +421,37 @@ def _unseen_alike(old: str, new: str, rules: Sequence[type[Rule]]) -> bool:
 
 
 def _reads_other_statements(rule: type[Rule]) -> bool:
-    """Whether the rule's sites in a statement may depend on other statements' bodies (it
-    states its own ``sites``)."""
-    return rule.sites.__func__ is not Rule.sites.__func__  # type: ignore[attr-defined]
+    """Whether the rule's sites in a statement may depend on other statements' bodies: it
+    states its own ``sites``, or looks for attribute reads, which are sites only in a class
+    whose hierarchy stores no such attribute."""
+    return rule.sites.__func__ is not Rule.sites.__func__ or any(  # type: ignore[attr-defined]
+        isinstance(statement, AttributeReads) for statement in rule.looks_for
+    )
 
 
 @lru_cache(maxsize=1024)
 def _outline(text: str) -> tuple[object, ...]:
     """What one segment shows the rest of the file when its body is emptied: its header,
     and the imports and class statements inside it; for anything else, its text."""
+    part = _emptied(text)
+    if part is None:
+        return ("text", text)
+    header = "".join(split_lines(text)[: part.emptied[0].start])
+    return ("definition", header, tuple(_binding_source(node) for node in _bindings(ast.parse(text).body[0])))
+
+
+@lru_cache(maxsize=4096)
+def _emptied(text: str) -> Optional[Reduction]:
+    """One definition with its body emptied, as the reduced file shows it; None for
+    anything else, or a body that is not emptied (on its header's line)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ("text", text)
+        return None
     if len(tree.body) != 1 or not isinstance(tree.body[0], _DEFINITIONS):
-        return ("text", text)
+        return None
     part = reduced(text, tree, ())
-    if not part.emptied:
-        return ("text", text)
-    header = "".join(split_lines(text)[: part.emptied[0].start])
-    return ("definition", header, tuple(_binding_source(node) for node in _bindings(tree.body[0])))
+    return part if part.emptied else None
 
 
 def _bindings(statement: ast.stmt) -> Iterator[ast.stmt]:
@@ -299,23 +477,60 @@ def _binding_source(node: ast.stmt) -> str:
     return ast.unparse(node) + "\n"
 
 
-def _gains_site(last: _Snapshot, region: str) -> bool:
-    """Whether a rule finds a site in the edited ``region``, asked with the rest of the file
-    as the prefilter sees it (:attr:`_Snapshot.surroundings`)."""
-    source = last.surroundings + region
-    first_line = last.surroundings.count("\n") + 1
+def _sited(last: _Snapshot, texts: Sequence[str], members: set[int]) -> Optional[dict[int, bool]]:
+    """Whether each segment of ``members`` holds a site, its text now ``texts[i]``, asked
+    with the rest of the file as the prefilter sees it (the other segments'
+    :attr:`_Snapshot.parts`); None when a rule cannot say."""
+    pieces = [part for number, part in enumerate(last.parts) if number not in members]
+    line = len(split_lines("".join(pieces))) + 1
+    bounds: list[tuple[int, int]] = []  # (first line, member), in order
+    for number in sorted(members):
+        bounds.append((line, number))
+        piece = texts[number].rstrip("\r\n") + "\n"
+        pieces.append(piece)
+        line += len(split_lines(piece))
+    source = "".join(pieces)
     try:
         scan = SyntaxScan(ast.parse(source), source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
+        return None
+    found = dict.fromkeys(members, False)
+    firsts = [first for first, _ in bounds]
     for rule in last.rules:
         try:
             sites = rule.sites(scan)
         except Exception:  # noqa: BLE001 - a rule whose sites fail may report anywhere
-            return True
-        if sites is None or any(getattr(node, "lineno", first_line) >= first_line for node in sites):
-            return True
-    return False
+            return None
+        if sites is None:
+            return None
+        for node in sites:
+            at = bisect.bisect_right(firsts, getattr(node, "lineno", 0)) - 1
+            if at >= 0:
+                found[bounds[at][1]] = True
+    return found
+
+
+def _site_in(last: _Snapshot, region: str) -> Optional[bool]:
+    """Whether a rule finds a site in the edited ``region``, asked with the rest of the file
+    as the prefilter sees it (:attr:`_Snapshot.surroundings`); None when a rule cannot say
+    (it may report anywhere)."""
+    surroundings = last.surroundings
+    source = surroundings + region
+    first_line = surroundings.count("\n") + 1
+    try:
+        scan = SyntaxScan(ast.parse(source), source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found = False
+    for rule in last.rules:
+        try:
+            sites = rule.sites(scan)
+        except Exception:  # noqa: BLE001 - a rule whose sites fail may report anywhere
+            return None
+        if sites is None:
+            return None
+        found = found or any(getattr(node, "lineno", first_line) >= first_line for node in sites)
+    return found
 
 
 def _moved(finding: Diagnostic, region: range, moved: int) -> Optional[Diagnostic]:

@@ -57,12 +57,14 @@ class LintTrace:
     """What :func:`lint_source` went through, for a caller that lints the file again after an
     edit (:mod:`.incremental`): the rules the byte stage let through, CPython's tree, and
     which bodies libcst saw emptied: ``no_sites`` (no rule had a site: libcst saw nothing),
-    else ``emptied`` (the findings came from the reduced file; None: from the whole file)."""
+    else ``emptied`` (the findings came from the reduced file; None: from the whole file),
+    with ``sites``, the indices of the top-level statements that hold a site."""
 
     rules: tuple[type[Rule], ...] = ()
     tree: Optional[ast.Module] = None
     no_sites: bool = False
     emptied: Optional[tuple[range, ...]] = None
+    sites: frozenset[int] = frozenset()
 
 
 def parse(source: Union[str, bytes], path: str) -> Union[cst.Module, Diagnostic]:
@@ -279,7 +281,7 @@ def lint_source(
             found = _sorted_findings(module, path, rules, options)
             if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
                 if trace is not None:
-                    trace.emptied = part.emptied
+                    trace.emptied, trace.sites = part.emptied, frozenset(statements)
                 return found
     module = _libcst_module(text, path)
     if isinstance(module, Diagnostic):

@@ -129,5 +129,21 @@ def _empty_body(lines: list[str], definition: Definition) -> Optional[range]:
     return range(start, last + 1)
 
 
+def without_lines(lines: list[str], runs: Iterable[range]) -> str:
+    """``lines`` joined, each run of whole top-level statements (lines ``run``, 0-based)
+    replaced by one string literal over the same lines: what is left keeps its positions."""
+    kept = list(lines)
+    for run in runs:
+        first, last = run.start, run.stop - 1
+        if first == last:
+            kept[first] = f"...{_ending(lines[first])}"
+            continue
+        kept[first] = f'"""{_ending(lines[first])}'
+        for number in range(first + 1, last):
+            kept[number] = _ending(lines[number])
+        kept[last] = f'"""{_ending(lines[last])}'
+    return "".join(kept)
+
+
 def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :]
