@@ -10,9 +10,10 @@ file passes the gates imports none of it.
 from __future__ import annotations
 
 import importlib
+import inspect
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider, ScopeProvider
@@ -71,6 +72,24 @@ class RuleVisitor(Rule, cst.BatchableCSTVisitor):
         """
         return None
 
+    def get_visitors(self) -> Mapping[str, Callable[..., object]]:
+        """The ``visit_``/``leave_`` methods this visitor defines, for libcst's batched visit.
+
+        Found on the class: libcst's own lookup reads every attribute of the instance, which
+        runs each cached property (the fixes' registrar of DRP001 and DRP020, built on every
+        file they visit even when nothing is found)."""
+        return {name: getattr(self, name) for name in _hook_names(type(self))}
+
+
+@cache
+def _hook_names(visitor: type[RuleVisitor]) -> tuple[str, ...]:
+    """The names of the hook methods ``visitor`` defines, less libcst's empty stubs."""
+    return tuple(
+        name
+        for name, member in inspect.getmembers(visitor, inspect.isfunction)
+        if name.startswith(("visit_", "leave_")) and not getattr(member, "_is_no_op", False)
+    )
+
 
 @cache
 def visitor_of(rule: type[Rule]) -> type[RuleVisitor]:
@@ -88,6 +107,7 @@ def visitor_of(rule: type[Rule]) -> type[RuleVisitor]:
     if len(found) > 1:
         raise TypeError(f"{rule.code} has {len(found)} visitors in {rule.__module__}'s visitors")
     return found[0] if found else type(rule.__name__, (rule, RuleVisitor), {"__module__": rule.__module__})
+
 
 def _visitors_module(rule: type[Rule]) -> Optional[ModuleType]:
     """``visitors/<name>`` beside the module ``<name>`` that declares ``rule``, if there is one."""
