@@ -131,13 +131,8 @@ kill $code_server 2>/dev/null || true
 cp "$vsc"/user/logs/*/exthost1/zsol.vscode-glspc/*.log out/ 2>/dev/null || true
 cat out/vscode.log
 
-"$server" --fix cli/fix/mnist.py cli/enc/model.py cli/nb/model.ipynb > /dev/null 2>&1 || true
-"$server" --add-noqa --select DRP010 cli/noqa/mnist.py > /dev/null 2>&1 || true
-"$server" --fix --unsafe-fixes --select DRP010 cli/unsafe/mnist.py > /dev/null 2>&1 || true
-failed=0
-same() {
-    if cmp -s "$1" "$2"; then echo "same: $1 == $2 ($3)"; else echo "DIFFERENT: $1 vs $2 ($3)"; diff "$2" "$1" || true; failed=1; fi
-}
+. "$repo/scripts/lsp_try_compare.sh"
+cli_references "$server" cli/nb/model.ipynb
 echo
 same qf/mnist.py cli/fix/mnist.py "DRP001 quick fix vs --fix"
 same all/mnist.py cli/fix/mnist.py "source.fixAll.dropout-lint on save vs --fix"

@@ -489,24 +489,15 @@ def _sited(last: _Snapshot, texts: Sequence[str], members: set[int]) -> Optional
         piece = texts[number].rstrip("\r\n") + "\n"
         pieces.append(piece)
         line += len(split_lines(piece))
-    source = "".join(pieces)
-    try:
-        scan = SyntaxScan(ast.parse(source), source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    sites = _sites_of(last.rules, "".join(pieces))
+    if sites is None:
         return None
     found = dict.fromkeys(members, False)
     firsts = [first for first, _ in bounds]
-    for rule in last.rules:
-        try:
-            sites = rule.sites(scan)
-        except Exception:  # noqa: BLE001 - a rule whose sites fail may report anywhere
-            return None
-        if sites is None:
-            return None
-        for node in sites:
-            at = bisect.bisect_right(firsts, getattr(node, "lineno", 0)) - 1
-            if at >= 0:
-                found[bounds[at][1]] = True
+    for node in sites:
+        at = bisect.bisect_right(firsts, getattr(node, "lineno", 0)) - 1
+        if at >= 0:
+            found[bounds[at][1]] = True
     return found
 
 
@@ -515,21 +506,29 @@ def _site_in(last: _Snapshot, region: str) -> Optional[bool]:
     as the prefilter sees it (:attr:`_Snapshot.surroundings`); None when a rule cannot say
     (it may report anywhere)."""
     surroundings = last.surroundings
-    source = surroundings + region
     first_line = surroundings.count("\n") + 1
+    sites = _sites_of(last.rules, surroundings + region)
+    if sites is None:
+        return None
+    return any(getattr(node, "lineno", first_line) >= first_line for node in sites)
+
+
+def _sites_of(rules: Sequence[type[Rule]], source: str) -> Optional[list[ast.AST]]:
+    """Every site the ``rules`` find in ``source``; None when it does not parse or a rule
+    cannot say (it may report anywhere)."""
     try:
         scan = SyntaxScan(ast.parse(source), source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    found = False
-    for rule in last.rules:
+    found: list[ast.AST] = []
+    for rule in rules:
         try:
             sites = rule.sites(scan)
         except Exception:  # noqa: BLE001 - a rule whose sites fail may report anywhere
             return None
         if sites is None:
             return None
-        found = found or any(getattr(node, "lineno", first_line) >= first_line for node in sites)
+        found.extend(sites)
     return found
 
 
