@@ -673,6 +673,25 @@ def open_notebook(editor: Editor, name: str, notebook: dict[str, Any]) -> tuple[
     return uri, [cell.document for cell in cells]
 
 
+def change_cell(editor: Editor, uri: str, cell: str, text: str) -> None:
+    """Replace the text of one cell of the notebook ``uri`` (its second version)."""
+    editor.client.notebook_document_did_change(
+        types.DidChangeNotebookDocumentParams(
+            types.VersionedNotebookDocumentIdentifier(2, uri),
+            types.NotebookDocumentChangeEvent(
+                cells=types.NotebookDocumentCellChanges(
+                    text_content=[
+                        types.NotebookDocumentCellContentChanges(
+                            types.VersionedTextDocumentIdentifier(2, cell),
+                            [types.TextDocumentContentChangeWholeDocument(text)],
+                        )
+                    ]
+                )
+            ),
+        )
+    )
+
+
 @pytest.mark.asyncio
 async def test_notebook_findings_are_on_their_cells_and_fix_all_is_the_commands(editor: Editor) -> None:
     notebook = json.loads((FIXTURES / "notebooks" / "mnist_tutorial.ipynb").read_text())
@@ -712,21 +731,7 @@ async def test_a_cell_edit_rechecks_the_notebook(editor: Editor) -> None:
     uri, cells = open_notebook(editor, "nb.ipynb", notebook)
     [finding] = await editor.diagnostics(cells[2])
     assert (finding.code, finding.range.start.line) == ("DRP001", 2)
-    editor.client.notebook_document_did_change(
-        types.DidChangeNotebookDocumentParams(
-            types.VersionedNotebookDocumentIdentifier(2, uri),
-            types.NotebookDocumentChangeEvent(
-                cells=types.NotebookDocumentCellChanges(
-                    text_content=[
-                        types.NotebookDocumentCellContentChanges(
-                            types.VersionedTextDocumentIdentifier(2, cells[2]),
-                            [types.TextDocumentContentChangeWholeDocument(CLEAN.split("\n\n\n", 1)[1])],
-                        )
-                    ]
-                )
-            ),
-        )
-    )
+    change_cell(editor, uri, cells[2], CLEAN.split("\n\n\n", 1)[1])
     await asyncio.wait_for(_until(lambda: editor.client.diagnostics.get(cells[2]) == []), TIMEOUT)
 
 
@@ -794,21 +799,7 @@ async def test_a_client_that_pulls_diagnostics_is_pushed_those_of_notebooks(edit
     uri, cells = open_notebook(editor, "nb.ipynb", notebook)
     [finding] = await editor.diagnostics(cells[1])
     assert (finding.code, finding.range.start.line) == ("DRP001", 2)
-    editor.client.notebook_document_did_change(
-        types.DidChangeNotebookDocumentParams(
-            types.VersionedNotebookDocumentIdentifier(2, uri),
-            types.NotebookDocumentChangeEvent(
-                cells=types.NotebookDocumentCellChanges(
-                    text_content=[
-                        types.NotebookDocumentCellContentChanges(
-                            types.VersionedTextDocumentIdentifier(2, cells[1]),
-                            [types.TextDocumentContentChangeWholeDocument(CLEAN.split("\n\n\n", 1)[1])],
-                        )
-                    ]
-                )
-            ),
-        )
-    )
+    change_cell(editor, uri, cells[1], CLEAN.split("\n\n\n", 1)[1])
     await asyncio.wait_for(_until(lambda: editor.client.diagnostics.get(cells[1]) == []), TIMEOUT)
     text_file = editor.open("model.py", BUGGY)
     report = await editor.client.text_document_diagnostic_async(
