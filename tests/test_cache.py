@@ -32,6 +32,23 @@ class Plain(nn.Module):
         return x
 """
 # `Block` is a module only through `Base`, defined in another file: the project index says so.
+# A training loop in one file, the helper that leaves the model in eval mode in another.
+TRAIN = """\
+from utils import evaluate
+
+
+def fit(model, loader, optimizer, epochs):
+    for epoch in range(epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        evaluate(model, loader)
+"""
+UTILS = """\
+def evaluate(model, loader):
+    model.eval()
+    return [model(x) for x in loader]
+"""
 SUBCLASS = """\
 import torch.nn.functional as F
 from base import Base
@@ -81,6 +98,27 @@ def test_warm_run_reports_the_same_without_parsing(project: Path, capsys, monkey
     assert parsed == []
     assert run(capsys, "--jobs", "1", "--no-cache", "pkg") == cold
     assert parsed == ["pkg/block.py", "pkg/net.py"]
+
+
+def test_warm_run_indexes_nothing_again(project: Path, capsys, monkeypatch) -> None:
+    """The project's module classes and the helpers' mode summaries come from the cache
+    while the files are the same; a changed helper is summarised again."""
+    (project / "pkg" / "train.py").write_text(TRAIN)
+    (project / "pkg" / "utils.py").write_text(UTILS)
+    cold = run(capsys, "--jobs", "1", "pkg")
+    assert any(line.startswith("pkg/train.py:9:9: DRP030") for line in cold[1])
+
+    def not_again(*args: object) -> None:
+        raise AssertionError("indexed again on a warm run")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runner, "module_classes_of", not_again)
+        patched.setattr(runner, "file_mode_summaries", not_again)
+        assert run(capsys, "--jobs", "1", "pkg") == cold
+    restoring = UTILS.replace("    return", "    model.train()\n    return")
+    (project / "pkg" / "utils.py").write_text(restoring)
+    without_drp030 = [line for line in cold[1] if "DRP030" not in line]
+    assert run(capsys, "--jobs", "1", "pkg") == (1, without_drp030)
 
 
 def test_findings_are_the_same_with_cache_and_workers(project: Path, capsys) -> None:
@@ -148,11 +186,26 @@ def test_no_cache_writes_nothing(project: Path, capsys) -> None:
         lambda text: json.dumps(
             {**json.loads(text), "surveys": {k: [[["X", 1]], "DRP001", 0] for k in json.loads(text)["surveys"]}}
         ),
+        lambda text: json.dumps(
+            {**json.loads(text), "project_index": [json.loads(text)["project_index"][0], 7]}
+        ),
+        lambda text: json.dumps(
+            {
+                **json.loads(text),
+                "mode_summaries": dict.fromkeys(json.loads(text)["mode_summaries"], [["f", 1]]),
+            }
+        ),
     ],
-    ids=["empty", "truncated", "foreign", "wrong-types", "bad-results", "bad-surveys"],
+    ids=[
+        "empty", "truncated", "foreign", "wrong-types", "bad-results", "bad-surveys",
+        "bad-index", "bad-summaries",
+    ],
 )
 def test_corrupt_cache_is_ignored(project: Path, capsys, damage) -> None:
+    (project / "pkg" / "train.py").write_text(TRAIN)  # so that mode summaries are stored
+    (project / "pkg" / "utils.py").write_text(UTILS)
     expected = run(capsys, "pkg")
+    assert any("DRP030" in line for line in expected[1])
     [cache_file] = (project / CACHE_DIRECTORY).glob("*.json")
     cache_file.write_text(damage(cache_file.read_text()))
     assert run(capsys, "pkg") == expected

@@ -5,6 +5,9 @@ build and settings. In it, each file's content hash leads to what one read of it
 (its class statements for the project index, the rules that may fire) and, for files a
 rule had to parse, to their findings, keyed as well by the rules run and by the project
 index. A path's (size, mtime, ctime, inode) leads to its content hash without reading it.
+Two things read from many files are kept too: the project's module classes, under the
+paths and content hashes of the files they were resolved from, and the mode summaries of
+the helpers DRP030 follows, under each helper's content hash.
 
 It is only an optimisation: a missing, corrupt or foreign cache is ignored, writes are
 atomic, and the directory is safe to delete. Fixes are never cached, only findings.
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 from .. import __version__
+from ..analysis.mode_summaries import FunctionSummary
 from ..analysis.project_index import ClassStatement
 from ..engine.diagnostics import Applicability, Diagnostic, Edit, Fix
 
@@ -104,6 +108,9 @@ class LintCache:
         self._paths: dict[str, Any] = {}
         self._surveys: dict[str, Any] = {}
         self._results: dict[str, Any] = {}
+        self._project_index: Any = None
+        self._mode_summaries: dict[str, Any] = {}
+        self._mode_summaries_used: set[str] = set()
         self._digests_seen: set[str] = set()
         self._changed = False
         self._load()
@@ -122,8 +129,11 @@ class LintCache:
                 self._paths = dict(stored["paths"])
                 self._surveys = dict(stored["surveys"])
                 self._results = dict(stored["results"])
+                self._project_index = stored.get("project_index")
+                self._mode_summaries = dict(stored.get("mode_summaries", {}))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             self._paths, self._surveys, self._results = {}, {}, {}
+            self._project_index, self._mode_summaries = None, {}
 
     def digest_for(self, path: str, stat: StatKey) -> Optional[str]:
         """The content hash of ``path`` when its stat is the one stored with it."""
@@ -144,6 +154,46 @@ class LintCache:
             )
         except (TypeError, ValueError):
             return None
+
+    def project_index(self, key: str) -> Optional[frozenset[str]]:
+        """The module classes of the project stored under ``key`` (see :func:`project_key`)."""
+        entry = self._project_index
+        if not (isinstance(entry, list) and len(entry) == 2 and entry[0] == key):
+            return None
+        names = entry[1]
+        if isinstance(names, list) and all(isinstance(name, str) for name in names):
+            return frozenset(names)
+        return None
+
+    def remember_project_index(self, key: str, module_classes: frozenset[str]) -> None:
+        self._project_index = [key, sorted(module_classes)]
+        self._changed = True
+
+    def mode_summaries(self, digest: str) -> Optional[tuple[FunctionSummary, ...]]:
+        """The mode summaries of the file whose Python source has ``digest``, if stored."""
+        entry = self._mode_summaries.get(digest)
+        try:
+            summaries = tuple(
+                FunctionSummary(
+                    str(name),
+                    tuple(map(str, parameters)),
+                    bool(stepping),
+                    tuple(
+                        (str(parameter), str(suffix), bool(to_train), int(line))
+                        for parameter, suffix, to_train, line in effects
+                    ),
+                )
+                for name, parameters, stepping, effects in entry  # type: ignore[union-attr]
+            )
+        except (TypeError, ValueError):
+            return None
+        self._mode_summaries_used.add(digest)
+        return summaries
+
+    def remember_mode_summaries(self, digest: str, summaries: Sequence[FunctionSummary]) -> None:
+        self._mode_summaries[digest] = [dataclasses.astuple(summary) for summary in summaries]
+        self._mode_summaries_used.add(digest)
+        self._changed = True
 
     def remember_survey(self, path: str, stat: StatKey, survey: FileSurvey) -> None:
         if stat[1] < self._started_ns - _RACY_NS:
@@ -180,6 +230,10 @@ class LintCache:
             "paths": self._paths,
             "surveys": {d: s for d, s in self._surveys.items() if d in live},
             "results": {k: r for k, r in self._results.items() if k.split("|", 1)[0] in live},
+            "project_index": self._project_index,
+            "mode_summaries": {
+                d: m for d, m in self._mode_summaries.items() if d in self._mode_summaries_used
+            },
         }
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -202,6 +256,13 @@ def results_key(
     """Findings depend on the content, the rules run, (once parsed) the project index, and
     the file's other options (its max-file-size and fix style, which differ per config file)."""
     return f"{digest}|{','.join(rule_codes)}|{index_digest}|{json.dumps(list(options))}"
+
+
+def project_key(files: Iterable[tuple[str, str]]) -> str:
+    """What the project index is read from: each file's path, as the run names it, with its
+    content digest."""
+    text = "\n".join(f"{path}\0{digest}" for path, digest in files)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def index_digest(

@@ -23,7 +23,12 @@ from typing import (
 
 from ..analysis.attribute_writes import reassigned_attributes
 from ..analysis.mode_flow import file_mode_summaries
-from ..analysis.mode_summaries import ProjectModeSummaries, imported_modules, modules_named
+from ..analysis.mode_summaries import (
+    FunctionSummary,
+    ProjectModeSummaries,
+    imported_modules,
+    modules_named,
+)
 from ..analysis.project_index import (
     ClassStatement,
     class_statements,
@@ -55,6 +60,7 @@ from .cache import (
     StatKey,
     content_digest,
     index_digest,
+    project_key,
     results_key,
     stat_key,
 )
@@ -127,11 +133,15 @@ def index_project(paths: Iterable[str]) -> frozenset[str]:
 
 
 def index_mode_summaries(
-    paths: Sequence[str], rules: Sequence[type[Rule]], candidates: Optional[Sequence[str]] = None
+    paths: Sequence[str],
+    rules: Sequence[type[Rule]],
+    candidates: Optional[Sequence[str]] = None,
+    cache: Optional[LintCache] = None,
 ) -> ProjectModeSummaries:
     """The mode summaries DRP030 reads, when it is among ``rules``: those of the files of
     ``paths`` that the files it may fire on (``candidates``; by default, those its byte
-    gate lets through) import. Only those are parsed, which are few."""
+    gate lets through) import. Only those are parsed, which are few; ``cache`` keeps them
+    by content."""
     if ModelLeftInEvalMode not in rules:
         return ProjectModeSummaries()
     if candidates is None:
@@ -142,8 +152,20 @@ def index_mode_summaries(
     for path in candidates:
         imported |= imported_modules(python_source(path), path)
     return ProjectModeSummaries(
-        (path, file_mode_summaries(python_source(path))) for path in modules_named(paths, imported)
+        (path, _file_mode_summaries(python_source(path), cache))
+        for path in modules_named(paths, imported)
     )
+
+
+def _file_mode_summaries(source: bytes, cache: Optional[LintCache]) -> tuple[FunctionSummary, ...]:
+    if cache is None:
+        return file_mode_summaries(source)
+    digest = content_digest(source)
+    known = cache.mode_summaries(digest)
+    if known is None:
+        known = file_mode_summaries(source)
+        cache.remember_mode_summaries(digest, known)
+    return known
 
 
 def python_source(path: str) -> bytes:
@@ -231,11 +253,7 @@ def lint_files(
         enabled = enabled_anywhere(paths, settings)
         surveys = _survey_files(paths, enabled, cache, workers)
         if project_module_classes is None:
-            project_module_classes = module_classes_of(
-                (path, survey.classes)
-                for path, survey in zip(paths, surveys)
-                if isinstance(survey, FileSurvey)
-            )
+            project_module_classes = _project_module_classes(paths, surveys, cache)
         mode_summaries = index_mode_summaries(
             paths,
             enabled,
@@ -244,6 +262,7 @@ def lint_files(
                 for path, survey in zip(paths, surveys)
                 if isinstance(survey, FileSurvey) and ModelLeftInEvalMode.code in survey.may_fire
             ],
+            cache,
         )
         # A finding may depend on the forward of a class in another file, and on the mode
         # summaries of another file's functions.
@@ -312,6 +331,26 @@ def _survey_files(
         else:
             surveys[position] = result
     return surveys  # type: ignore[return-value]
+
+
+def _project_module_classes(
+    paths: Sequence[str],
+    surveys: Sequence[Union[FileSurvey, Diagnostic]],
+    cache: Optional[LintCache],
+) -> frozenset[str]:
+    """The module classes of the surveyed files, from the cache when the same files with the
+    same contents were indexed last (resolving the classes of a large tree takes a while)."""
+    files = [
+        (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
+    ]
+    key = project_key((path, survey.digest) for path, survey in files)
+    known = cache.project_index(key) if cache is not None else None
+    if known is not None:
+        return known
+    module_classes = module_classes_of((path, survey.classes) for path, survey in files)
+    if cache is not None:
+        cache.remember_project_index(key, module_classes)
+    return module_classes
 
 
 def _cached_survey(path: str, cache: LintCache) -> Optional[FileSurvey]:
