@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any, Optional
 
@@ -445,22 +446,16 @@ async def test_shutdown_and_exit_end_the_process_cleanly(project: Path) -> None:
 async def test_shutdown_is_answered_while_a_check_runs(project: Path) -> None:
     """A check cannot be stopped midway, but shutdown does not wait for it (eglot gives up
     after 1.5 s); the process ends once it is done."""
-    hooks = project / "hooks"
-    hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(
+    client = await server_where_drp002_visits(
+        project,
         "import pathlib, time\n"
-        "from dropout_lint.rules.visitors import train_method_as_mode as rule\n"
-        f"ROOT = pathlib.Path({str(project)!r})\n"
-        "def visit_Attribute(self, node):\n"
-        "    (ROOT / 'started').touch()\n"
-        "    for _ in range(1200):\n"
-        "        if (ROOT / 'release').exists():\n"
-        "            break\n"
-        "        time.sleep(0.05)\n"
-        "rule.TrainMethodAsModeVisitor.visit_Attribute = visit_Attribute\n"
+        f"root = pathlib.Path({str(project)!r})\n"
+        "(root / 'started').touch()\n"
+        "for _ in range(1200):\n"
+        "    if (root / 'release').exists():\n"
+        "        break\n"
+        "    time.sleep(0.05)\n",
     )
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *sys.path])}
-    client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client, server_env=environment).start()
     editor = Editor(client, project)
     try:
         await editor.start()
@@ -473,6 +468,24 @@ async def test_shutdown_is_answered_while_a_check_runs(project: Path) -> None:
     client.exit(None)
     assert await asyncio.wait_for(client._server.wait(), TIMEOUT) == 0
     await client.stop()
+
+
+async def server_where_drp002_visits(project: Path, visit_attribute: str) -> LanguageClient:
+    """A server whose DRP002 visitor runs ``visit_attribute`` (the body of its
+    ``visit_Attribute(self, node)``) instead of its own: a sitecustomize in the server's
+    path patches it in."""
+    hooks = project / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "from dropout_lint.rules.visitors import train_method_as_mode as rule\n"
+        "def visit_Attribute(self, node):\n"
+        + textwrap.indent(visit_attribute, "    ")
+        + "rule.TrainMethodAsModeVisitor.visit_Attribute = visit_Attribute\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *sys.path])}
+    return await ClientServerConfig(
+        server_command=SERVER, client_factory=editor_client, server_env=environment
+    ).start()
 
 
 async def _until(condition) -> None:
@@ -880,16 +893,7 @@ async def test_after_a_settings_change_a_client_that_pulls_is_told_to_pull_only_
 async def test_a_crashing_rule_is_drp901_on_that_document_only(project: Path) -> None:
     """A rule made to crash (by a sitecustomize in the server's path) on files that mention
     `self.train`: those files get DRP901, the others their findings, and the server goes on."""
-    hooks = project / "hooks"
-    hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(
-        "from dropout_lint.rules.visitors import train_method_as_mode as rule\n"
-        "def visit_Attribute(self, node):\n"
-        "    raise ZeroDivisionError('boom')\n"
-        "rule.TrainMethodAsModeVisitor.visit_Attribute = visit_Attribute\n"
-    )
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *sys.path])}
-    client = await ClientServerConfig(server_command=SERVER, client_factory=editor_client, server_env=environment).start()
+    client = await server_where_drp002_visits(project, "raise ZeroDivisionError('boom')\n")
     editor = Editor(client, project)
     try:
         await editor.start()
