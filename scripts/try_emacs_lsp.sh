@@ -25,15 +25,8 @@ emacs=${EMACS:-emacs}
 rm -rf "$work" && mkdir -p "$work/out" && cd "$work"
 
 # The files the editor edits, and fresh copies of them for the command.
-MODEL='import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        tag = "\xc3\xa9\xf0\x9f\x98\x80"; x = F.dropout(x, 0.2)  # \xc3\xbcn\xc3\xafcode\n        return x\n'
-for folder in qf all noqa type cmd unsafe cli/fix cli/noqa cli/unsafe; do
-    mkdir -p "$folder" && cp "$repo/examples/mnist.py" "$folder/"
-done
-mkdir -p enc cli/enc big
-printf "$MODEL" > enc/model.py
-printf "$MODEL" > cli/enc/model.py
-printf 'import torch.nn.functional as F\n\n\ndef forward(self, x:\n    return F.dropout(x, 0.5)\n' > bad.py
-(cd "$repo/bench" && "$python" -c 'from server_latency import *; print(generated(MODEL_BLOCK, HEADER, BUGGY_BLOCKS), end="")') > big/model.py
+. "$repo/scripts/lsp_try_files.sh"
+make_inputs
 # One project (eglot's unit: one server for its files), as a person's checkout is.
 git init -q .
 
@@ -56,7 +49,6 @@ PATH="$(dirname "$server"):$PATH" DL_OUT="$work/out" TERM=xterm timeout 600 \
 kill "$idle_input" 2>/dev/null || true
 cat out/emacs.log
 
-. "$repo/scripts/lsp_try_compare.sh"
 cli_references "$server"
 echo
 same qf/mnist.py cli/fix/mnist.py "DRP001 quick fix vs --fix"

@@ -67,15 +67,10 @@ python=${PYTHON:-$(dirname "$server")/python}
 
 rm -rf "$work" && mkdir -p "$work/out" && cd "$work"
 
-# The files the editor edits, and fresh copies of them for the command (as try_vim_lsp.sh).
-MODEL='import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        tag = "\xc3\xa9\xf0\x9f\x98\x80"; x = F.dropout(x, 0.2)  # \xc3\xbcn\xc3\xafcode\n        return x\n'
-for folder in qf all src noqa type cmd unsafe cli/fix cli/noqa cli/unsafe; do
-    mkdir -p "$folder" && cp "$repo/examples/mnist.py" "$folder/"
-done
-mkdir -p enc cli/enc big nb
-printf "$MODEL" > enc/model.py
-printf "$MODEL" > cli/enc/model.py
-printf 'import torch.nn.functional as F\n\n\ndef forward(self, x:\n    return F.dropout(x, 0.5)\n' > bad.py
+# The files the editor edits, and fresh copies of them for the command.
+. "$repo/scripts/lsp_try_files.sh"
+make_inputs src
+mkdir -p nb
 # A notebook: a magic and the imports in one cell, the model in another.
 "$python" -c 'import json; print(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
     {"cell_type": "markdown", "metadata": {}, "source": "# A model"},
@@ -84,7 +79,6 @@ printf 'import torch.nn.functional as F\n\n\ndef forward(self, x:\n    return F.
     {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
      "source": "class Net(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, 0.2)"}]}, indent=1))' > nb/model.ipynb
 mkdir -p cli/nb && cp nb/model.ipynb cli/nb/
-(cd "$repo/bench" && "$python" -c 'from server_latency import *; print(generated(MODEL_BLOCK, HEADER, BUGGY_BLOCKS), end="")') > big/model.py
 
 # VS Code's own folders, outside the workspace. settings.json is docs/editors.md's
 # configuration with the server's full path (VS Code's extensions get the PATH of the user's
@@ -131,7 +125,6 @@ kill $code_server 2>/dev/null || true
 cp "$vsc"/user/logs/*/exthost1/zsol.vscode-glspc/*.log out/ 2>/dev/null || true
 cat out/vscode.log
 
-. "$repo/scripts/lsp_try_compare.sh"
 cli_references "$server" cli/nb/model.ipynb
 echo
 same qf/mnist.py cli/fix/mnist.py "DRP001 quick fix vs --fix"
