@@ -63,14 +63,15 @@ def client_settings(*layers: Any) -> ClientSettings:
         if _EDITOR_SELECTION & set(layer):
             raw = {key: value for key, value in raw.items() if key not in _EDITOR_SELECTION}
         raw.update(layer)
-    known = {*_EDITOR_SELECTION, "fixStyle", "unsafeFixes", "run", "logLevel"}
+    lint_keys = {*_EDITOR_SELECTION, "fixStyle"}
+    known = {*lint_keys, "unsafeFixes", "run", "logLevel"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"editor settings: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
     lint = {
         _snake(key): tuple(value) if isinstance(value, list) else value
         for key, value in raw.items()
-        if key in ("select", "extendSelect", "ignore", "fixStyle")
+        if key in lint_keys
     }
     unsafe_fixes = raw.get("unsafeFixes", False)
     if not isinstance(unsafe_fixes, bool):
