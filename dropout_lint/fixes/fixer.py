@@ -5,8 +5,9 @@ computed when it was found, on the same pass that found it (libcst only ever see
 statements around the rules' sites, and positions there are the file's). Each round applies
 the fixes of one rule, every one whose edits overlap no other's, then lints the new text;
 a fix that overlapped waits for the next round, and the next rule goes once the first has
-nothing left. An import a round's fixes left unused goes with them (:mod:`.unused_imports`). One rule per round because two rules may register modules in the same
-``__init__``, and each must see the names the other took.
+nothing left. An import a round's fixes left unused goes with them
+(:mod:`.unused_imports`). One rule per round because two rules may register modules in the
+same ``__init__``, and each must see the names the other took.
 
 The result is all or nothing: if a round fails (the output does not parse, the rounds do
 not converge), the original bytes are kept and the failure is reported as DRP901.

@@ -138,13 +138,8 @@ def _holding(
     """The nodes an edit is in: those above each replaced node, and each block that
     statements go into with those above it."""
     found: set[cst.CSTNode] = set()
-    for node in edits.replacements:
-        current = parent(node)
-        while current is not None and current not in found:
-            found.add(current)
-            current = parent(current)
-    for block in edits.insertions:
-        current = block
+    for start in [*map(parent, edits.replacements), *edits.insertions]:
+        current = start
         while current is not None and current not in found:
             found.add(current)
             current = parent(current)
