@@ -85,3 +85,64 @@ def test_the_fix_says_what_it_renames_and_refuses_a_rename_it_cannot_see_through
         # without the rename would leave a name that lies. No fix.
         26: None,
     }
+
+
+# The syntax gate hands libcst only the statements around the layers, and every statement
+# whose text holds a name the rename may take or clash with; the bodies of the others are
+# emptied. Whatever names the attribute elsewhere must weigh as it does on the whole file.
+ELSEWHERE = {
+    "an attribute of another object": "def peek(model):\n    return model.dropout2d\n",
+    "a string": "def peek(model):\n    return getattr(model, 'dropout2d')\n",
+    "the new name, taken": "class Other:\n    def __init__(self):\n        self.dropout1d = 1\n",
+    "only a comment": "class Other:\n    def size(self):\n        return 1  # unlike self.dropout2d\n",
+    "nothing": "class Other:\n    def size(self):\n        return nn.Conv2d(1, 1, 1)\n",
+}
+RENAMED = "Replace `nn.Dropout2d` with `nn.Dropout1d` and rename `self.dropout2d` to `self.dropout1d` (keeps `p` and `inplace`)"
+KEPT = "Replace `nn.Dropout2d` with `nn.Dropout1d` (keeps `p` and `inplace`)"
+
+
+@pytest.mark.parametrize(
+    ("where", "fix"),
+    [
+        ("an attribute of another object", None),
+        ("a string", None),
+        ("the new name, taken", None),
+        ("only a comment", RENAMED),
+        ("nothing", RENAMED),
+    ],
+)
+def test_the_rename_weighs_every_mention_of_the_name_as_on_the_whole_file(
+    where: str, fix: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dropout_lint.engine import lint as engine
+    from dropout_lint.engine.lint import LintOptions, lint_source
+    from dropout_lint.rules import ALL_RULES
+
+    source = MODEL.split("\n\nclass Shared")[0] + "\n\n\n" + ELSEWHERE[where]
+    options = LintOptions(rules=list(ALL_RULES))
+    in_part = lint_source(source, "model.py", options)
+    monkeypatch.setattr(engine, "syntax_stage", lambda rules, scan: (list(rules), None))
+    whole = lint_source(source, "model.py", options)
+    assert in_part == whole
+    assert [d.fix and d.fix.description for d in in_part if d.line == 14] == [fix]
+
+
+def test_libcst_does_not_see_classes_that_only_share_a_rank_in_their_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dropout_lint.engine import lint as engine
+    from dropout_lint.engine.lint import LintOptions, lint_source
+    from dropout_lint.rules import ALL_RULES
+
+    parse = engine._libcst_module
+    seen: list[str] = []
+
+    def recording(source: str, path: str) -> object:
+        seen.append(source)
+        return parse(source, path)
+
+    monkeypatch.setattr(engine, "_libcst_module", recording)
+    source = MODEL.split("\n\nclass Shared")[0] + "\n\n\n" + ELSEWHERE["nothing"]
+    findings = lint_source(source, "model.py", LintOptions(rules=list(ALL_RULES)))
+    assert [d.line for d in findings] == [14, 15, 16]
+    assert len(seen) == 1 and "nn.Conv2d(1, 1, 1)" not in seen[0]

@@ -10,6 +10,7 @@ draws to prove them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
@@ -137,3 +138,18 @@ def channel_dropout_for(rank: int) -> Optional[str]:
 def dropout_for(rank: int) -> str:
     """The dropout layer for a batch of ``rank`` dims: channel dropout, else ``Dropout``."""
     return _LAYER_FOR_BATCHED_RANK.get(rank, "Dropout")
+
+
+def renamed_attribute(attribute: str, layer: str, replacement: str) -> str:
+    """``attribute`` with the old layer's rank (``2d`` in ``dropout2d``) changed to the new
+    one's, or dropped for ``Dropout``; the same name when it does not mention the rank.
+    DRP010's fix renames the attribute that holds the layer so; its syntax gate names the
+    statements every spelling may appear in."""
+    old_rank = layer[-2:].lower()  # "2d" of "Dropout2d"
+    new_rank = replacement[-2:].lower() if replacement[-1] == "d" else ""
+    pattern = re.compile(rf"(?<![0-9])_?{old_rank}(?![a-z0-9])", re.IGNORECASE)
+    match = pattern.search(attribute)
+    if match is None:
+        return attribute
+    underscore = "_" if match.group().startswith("_") and new_rank else ""
+    return attribute[: match.start()] + underscore + new_rank + attribute[match.end() :]

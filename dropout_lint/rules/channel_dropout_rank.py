@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from typing import Optional, Sequence
 
-from ..analysis.channel_dropout import CHANNEL_DROPOUT
+from ..analysis.channel_dropout import CHANNEL_DROPOUT, renamed_attribute
 from ..analysis.torch_api import DROPOUT_FUNCTIONS, dropout_function, dropout_module
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.call_sites import CallSites
@@ -334,9 +335,9 @@ class Encoder(nn.Module):
         """The calls ``looks_for`` states, and where there are any: the classes of the file
         the statements around them build (``Flatten()``), whose ``forward`` the rank analysis
         runs; the classes that build those around them (their callers give ``forward`` its
-        input rank); and every attribute or string named after a rank, since the fix may rename
-        such an attribute (``m.dropout2d``) and every statement that could use it must be
-        seen."""
+        input rank); and the statements that write the name of an attribute the fix may
+        rename (``self.dropout2d``), in any of its spellings: the fix renames it with its
+        every use, and offers none when something else in the file names it."""
         calls = list(super().sites(scan) or ())
         if not calls:
             return calls
@@ -344,19 +345,50 @@ class Encoder(nn.Module):
             *calls,
             *_classes_built_around(calls, scan),
             *_classes_calling_around(calls, scan),
-            *_rank_named_mentions(scan),
+            *_statements_naming(_renamable_attributes(calls, scan), scan),
         ]
 
 
-_RANK_IN_NAME = re.compile(r"(?<![0-9])[123]d(?![a-z0-9])", re.IGNORECASE)
+def _renamable_attributes(calls: Sequence[ast.AST], scan: SyntaxScan) -> set[str]:
+    """Every name the fix may give, or find, an attribute holding a layer of ``calls``
+    (``self.dropout2d = nn.Dropout2d(p)``) that is named after the layer's rank."""
+    names: set[str] = set()
+    for call in calls:
+        assignment = scan.parent(call)
+        if not isinstance(assignment, ast.Assign) or len(assignment.targets) != 1:
+            continue
+        target = assignment.targets[0]
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+            continue
+        spellings = {
+            renamed_attribute(target.attr, layer, replacement)
+            for layer in CHANNEL_DROPOUT
+            for replacement in ("Dropout", *CHANNEL_DROPOUT)
+        }
+        if spellings != {target.attr}:
+            names |= spellings
+    return names
 
 
-def _rank_named_mentions(scan: SyntaxScan) -> list[ast.AST]:
-    """Attributes and strings naming something after a rank (``m.dropout2d``): the fix may
-    rename such an attribute, so every statement that could use it must be seen."""
+def _statements_naming(names: set[str], scan: SyntaxScan) -> list[ast.stmt]:
+    """The top-level statements whose text holds one of ``names`` anywhere: every attribute
+    and string that names one is in them (comments too, which is more than needed and
+    costs one search of the text)."""
+    if not names:
+        return []
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(names)))
+    line_starts = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", scan.text))]
+    lines = {bisect.bisect_right(line_starts, m.start()) for m in pattern.finditer(scan.text)}
     return [
-        node
-        for node in scan.nodes()
-        if (isinstance(node, ast.Attribute) and _RANK_IN_NAME.search(node.attr))
-        or (isinstance(node, ast.Constant) and isinstance(node.value, str) and _RANK_IN_NAME.search(node.value))
+        statement
+        for statement in scan.tree.body
+        if any(
+            _first_line(statement) <= line <= statement.end_lineno  # type: ignore[operator]
+            for line in lines
+        )
     ]
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", ())
+    return min([statement.lineno, *(decorator.lineno for decorator in decorators)])

@@ -3,7 +3,6 @@ gates, is :mod:`dropout_lint.rules.channel_dropout_rank`."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
@@ -11,7 +10,13 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ...analysis.call_arguments import argument
-from ...analysis.channel_dropout import CHANNEL_DROPOUT, SAMPLE, ChannelDropout, dropout_for
+from ...analysis.channel_dropout import (
+    CHANNEL_DROPOUT,
+    SAMPLE,
+    ChannelDropout,
+    dropout_for,
+    renamed_attribute,
+)
 from ...analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
 from ...analysis.torch_api import INPUT
 from ...engine.context import FileContext
@@ -116,9 +121,9 @@ class ChannelDropoutRankVisitor(ChannelDropoutRank, RuleVisitor):
             return None
         replacement = right.pop()
         attribute = self._attribute_holding(node)
-        if attribute is None or _renamed(attribute, layer, replacement) == attribute:
+        if attribute is None or renamed_attribute(attribute, layer, replacement) == attribute:
             return _Swap(node.func.attr, replacement)
-        new_name = _renamed(attribute, layer, replacement)
+        new_name = renamed_attribute(attribute, layer, replacement)
         uses = self._attribute_uses(node, attribute, new_name)
         if uses is None:
             return None  # the name would lie about the layer, and cannot be changed safely
@@ -264,19 +269,6 @@ class _Swap:
     replacement: str
     attribute_uses: tuple[cst.Name, ...] = ()
     attribute_rename: Optional[tuple[str, str]] = None
-
-
-def _renamed(attribute: str, layer: str, replacement: str) -> str:
-    """``attribute`` with the old layer's rank (``2d`` in ``dropout2d``) changed to the new
-    one's, or dropped for ``Dropout``; the same name when it does not mention the rank."""
-    old_rank = layer[-2:].lower()  # "2d" of "Dropout2d"
-    new_rank = replacement[-2:].lower() if replacement[-1] == "d" else ""
-    pattern = re.compile(rf"(?<![0-9])_?{old_rank}(?![a-z0-9])", re.IGNORECASE)
-    match = pattern.search(attribute)
-    if match is None:
-        return attribute
-    underscore = "_" if match.group().startswith("_") and new_rank else ""
-    return attribute[: match.start()] + underscore + new_rank + attribute[match.end() :]
 
 
 def _is_self(node: cst.BaseExpression) -> bool:
