@@ -18,6 +18,13 @@ whole tree), and is judged by CPU time, which a loaded machine disturbs least.
 dropout call (``training=self.training``), with that argument removed: the fixes a user
 of ``--fix`` meets; without it, ``--diff`` runs on the tree itself.
 
+``--before REF`` also runs the cold run, ``--diff`` and flake8 with the plugin on the
+``dropout_lint`` of a git revision (``git archive REF``, imported ahead of the installed
+one), in the same rotation, and prints each before beside after with their ratios to the
+same peers: what a change did, measured in one run.
+
+    python bench/speed.py tree --before main~3 --flake8-tree tree/timm --fix-from tree/transformers
+
 flake8 without our plugin runs in the same interpreter and environment, minus our
 distribution: ``python -S`` over a directory of links to every entry of site-packages
 except dropout-lint's. Ignoring our codes (``--extend-ignore``) would still run the plugin.
@@ -38,7 +45,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
@@ -273,6 +280,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="run flake8 over this tree (repeatable; default: the tree)")
     parser.add_argument("--fix-from", type=Path,
                         help="time --diff on this tree's files with training=self.training removed")
+    parser.add_argument("--before", metavar="REF",
+                        help="also time this git revision's dropout_lint, beside this one")
     args = parser.parse_args(argv)
     rounds = 1 if args.quick else args.repeat
     with tempfile.TemporaryDirectory(prefix="dropout-lint-speed-") as scratch_name:
@@ -288,6 +297,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         total_lines = sum(lines.values())
         fix_tree = tree if args.fix_from is None else strip_mode_arguments(args.fix_from, scratch / "fix")
         commands = _commands(args, scratch, tree, files, half, lines, fix_tree)
+        if args.before:
+            commands += _before_commands(commands, export_revision(args.before, scratch / "before"))
         warm_cwd = scratch / "warm"
         warm_cwd.mkdir()
         run_once(next(c for c in commands if c.name == "dropout-lint warm"), Timings())
@@ -296,6 +307,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         results = measure(commands, rounds)
     print_table(commands, results)
     print_ratios(commands, results)
+    if args.before:
+        print_before_and_after(args.before, results)
     return 0
 
 
@@ -362,6 +375,75 @@ def _commands(
     return commands
 
 
+def export_revision(revision: str, directory: Path) -> Path:
+    """The ``dropout_lint`` package of a git revision of this checkout, in ``directory``."""
+    directory.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", revision, "dropout_lint"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive.stdout, check=True)
+    return directory
+
+
+_BEFORE = " (before)"
+# The runs --before repeats, each with its peer: what its ratio is taken to.
+_COMPARED = {"dropout-lint cold": ("ruff", "ruff one rule"), "dropout-lint --diff": ()}
+
+
+def _before_commands(commands: Sequence[Command], before: Path) -> list[Command]:
+    """The cold run, ``--diff`` and flake8 with the plugin again, importing ``before``'s
+    ``dropout_lint`` ahead of the installed one."""
+    repeated = []
+    for command in commands:
+        if command.name in _COMPARED or command.name.startswith("flake8 with plugin"):
+            env = dict(command.env or os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(before), *filter(None, [env.get("PYTHONPATH")])]
+            )
+            repeated.append(replace(command, name=command.name + _BEFORE, env=env))
+    return repeated
+
+
+def print_before_and_after(revision: str, results: dict[str, Timings]) -> None:
+    """Each repeated run before (``revision``) and after, in CPU seconds, with its ratio to
+    its peers before and after; ``--diff`` in wall seconds too."""
+
+    def median(name: str, kind: str = "cpu_seconds") -> float:
+        return statistics.median(getattr(results[name], kind))
+
+    rows: list[tuple[str, str]] = []
+    for name, peers in _COMPARED.items():
+        rows += [(name, peer) for peer in peers if peer in results] or [(name, "")]
+    rows += [
+        (name[: -len(_BEFORE)], name[: -len(_BEFORE)].replace("with plugin", "without plugin"))
+        for name in results
+        if name.startswith("flake8 with plugin") and name.endswith(_BEFORE)
+    ]
+    print()
+    print(f"before: {revision}; after: this checkout (CPU s; --diff also in wall s)")
+    print(f"| {'run':<36} | {'before':>7} | {'after':>7} | {'peer (CPU s)':<28} "
+          f"| {'ratio before':>12} | {'ratio after':>11} |")
+    print(f"|{'-' * 38}|{'-' * 8}:|{'-' * 8}:|{'-' * 30}|{'-' * 13}:|{'-' * 12}:|")
+    for name, peer in rows:
+        if name + _BEFORE not in results:
+            continue
+        before, after = median(name + _BEFORE), median(name)
+        if peer:
+            peer_cpu = median(peer)
+            shown = (f"{peer} {peer_cpu:.2f}", f"{before / peer_cpu:.2f}", f"{after / peer_cpu:.2f}")
+        else:
+            shown = ("-", "-", "-")
+        print(f"| {name:<36} | {before:>7.2f} | {after:>7.2f} | {shown[0]:<28} "
+              f"| {shown[1]:>12} | {shown[2]:>11} |")
+    if "dropout-lint --diff" + _BEFORE in results:
+        print(f"dropout-lint --diff, wall seconds: "
+              f"{median('dropout-lint --diff' + _BEFORE, 'seconds'):.2f} before, "
+              f"{median('dropout-lint --diff', 'seconds'):.2f} after")
+
+
 def _tree_label(args: argparse.Namespace, flake8_tree: Path) -> str:
     """What names a flake8 run's tree in its row: nothing when it is the bench's tree."""
     return f", {flake8_tree.name}" if args.flake8_tree else ""
@@ -407,7 +489,7 @@ def print_ratios(commands: Sequence[Command], results: dict[str, Timings]) -> No
          median("dropout-lint warm", "seconds")),
     ]
     for command in commands:
-        if command.name.startswith("flake8 with plugin"):
+        if command.name.startswith("flake8 with plugin") and not command.name.endswith(_BEFORE):
             without = command.name.replace("with plugin", "without plugin")
             ratios.append(("flake8 with / without plugin, CPU",
                            "flake8 with / without plugin" + command.name[len("flake8 with plugin"):],

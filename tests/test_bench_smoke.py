@@ -4,10 +4,14 @@ finds the same findings, cached or not, in workers or not. No timing is checked.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "speed.py"
 ROW = re.compile(r"^\| (?P<tool>[^|]+?) +\| +(?P<files>\d+) \| +(?P<lines>\d+) \| +[\d.]+ \| "
@@ -40,12 +44,17 @@ def test_quick_bench_prints_the_table_and_ratios() -> None:
     assert ratios["dropout-lint --diff, seconds"] != "n/a"
 
 
-def test_fix_workload_is_the_tree_with_the_mode_argument_removed(tmp_path: Path) -> None:
+def load_bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("speed_bench", BENCH)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     sys.modules["speed_bench"] = bench  # dataclasses look their module up by name
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_fix_workload_is_the_tree_with_the_mode_argument_removed(tmp_path: Path) -> None:
+    bench = load_bench()
     source = tmp_path / "pkg"
     (source / "sub").mkdir(parents=True)
     (source / "sub" / "a.py").write_text(
@@ -56,3 +65,21 @@ def test_fix_workload_is_the_tree_with_the_mode_argument_removed(tmp_path: Path)
     target = bench.strip_mode_arguments(source, tmp_path / "fix")
     assert [p.relative_to(target).as_posix() for p in bench.python_files([target])] == ["sub/a.py"]
     assert (target / "sub" / "a.py").read_text() == "y = F.dropout(x, p=0.1)\nz = F.dropout(x, p=0.2)\n"
+
+
+@pytest.mark.skipif(not (BENCH.parent.parent / ".git").exists(), reason="not a git checkout")
+def test_before_runs_import_the_revisions_package(tmp_path: Path) -> None:
+    bench = load_bench()
+    before = bench.export_revision("HEAD", tmp_path / "before")
+    lint = bench.Command("dropout-lint cold", [sys.executable, "-m", "dropout_lint"], tmp_path, 1, 1)
+    ruff = bench.Command("ruff", ["ruff"], tmp_path, 1, 1)
+    flake8 = bench.Command("flake8 with plugin, timm", ["flake8"], tmp_path, 1, 1,
+                           env={"PYTHONPATH": "/site-view"})
+    repeated = bench._before_commands([lint, ruff, flake8], before)
+    assert [c.name for c in repeated] == ["dropout-lint cold (before)", "flake8 with plugin, timm (before)"]
+    assert repeated[1].env["PYTHONPATH"] == f"{before}{os.pathsep}/site-view"
+    imported = subprocess.run(
+        [sys.executable, "-c", "import dropout_lint; print(dropout_lint.__file__)"],
+        env=repeated[0].env, cwd=tmp_path, capture_output=True, text=True, check=True,
+    )
+    assert Path(imported.stdout.strip()) == before / "dropout_lint" / "__init__.py"
