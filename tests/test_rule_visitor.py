@@ -39,3 +39,46 @@ def test_finding_hooks_builds_no_fix_registrar(code: str) -> None:
     assert "_registrar" not in vars(visitor)
     cst.BatchableCSTVisitor.get_visitors(visitor)
     assert "_registrar" in vars(visitor)
+
+
+def _rendered_positions(monkeypatch: pytest.MonkeyPatch, source: str) -> tuple[int, list]:
+    """How many times libcst rendered the module for positions while linting ``source``,
+    and the findings (all rules on)."""
+    from libcst.metadata import PositionProvider
+
+    from dropout_lint.engine.lint import LintOptions, lint_source
+
+    rendered = []
+    generate = PositionProvider._gen_impl
+
+    def counting(self, module):
+        rendered.append(module)
+        return generate(self, module)
+
+    monkeypatch.setattr(PositionProvider, "_gen_impl", counting)
+    findings = lint_source(source, "model.py", LintOptions(rules=list(ALL_RULES)))
+    return len(rendered), findings
+
+
+CHANNEL_DROPOUT = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.drop = nn.Dropout2d(0.1)
+
+    def forward(self, x):
+        return self.drop({input})
+"""
+
+
+def test_positions_are_rendered_only_for_a_file_with_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # DRP010's rank analysis writes lines into every value's origin; a file with no
+    # finding must not pay for them.
+    rendered, findings = _rendered_positions(monkeypatch, CHANNEL_DROPOUT.format(input="self.conv(x)"))
+    assert (rendered, findings) == (0, [])
+    rendered, findings = _rendered_positions(monkeypatch, CHANNEL_DROPOUT.format(input="self.conv(x).flatten(1)"))
+    assert rendered == 1 and [d.code for d in findings] == ["DRP010"]
+    assert "after `.flatten()` at line 11" in findings[0].message

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Collection
+from typing import Collection, Mapping
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..analysis.mode_summaries import ProjectModeSummaries
 from ..analysis.module_classes import ModuleClasses
@@ -34,6 +34,12 @@ class FileContext:
     @cached_property
     def classes(self) -> ModuleClasses:
         return ModuleClasses(self.wrapper, self.project_module_classes, self.path)
+
+    @cached_property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        """Where each node is, resolved on first use: only a file with a finding needs it,
+        and it costs a rendering of the whole module."""
+        return self.wrapper.resolve(PositionProvider)
 
     @cached_property
     def layout(self) -> ModuleLayout:

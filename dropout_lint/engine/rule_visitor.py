@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider, ScopeProvider
+from libcst.metadata import CodeRange, ScopeProvider
 
 from ..analysis.module_classes import agreed_answer, qualified_names_in
 from .diagnostics import Diagnostic, Fix
@@ -31,9 +31,11 @@ T = TypeVar("T")
 
 class RuleVisitor(Rule, cst.BatchableCSTVisitor):
     """Base class of every rule's visitor: a libcst batchable visitor over one file's tree,
-    which records what it finds with :meth:`report`."""
+    which records what it finds with :meth:`report`. Positions are not among the metadata
+    resolved for the visit: :meth:`report` asks the context for them, so a file with no
+    finding never renders them."""
 
-    METADATA_DEPENDENCIES = (PositionProvider, ScopeProvider)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, context: "FileContext") -> None:
         super().__init__()
@@ -42,7 +44,7 @@ class RuleVisitor(Rule, cst.BatchableCSTVisitor):
 
     def report(self, node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
         """Record a finding at ``node``."""
-        position: CodeRange = self.get_metadata(PositionProvider, node)
+        position: CodeRange = self.context.positions[node]
         self.diagnostics.append(
             Diagnostic(
                 path=self.context.path,

@@ -55,10 +55,11 @@ _CODE = cst.Module([])
 
 @dataclass(frozen=True)
 class SourceFacts:
-    """What the inference asks of the file: torch's name for a node, and its line."""
+    """What the inference asks of the file: torch's name for a node, and its line as a
+    message says it (a number, or a mark that whoever writes the message turns into one)."""
 
     qualified_name: Callable[[cst.CSTNode], Optional[str]]
-    line: Callable[[cst.CSTNode], int]
+    line: Callable[[cst.CSTNode], Union[int, str]]
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@ gates, is :mod:`dropout_lint.rules.channel_dropout_rank`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence, Union
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from ...analysis.call_arguments import argument
 from ...analysis.channel_dropout import (
@@ -33,6 +33,7 @@ class ChannelDropoutRankVisitor(ChannelDropoutRank, RuleVisitor):
         self._functions: list[tuple[cst.Call, str]] = []
         self._classes: list[cst.ClassDef] = []
         self.swaps: dict[cst.CSTNode, _Swap] = {}
+        self._lines = _LineMarks(context)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -49,7 +50,7 @@ class ChannelDropoutRankVisitor(ChannelDropoutRank, RuleVisitor):
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._layers and not self._functions:
             return
-        facts = SourceFacts(self._qualified_name, self._line)
+        facts = SourceFacts(self._qualified_name, self._lines.mark)
         analyses = [analyze(unit, self.context.classes, facts) for unit in self._units()]
         for node, layer in self._layers:
             self._check_layer(node, layer, analyses)
@@ -58,9 +59,6 @@ class ChannelDropoutRankVisitor(ChannelDropoutRank, RuleVisitor):
 
     def _qualified_name(self, node: cst.CSTNode) -> Optional[str]:
         return self.resolve_name(node, lambda name: name)
-
-    def _line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).start.line
 
     def _units(self) -> list[Union[cst.ClassDef, cst.FunctionDef, cst.Module]]:
         """The classes, functions and top level holding channel dropout, and subclasses.
@@ -180,6 +178,7 @@ class ChannelDropoutRankVisitor(ChannelDropoutRank, RuleVisitor):
         self, node: cst.CSTNode, layer: str, subject: str, value: Tensor, swap: Optional[_Swap]
     ) -> None:
         """Report ``layer`` (a class name) on a tensor of rank ``value``; ``subject`` gets it."""
+        value = self._lines.resolved(value)
         functional = isinstance(node, cst.Call) and node in dict(self._functions)
         spec = CHANNEL_DROPOUT[layer]
         right = dropout_for(value.rank)
@@ -269,6 +268,33 @@ class _Swap:
     replacement: str
     attribute_uses: tuple[cst.Name, ...] = ()
     attribute_rename: Optional[tuple[str, str]] = None
+
+
+class _LineMarks:
+    """The lines the rank analysis writes into a value's origin (``after `view` at line
+    12``), as marks that only a reported finding turns into numbers: finding a line needs
+    the positions of the whole module, which a file with no finding never computes."""
+
+    _MARK = re.compile("\0([0-9]+)\0")
+
+    def __init__(self, context: FileContext) -> None:
+        self._context = context
+        self._nodes: list[cst.CSTNode] = []
+        self._marks: dict[cst.CSTNode, str] = {}
+
+    def mark(self, node: cst.CSTNode) -> str:
+        if node not in self._marks:
+            self._marks[node] = f"\0{len(self._nodes)}\0"
+            self._nodes.append(node)
+        return self._marks[node]
+
+    def resolved(self, value: Tensor) -> Tensor:
+        """``value`` with the lines its origin and batch mention written out."""
+        return replace(value, origin=self._text(value.origin), batch=value.batch and self._text(value.batch))
+
+    def _text(self, text: str) -> str:
+        positions = self._context.positions
+        return self._MARK.sub(lambda m: str(positions[self._nodes[int(m.group(1))]].start.line), text)
 
 
 def _is_self(node: cst.BaseExpression) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from ...analysis.mode_flow import LostMode, ModeFlow
 from ...engine.rule_visitor import RuleVisitor
@@ -28,7 +27,7 @@ class ModelLeftInEvalModeVisitor(ModelLeftInEvalMode, RuleVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         if not self._lost:
             return
-        start = self.get_metadata(PositionProvider, node).start
+        start = self.context.positions[node].start
         line = self._lines[start.line - 1]
         found = self._lost.get((start.line, len(line[: start.column].encode("utf-8"))))
         if found is not None:
