@@ -48,9 +48,10 @@ _MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
 _DOT = r"\.(?:\s|\\|#[^\r\n]*)*"
 # `.eval` or `.train`, as Python may write them.
 _MODE_CHANGE_TEXT = re.compile(_DOT + r"(?:eval|train)\b")
-# What may make a function's own calls matter: a mode change or a training step, or a
-# character outside ASCII (Python reads `ｅｖａｌ`, in a name, as `eval`).
-_MODE_OR_STEP_TEXT = re.compile(r"[^\x00-\x7f]|" + _DOT + r"(?:eval|train|backward|step)\b")
+# What makes a function's own calls matter: a mode change or a training step, as Python may
+# write them (and any text outside ASCII, where `ｅｖａｌ` may be written: Python reads it as
+# `eval`).
+_MODE_OR_STEP_TEXT = re.compile(_DOT + r"(?:eval|train|backward|step)\b")
 
 
 @dataclass(frozen=True)
@@ -540,8 +541,15 @@ def _scopes_that_matter(
     def written(pattern: re.Pattern[str], lines: list[tuple[int, int]]) -> bool:
         return any(pattern.search(text, start, end) for start, end in lines)
 
+    def outside_ascii(lines: list[tuple[int, int]]) -> bool:
+        return not text.isascii() and any(not text[start:end].isascii() for start, end in lines)
+
     seeds = [_MODE_OR_STEP_TEXT, *([_names(imported)] if imported else [])]
-    matter = {node for node, lines in units if any(written(seed, lines) for seed in seeds)}
+    matter = {
+        node
+        for node, lines in units
+        if any(written(seed, lines) for seed in seeds) or outside_ascii(lines)
+    }
     # How a call names a function of the file: `f(...)` for the top-level `f`, `self.m(...)`
     # for a method `m`; each name is looked for once.
     callees = {
@@ -571,10 +579,9 @@ def _scopes_that_matter(
 
 
 def _names(names: Collection[str], prefix: str = "") -> re.Pattern[str]:
-    """Any of the names after ``prefix`` (if none, not after a letter: the whole name, or the
-    end of a longer one, a superset)."""
-    before = prefix or r"(?<![A-Za-z_])"
-    return re.compile(before + "(?:" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)")
+    """Any of the names after ``prefix``, as a whole name or the end of a longer one (a
+    superset, which a regular expression finds faster)."""
+    return re.compile(prefix + "(?:" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)")
 
 
 def _walk_scope(node: Union[ast.Module, Function], method_of: Optional[ast.ClassDef]) -> _Scope:
