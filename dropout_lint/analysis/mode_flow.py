@@ -35,6 +35,10 @@ Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 Callee = Union[Function, ImportedSummary]
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Nodes with no call, assignment or loop in them.
+_LEAVES = (
+    ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop
+)
 # The last name of a receiver whose `.step(...)` is a training step.
 _OPTIMIZER = re.compile(r"optim|^opt$|scaler", re.IGNORECASE)
 # Words in a receiver's name that mark a copy nobody trains by backward.
@@ -607,8 +611,15 @@ def _walk_scope(node: Union[ast.Module, Function], method_of: Optional[ast.Class
                         for name in named:
                             _join(aliases, assigned.id, name)
         inner = (*loops, current) if isinstance(current, _LOOPS) else loops
-        for child in ast.iter_child_nodes(current):
-            pending.append((child, inner))  # type: ignore[arg-type]
+        # ast.iter_child_nodes, less its generators and the leaves, which hold no call.
+        for field in current._fields:
+            value = getattr(current, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                        pending.append((item, inner))  # type: ignore[arg-type]
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                pending.append((value, inner))  # type: ignore[arg-type]
     return _Scope(node, method_of, calls, aliases)
 
 
