@@ -52,9 +52,7 @@ _MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
 _DOT = r"\.(?:\s|\\|#[^\r\n]*)*"
 # `.eval` or `.train`, as Python may write them.
 _MODE_CHANGE_TEXT = re.compile(_DOT + r"(?:eval|train)\b")
-# What makes a function's own calls matter: a mode change or a training step, as Python may
-# write them (and any text outside ASCII, where `ｅｖａｌ` may be written: Python reads it as
-# `eval`).
+# A mode change or a training step, as Python may write them.
 _MODE_OR_STEP_TEXT = re.compile(_DOT + r"(?:eval|train|backward|step)\b")
 
 
@@ -225,24 +223,27 @@ class ModeFlow:
                 scope = _walk_scope(function, owner)
                 self.scopes.append(scope)
                 self._scope_of[function] = scope
-        # What each call resolves to, which the summaries do not change, and who calls whom.
+        # What each call resolves to: the summaries do not change it.
         self._resolved = {
             call: self._resolve(call, scope) for scope in self.scopes for call, _ in scope.calls
         }
+        self.summaries: dict[Function, Effects] = {function: {} for function in self._scope_of}
+        # The functions that take a training step, themselves or through others.
+        self.stepping: set[Function] = set()
+        self._summarise(rounds=len(found) + 1)  # as many as when every function is walked
+
+    def _summarise(self, rounds: int) -> None:
+        """Derive every summary from the last round's, until none changes (or ``rounds``
+        have passed). Only the callers of those that changed (in order too: effects are read
+        in order) can change: the others are as they were."""
         callers: dict[Callee, set[Function]] = {}
         for function, scope in self._scope_of.items():
             for call, _ in scope.calls:
                 resolved = self._resolved[call]
                 if resolved is not None:
                     callers.setdefault(resolved[0], set()).add(function)
-        self.summaries: dict[Function, Effects] = {function: {} for function in self._scope_of}
-        # The functions that take a training step, themselves or through others.
-        self.stepping: set[Function] = set()
-        # Each round derives every summary from the last round's, until none changes. Only
-        # the callers of those that changed (in order too: effects are read in order) can
-        # change: the others are as they were.
         again = list(self._scope_of)
-        for _ in range(len(found) + 1):
+        for _ in range(rounds):
             summaries, stepping = dict(self.summaries), set(self.stepping)
             for function in again:
                 scope = self._scope_of[function]
@@ -546,6 +547,7 @@ def _scopes_that_matter(
         return any(pattern.search(text, start, end) for start, end in lines)
 
     def outside_ascii(lines: list[tuple[int, int]]) -> bool:
+        """Python reads a name in other letters as ASCII: `ｅｖａｌ` is `eval`."""
         return not text.isascii() and any(not text[start:end].isascii() for start, end in lines)
 
     seeds = [_MODE_OR_STEP_TEXT, *([_names(imported)] if imported else [])]
