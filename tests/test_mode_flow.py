@@ -261,7 +261,8 @@ def judgements(flow: ModeFlow) -> tuple:
     """What the findings and the other files rest on, comparable across two flows."""
     where = lambda node: (node.lineno, node.col_offset)  # noqa: E731
     lost = [
-        (where(found.change.call), found.change.receiver, found.change.helper, found.change.line, where(found.step))
+        (where(found.change.call), found.change.receiver, found.change.helper, found.change.line)
+        + (found.change.helper_path, where(found.step))
         for found in flow.lost_modes()
     ]
     functions = [where(function) for function in flow.summarised_functions()]
@@ -296,7 +297,9 @@ def test_the_rule_examples_and_fixtures_are_judged_as_by_a_full_walk():
 RECEIVERS = ("model", "self.model", "net")
 # How an attribute call may be written; `{indent}` is the line's indentation.
 PLAIN, WIDE = "{}.{}", "{}.{} "
-SPELLINGS = (PLAIN, PLAIN, PLAIN, "{}. {}", "({}.  # c\n{{indent}}    {})", "{}. \\\n{{indent}}    {}", WIDE)
+SPELLINGS = (
+    PLAIN, PLAIN, PLAIN, "{}. {}", "({}.  # c\n{{indent}}    {})", "{}. \\\n{{indent}}    {}", WIDE
+)
 
 
 def attribute(draw, receiver: str, name: str) -> str:
@@ -322,7 +325,8 @@ def calls(draw, in_method: bool) -> str:
     if kind == "method" and in_method:
         return f"self.m{draw(st.integers(0, 3))}()"
     if kind == "imported":
-        return draw(st.sampled_from((f"check({receiver}, x)", f"utils.resume({receiver})", "descend(optimizer)")))
+        imported = (f"check({receiver}, x)", f"utils.resume({receiver})", "descend(optimizer)")
+        return draw(st.sampled_from(imported))
     return draw(st.sampled_from(("print(x)", "log(model)", "model(x).sum()")))
 
 
