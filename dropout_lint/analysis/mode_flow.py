@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate
 from typing import Optional, Union
 
+from ..engine.source_text import split_lines
 from .mode_summaries import FunctionSummary, ImportedSummary, ProjectModeSummaries, imported_names
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -32,6 +35,10 @@ Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 Callee = Union[Function, ImportedSummary]
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Nodes with no call, assignment or loop in them.
+_LEAVES = (
+    ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop
+)
 # The last name of a receiver whose `.step(...)` is a training step.
 _OPTIMIZER = re.compile(r"optim|^opt$|scaler", re.IGNORECASE)
 # Words in a receiver's name that mark a copy nobody trains by backward.
@@ -40,9 +47,13 @@ _NEVER_TRAINED = frozenset({"ema", "swa", "averaged", "teacher", "target", "froz
 ANYTHING = "*"
 # The calls a summary rests on: a mode change or a training step.
 _MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
-# `.eval` or `.train` as Python may write an attribute: with spaces, line breaks (in brackets
-# or after a backslash) and comments between the dot and the name.
-_MODE_CHANGE_TEXT = re.compile(r"\.(?:\s|\\|#[^\r\n]*)*(?:eval|train)\b")
+# An attribute's dot as Python may write it: with spaces, line breaks (in brackets or after a
+# backslash) and comments between the dot and the name.
+_DOT = r"\.(?:\s|\\|#[^\r\n]*)*"
+# `.eval` or `.train`, as Python may write them.
+_MODE_CHANGE_TEXT = re.compile(_DOT + r"(?:eval|train)\b")
+# A mode change or a training step, as Python may write them.
+_MODE_OR_STEP_TEXT = re.compile(_DOT + r"(?:eval|train|backward|step)\b")
 
 
 @dataclass(frozen=True)
@@ -135,10 +146,24 @@ class _Scope:
     node: Union[ast.Module, Function]
     method_of: Optional[ast.ClassDef]
     calls: list[tuple[ast.Call, tuple[ast.stmt, ...]]]
-    parents: dict[ast.AST, ast.AST]
     # Names assigned from expressions naming others (`dp_model = DataParallel(model)`), by
     # the representative of their group: the mode of one may be the mode of another.
     aliases: dict[str, str]
+
+    @cached_property
+    def parents(self) -> dict[ast.AST, ast.AST]:
+        """Each node's parent, not entering nested functions, classes or lambdas: asked only
+        where a mode may be lost, which few scopes have."""
+        parents: dict[ast.AST, ast.AST] = {}
+        pending: list[ast.AST] = [self.node]
+        while pending:
+            current = pending.pop()
+            if current is not self.node and isinstance(current, _SCOPES):
+                continue
+            for child in ast.iter_child_nodes(current):
+                parents[child] = current
+                pending.append(child)
+        return parents
 
     def related(self, first: str, second: str) -> bool:
         """``related``, or rooted in names that may stand for the same module."""
@@ -154,28 +179,31 @@ class ModeFlow:
     """One file's mode changes: its functions' summaries, and where loops lose the mode.
 
     ``project`` holds the summaries of the project's other files, which calls of functions
-    imported at module level (``path`` is the file's, for relative imports) resolve to."""
+    imported at module level (``path`` is the file's, for relative imports) resolve to.
+    ``text``, the source of ``tree``, lets the scopes whose text cannot matter go unwalked
+    (see :func:`_scopes_that_matter`): their summaries are empty, and nothing is lost in
+    them."""
 
     def __init__(
         self,
         tree: ast.Module,
         path: str = "<string>",
         project: Optional[ProjectModeSummaries] = None,
+        text: Optional[str] = None,
     ) -> None:
         self._project = project
         self._imports = imported_names(tree, path) if project else {}
-        self.scopes = [_walk_scope(tree, None)]
         self._functions: dict[str, list[Function]] = {}
         self._classes: dict[str, list[ast.ClassDef]] = {}
-        self._scope_of: dict[Function, _Scope] = {}
+        # Every function, with the class it is a method of and the node it is defined in,
+        # in the order found.
+        found: list[tuple[Function, Optional[ast.ClassDef], ast.AST]] = []
         pending: list[tuple[ast.AST, Optional[ast.ClassDef]]] = [(tree, None)]
         while pending:
             node, owner = pending.pop()
-            for child in ast.iter_child_nodes(node):
+            for child in _statements_in(node):
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    scope = _walk_scope(child, owner)
-                    self.scopes.append(scope)
-                    self._scope_of[child] = scope
+                    found.append((child, owner, node))
                     if node is tree:
                         self._functions.setdefault(child.name, []).append(child)
                     pending.append((child, None))
@@ -184,19 +212,59 @@ class ModeFlow:
                     pending.append((child, child))
                 else:
                     pending.append((child, owner))
+        matter = None
+        if text is not None:
+            defined_in = [(function, parent) for function, _, parent in found]
+            matter = _scopes_that_matter(text, tree, defined_in, self._imported_call_names())
+        self.scopes = [_walk_scope(tree, None)] if matter is None or tree in matter else []
+        self._scope_of: dict[Function, _Scope] = {}
+        for function, owner, _ in found:
+            if matter is None or function in matter:
+                scope = _walk_scope(function, owner)
+                self.scopes.append(scope)
+                self._scope_of[function] = scope
+        # What each call resolves to: the summaries do not change it.
+        self._resolved = {
+            call: self._resolve(call, scope) for scope in self.scopes for call, _ in scope.calls
+        }
         self.summaries: dict[Function, Effects] = {function: {} for function in self._scope_of}
         # The functions that take a training step, themselves or through others.
         self.stepping: set[Function] = set()
-        for _ in range(len(self._scope_of) + 1):
-            summaries = {function: self._effects(scope) for function, scope in self._scope_of.items()}
-            stepping = {
-                function
-                for function, scope in self._scope_of.items()
-                if any(self._is_step(call, scope) for call, _ in scope.calls)
-            }
-            if (summaries, stepping) == (self.summaries, self.stepping):
+        self._summarise(rounds=len(found) + 1)  # as many as when every function is walked
+
+    def _summarise(self, rounds: int) -> None:
+        """Derive every summary from the last round's, until none changes (or ``rounds``
+        have passed). Only the callers of those that changed (in order too: effects are read
+        in order) can change: the others are as they were."""
+        callers: dict[Callee, set[Function]] = {}
+        for function, scope in self._scope_of.items():
+            for call, _ in scope.calls:
+                resolved = self._resolved[call]
+                if resolved is not None:
+                    callers.setdefault(resolved[0], set()).add(function)
+        again = list(self._scope_of)
+        for _ in range(rounds):
+            summaries, stepping = dict(self.summaries), set(self.stepping)
+            for function in again:
+                scope = self._scope_of[function]
+                summaries[function] = self._effects(scope)
+                if any(self._is_step(call) for call, _ in scope.calls):
+                    stepping.add(function)
+                else:
+                    stepping.discard(function)
+            if stepping == self.stepping and all(
+                summaries[function] == self.summaries[function] for function in again
+            ):
                 break
+            changed = {
+                function
+                for function in again
+                if list(summaries[function].items()) != list(self.summaries[function].items())
+                or (function in stepping) != (function in self.stepping)
+            }
             self.summaries, self.stepping = summaries, stepping
+            waiting = {caller for callee in changed for caller in callers.get(callee, ())}
+            again = [function for function in self._scope_of if function in waiting]
 
     def lost_modes(self) -> list[LostMode]:
         """Every place in the file where a training loop loses a model's train mode."""
@@ -228,11 +296,11 @@ class ModeFlow:
             if effects or function in self.stepping
         ]
 
-    def _is_step(self, call: ast.Call, scope: _Scope) -> bool:
+    def _is_step(self, call: ast.Call) -> bool:
         """A training step, or a call of a function of the file that takes one."""
         if is_training_step(call):
             return True
-        resolved = self._resolve(call, scope)
+        resolved = self._resolved[call]
         if resolved is None:
             return False
         callee = resolved[0]
@@ -241,7 +309,7 @@ class ModeFlow:
         return callee in self.stepping
 
     def _lost_in(self, scope: _Scope) -> Iterator[LostMode]:
-        steps = [(call, loops) for call, loops in scope.calls if self._is_step(call, scope)]
+        steps = [(call, loops) for call, loops in scope.calls if self._is_step(call)]
         changes = [(change, loops) for change, loops in self._changes(scope)]
         for change, loops in changes:
             if change.to_train or change.receiver == ANYTHING or _never_trained(change.receiver):
@@ -275,7 +343,7 @@ class ModeFlow:
             if direct is not None:
                 yield direct, loops
                 continue
-            for change in self._helper_changes(call, scope):
+            for change in self._helper_changes(call):
                 yield change, loops
 
     def _effects(self, scope: _Scope) -> Effects:
@@ -299,9 +367,9 @@ class ModeFlow:
                 effects.setdefault(key, (False, change.line))
         return effects
 
-    def _helper_changes(self, call: ast.Call, scope: _Scope) -> Iterator[ModeChange]:
+    def _helper_changes(self, call: ast.Call) -> Iterator[ModeChange]:
         """The mode changes a call of one of the file's functions or methods makes."""
-        resolved = self._resolve(call, scope)
+        resolved = self._resolved[call]
         if resolved is None:
             return
         callee, bound = resolved
@@ -310,7 +378,8 @@ class ModeFlow:
             effects = [(p, s, train, line) for p, s, train, line in callee.summary.effects]
         else:
             name, path = callee.name, None
-            effects = [(p, s, train, line) for (p, s), (train, line) in self.summaries[callee].items()]
+            known = self.summaries.get(callee, {})  # none: a function whose text cannot matter
+            effects = [(p, s, train, line) for (p, s), (train, line) in known.items()]
         for parameter, suffix, to_train, line in effects:
             if parameter not in bound:
                 continue
@@ -356,6 +425,15 @@ class ModeFlow:
         if instance is not None and not parameters:
             return None
         return helper, _bound(call, parameters, instance)
+
+    def _imported_call_names(self) -> set[str]:
+        """The names a call that :meth:`_imported` resolves ends with: a summarised function's
+        (``utils.evaluate(...)``), or the local name of an import of one (``ev(...)``, after
+        ``from utils import evaluate as ev``)."""
+        if not self._imports or self._project is None:
+            return set()
+        known = self._project.function_names()
+        return {*known, *(local for local, name in self._imports.items() if name.split(".")[-1] in known)}
 
     def _imported(self, func: ast.expr) -> Optional[ImportedSummary]:
         """What a call of ``func`` resolves to when it names an imported function."""
@@ -428,17 +506,98 @@ def _parameters(function: Function) -> list[ast.arg]:
     return [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
 
 
+def _statements_in(node: ast.AST) -> Iterator[ast.AST]:
+    """The statements (and ``except`` and ``case`` clauses) directly in the node's blocks, in
+    the order of ``ast.iter_child_nodes``: where a function or a class may be defined."""
+    for field in ("body", "handlers", "orelse", "finalbody", "cases"):
+        yield from getattr(node, field, ())
+
+
+def _scopes_that_matter(
+    text: str,
+    tree: ast.Module,
+    functions: Sequence[tuple[Function, ast.AST]],
+    imported: Collection[str],
+) -> set[ast.AST]:
+    """The module and the functions (each with the node it is defined in) whose own calls
+    may change a mode, take a training step or call a function that does, read from their
+    lines of ``text`` (a superset): those that write a mode change or a step, a name of
+    ``imported`` (the names a call of another file's summarised function may end with), the
+    name of a top-level function that matters, or ``.name`` for a method that matters. Any
+    other scope has an empty summary and loses no mode."""
+    starts = [0, *accumulate(len(line) for line in split_lines(text))]
+    # Each scope's text: the module's statements but definitions; a function from its
+    # first decorator (whose calls are the function's own, as `_walk_scope` reads them).
+    units: list[tuple[ast.AST, list[tuple[int, int]]]] = [
+        (
+            tree,
+            [
+                (starts[statement.lineno - 1], starts[statement.end_lineno])  # type: ignore[index]
+                for statement in tree.body
+                if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            ],
+        )
+    ]
+    for function, _ in functions:
+        first = min([function.lineno, *(decorator.lineno for decorator in function.decorator_list)])
+        last: int = function.end_lineno  # type: ignore[assignment]
+        units.append((function, [(starts[first - 1], starts[last])]))
+
+    def written(pattern: re.Pattern[str], lines: list[tuple[int, int]]) -> bool:
+        return any(pattern.search(text, start, end) for start, end in lines)
+
+    def outside_ascii(lines: list[tuple[int, int]]) -> bool:
+        """Python reads a name in other letters as ASCII: `ｅｖａｌ` is `eval`."""
+        return not text.isascii() and any(not text[start:end].isascii() for start, end in lines)
+
+    seeds = [_MODE_OR_STEP_TEXT, *([_names(imported)] if imported else [])]
+    matter = {
+        node
+        for node, lines in units
+        if any(written(seed, lines) for seed in seeds) or outside_ascii(lines)
+    }
+    # How a call names a function of the file: `f(...)` for the top-level `f`, `self.m(...)`
+    # for a method `m`; each name is looked for once.
+    callees = {
+        "": {function: function.name for function, parent in functions if parent is tree},
+        _DOT: {
+            function: function.name
+            for function, parent in functions
+            if isinstance(parent, ast.ClassDef)
+        },
+    }
+    searched: dict[str, set[str]] = {prefix: set() for prefix in callees}
+    new = set(matter)
+    while new:
+        patterns = []
+        for prefix, names_of in callees.items():
+            names = {names_of[node] for node in new if node in names_of} - searched[prefix]
+            searched[prefix] |= names
+            if names:
+                patterns.append(_names(names, prefix))
+        new = {
+            node
+            for node, lines in units
+            if node not in matter and any(written(pattern, lines) for pattern in patterns)
+        }
+        matter |= new
+    return matter
+
+
+def _names(names: Collection[str], prefix: str = "") -> re.Pattern[str]:
+    """Any of the names after ``prefix``, as a whole name or the end of a longer one (a
+    superset, which a regular expression finds faster)."""
+    return re.compile(prefix + "(?:" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)")
+
+
 def _walk_scope(node: Union[ast.Module, Function], method_of: Optional[ast.ClassDef]) -> _Scope:
-    """Every call in the scope with its enclosing loops (outermost first), and each
-    node's parent, not entering nested functions, classes or lambdas."""
+    """Every call in the scope with its enclosing loops (outermost first), and the names
+    assigned from others, not entering nested functions, classes or lambdas."""
     calls: list[tuple[ast.Call, tuple[ast.stmt, ...]]] = []
-    parents: dict[ast.AST, ast.AST] = {}
     aliases: dict[str, str] = {}
     pending: list[tuple[ast.AST, tuple[ast.stmt, ...]]] = [
         (child, ()) for child in ast.iter_child_nodes(node)
     ]
-    for child, _ in pending:
-        parents[child] = node
     while pending:
         current, loops = pending.pop()
         if isinstance(current, _SCOPES):
@@ -447,16 +606,23 @@ def _walk_scope(node: Union[ast.Module, Function], method_of: Optional[ast.Class
             calls.append((current, loops))
         elif isinstance(current, (ast.Assign, ast.AnnAssign)) and current.value is not None:
             targets = current.targets if isinstance(current, ast.Assign) else [current.target]
+            named = [found.id for found in ast.walk(current.value) if isinstance(found, ast.Name)]
             for target in targets:
                 for assigned in ast.walk(target):
-                    for named in ast.walk(current.value):
-                        if isinstance(assigned, ast.Name) and isinstance(named, ast.Name):
-                            _join(aliases, assigned.id, named.id)
+                    if isinstance(assigned, ast.Name):
+                        for name in named:
+                            _join(aliases, assigned.id, name)
         inner = (*loops, current) if isinstance(current, _LOOPS) else loops
-        for child in ast.iter_child_nodes(current):
-            parents[child] = current
-            pending.append((child, inner))  # type: ignore[arg-type]
-    return _Scope(node, method_of, calls, parents, aliases)
+        # ast.iter_child_nodes, less its generators and the leaves, which hold no call.
+        for field in current._fields:
+            value = getattr(current, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                        pending.append((item, inner))  # type: ignore[arg-type]
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                pending.append((value, inner))  # type: ignore[arg-type]
+    return _Scope(node, method_of, calls, aliases)
 
 
 def _group(aliases: dict[str, str], name: str) -> str:

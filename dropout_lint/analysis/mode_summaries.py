@@ -74,6 +74,10 @@ class ProjectModeSummaries:
         ]
         return self._by_name[found[0]] if len(found) == 1 else None
 
+    def function_names(self) -> frozenset[str]:
+        """The summarised functions' own names: :meth:`find` finds only a name ending in one."""
+        return frozenset(self._by_last_name)
+
     def digest(self) -> str:
         """A short hash of every summary, for cache keys."""
         text = repr(sorted((name, astuple(found)) for name, found in self._by_name.items()))

@@ -256,7 +256,7 @@ class Trainer:
         # neither, and are done before the tree is walked.
         if not scan.mode_summaries and not may_change_mode(scan.text):
             return []
-        flow = ModeFlow(scan.tree, scan.path, scan.mode_summaries)
+        flow = ModeFlow(scan.tree, scan.path, scan.mode_summaries, scan.text)
         lost = flow.lost_modes()
         if not lost:
             return []

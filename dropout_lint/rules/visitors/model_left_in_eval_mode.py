@@ -20,7 +20,7 @@ class ModelLeftInEvalModeVisitor(ModelLeftInEvalMode, RuleVisitor):
         self._lost = {
             (found.change.call.lineno, found.change.call.col_offset): found
             for found in ModeFlow(
-                ast.parse(node.code), self.context.path, self.context.mode_summaries
+                ast.parse(node.code), self.context.path, self.context.mode_summaries, node.code
             ).lost_modes()
         }
 
