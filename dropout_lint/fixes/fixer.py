@@ -11,10 +11,11 @@ same ``__init__``, and each must see the names the other took.
 
 The result is all or nothing: if a round fails (its output does not compile, the rounds do
 not converge), the original bytes are kept and the failure is reported as DRP901. The check
-before writing is CPython's own compiler, the parser that will run the code, on the bytes
-each round makes; its tree is what the round's lint and the next round's import check read,
-so no round parses with Python twice. libcst parses what the next round's lint gives it
-(the statements around the sites left), not the whole file again.
+before writing is CPython's parser, the one that will run the code, on the very bytes each
+round makes; its tree is what the round's lint and the next round's import check read, so
+each text is parsed by Python once. libcst parses what the round's lint gives it (the
+statements around the sites left, where it must read the fixes' code), never the whole
+fixed file: a round whose lint finds the file unreadable fails like one that does not compile.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
-from ..engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
+from ..engine.diagnostics import INTERNAL_ERROR, UNREADABLE_FILE, Diagnostic, file_problem
 from ..engine.lint import LintOptions, LintTrace, lint_source
 from ..engine.source_text import decoded, split_lines
 from .text_edits import apply_fixes
@@ -112,6 +113,8 @@ def _fix_to_fixed_point(
         text, data, tree = outcome
         fixed[code] += count
         found = lint_source(data, path, options, tree=tree)
+        if any(d.code == UNREADABLE_FILE for d in found):  # libcst cannot read what it needs
+            return f"the fix for {code} produced code that does not parse"
     return f"the fixes did not settle in {MAX_ROUNDS} rounds"
 
 
