@@ -184,6 +184,30 @@ def test_a_fix_that_does_not_parse_leaves_the_file_alone_and_is_reported() -> No
     assert len(problems) == 1 and "cannot compile" in problems[0].message
 
 
+def test_a_fix_whose_output_libcst_cannot_read_leaves_the_file_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python compiles each round's output; where the round's lint gives libcst the fixed
+    code (its class still holds a site) and libcst cannot read it, the fix is refused too."""
+    from dropout_lint.engine import lint
+    from dropout_lint.engine.diagnostics import UNREADABLE_FILE, file_problem
+
+    parse = lint._libcst_module
+
+    def fails_on_fixed_code(source, path):
+        if "nn.Dropout(p=0.3)" in source:
+            return file_problem(path, UNREADABLE_FILE, "syntax error (libcst): injected")
+        return parse(source, path)
+
+    monkeypatch.setattr(lint, "_libcst_module", fails_on_fixed_code)
+    # The staticmethod's call has no fix and stays a site: the round's lint reads ``Net``.
+    source = (BUGGY + "\n    @staticmethod\n    def f(x):\n        return F.dropout(x)\n").encode()
+    result = fix_source(source, "net.py", DEFAULT)
+    assert result.source is source
+    problems = [d for d in result.remaining if d.code == "DRP901"]
+    assert len(problems) == 1 and "does not parse" in problems[0].message
+    monkeypatch.setattr(lint, "_libcst_module", parse)
+    assert b"self.dropout = nn.Dropout(p=0.3)" in fix_source(source, "net.py", DEFAULT).source
+
+
 # --- the command -------------------------------------------------------------------
 
 

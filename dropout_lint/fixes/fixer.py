@@ -9,8 +9,13 @@ nothing left. An import a round's fixes left unused goes with them
 (:mod:`.unused_imports`). One rule per round because two rules may register modules in the
 same ``__init__``, and each must see the names the other took.
 
-The result is all or nothing: if a round fails (the output does not parse, the rounds do
-not converge), the original bytes are kept and the failure is reported as DRP901.
+The result is all or nothing: if a round fails (its output does not compile, the rounds do
+not converge), the original bytes are kept and the failure is reported as DRP901. The check
+before writing is CPython's parser, the one that will run the code, on the very bytes each
+round makes; its tree is what the round's lint and the next round's import check read, so
+each text is parsed by Python once. libcst parses what the round's lint gives it (the
+statements around the sites left, where it must read the fixes' code), never the whole
+fixed file: a round whose lint finds the file unreadable fails like one that does not compile.
 """
 
 from __future__ import annotations
@@ -24,10 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
-import libcst as cst
-
-from ..engine.diagnostics import INTERNAL_ERROR, Diagnostic, file_problem
-from ..engine.lint import LintOptions, lint_source
+from ..engine.diagnostics import INTERNAL_ERROR, UNREADABLE_FILE, Diagnostic, file_problem
+from ..engine.lint import LintOptions, LintTrace, lint_source
 from ..engine.source_text import decoded, split_lines
 from .text_edits import apply_fixes
 from .unused_imports import without_imports_made_unused
@@ -63,11 +66,13 @@ def fix_source(
     Unchanged files come back as the very same bytes; so does a file whose fixes failed,
     with the failure among ``remaining``.
     """
-    remaining = lint_source(source, path, options)
+    trace = LintTrace()
+    remaining = lint_source(source, path, options, trace=trace)
     fixable = {rule.code for rule in options.rules if rule.has_fix()}
     if not any(is_applicable(d, fixable, unsafe_fixes) for d in remaining):
         return FixResult(source, {}, remaining)
-    outcome = _fix_to_fixed_point(source, remaining, path, options, set(fixable), unsafe_fixes)
+    assert trace.tree is not None  # a finding with a fix comes from a lint that compiled it
+    outcome = _fix_to_fixed_point(source, trace.tree, remaining, path, options, set(fixable), unsafe_fixes)
     if isinstance(outcome, str):
         return _failed(source, remaining, path, outcome)
     data, fixed, found = outcome
@@ -78,6 +83,7 @@ def fix_source(
 
 def _fix_to_fixed_point(
     source: bytes,
+    tree: ast.Module,
     found: list[Diagnostic],
     path: str,
     options: LintOptions,
@@ -85,20 +91,15 @@ def _fix_to_fixed_point(
     unsafe_fixes: bool,
 ) -> Union[tuple[bytes, dict[str, int], list[Diagnostic]], str]:
     """Apply one rule's fixes per round until none applies: the new bytes, the count of
-    fixes by code and the findings left; or why it failed."""
+    fixes by code and the findings left; or why it failed. ``tree`` is CPython's tree of
+    ``source``."""
     encoding = _encoding(source)
     text = decoded(source)
     data = source
-    parses_as_python = _python_tree(source, path) is not None
     fixed: Counter[str] = Counter()
     for _ in range(MAX_ROUNDS):
         applicable = [d for d in found if is_applicable(d, fixable, unsafe_fixes)]
         if not applicable:
-            # Python has compiled ``data`` already (when it compiled the source); libcst, the
-            # slower of the two, is asked once, here.
-            problem = _libcst_problem(data)
-            if problem is not None:
-                return f"the fixes produced {problem}"
             return data, dict(fixed), found
         code = min(d.code for d in applicable)
         before = text
@@ -106,21 +107,44 @@ def _fix_to_fixed_point(
         if text == before:  # nothing to do after all: let the other rules go
             fixable.discard(code)
             continue
-        text = without_imports_made_unused(before, text, path)
-        try:
-            data = _keep_bom(text.encode(encoding, "surrogatepass"), source)
-        except UnicodeEncodeError:
-            return f"the fix for {code} needs characters the file's encoding ({encoding}) lacks"
-        if parses_as_python:
-            tree = _python_tree(data, path)
-            problem = None if tree is not None else "code that Python cannot compile"
-        else:  # Python did not compile the source either: libcst must parse the fix's output
-            tree, problem = None, _libcst_problem(data)
-        if problem is not None:
-            return f"the fix for {code} produced {problem}"
+        outcome = round_output(tree, text, path, encoding, source)
+        if isinstance(outcome, str):
+            return f"the fix for {code} {outcome}"
+        text, data, tree = outcome
         fixed[code] += count
         found = lint_source(data, path, options, tree=tree)
+        if any(d.code == UNREADABLE_FILE for d in found):  # libcst cannot read what it needs
+            return f"the fix for {code} produced code that does not parse"
     return f"the fixes did not settle in {MAX_ROUNDS} rounds"
+
+
+def round_output(
+    before: ast.Module, text: str, path: str, encoding: str, source: bytes
+) -> Union[tuple[str, bytes, ast.Module], str]:
+    """A round's fixed ``text`` without the imports its fixes left unused, as the bytes of
+    the file ``source`` was, with CPython's tree of those bytes (``before`` is the tree of
+    the text the round started from); or why it cannot be written."""
+    outcome = _compiled(text, encoding, source, path)
+    if isinstance(outcome, str):
+        return outcome
+    data, tree = outcome
+    pruned = without_imports_made_unused(before, tree, text, path)
+    if pruned == text:
+        return text, data, tree
+    outcome = _compiled(pruned, encoding, source, path)
+    return outcome if isinstance(outcome, str) else (pruned, *outcome)
+
+
+def _compiled(text: str, encoding: str, source: bytes, path: str) -> Union[tuple[bytes, ast.Module], str]:
+    """``text`` as the bytes of the file ``source`` was, with CPython's tree of them; or why not."""
+    try:
+        data = _keep_bom(text.encode(encoding, "surrogatepass"), source)
+    except UnicodeEncodeError:
+        return f"needs characters the file's encoding ({encoding}) lacks"
+    tree = _python_tree(data, path)
+    if tree is None:
+        return "produced code that Python cannot compile"
+    return data, tree
 
 
 def _encoding(source: bytes) -> str:
@@ -136,21 +160,12 @@ def _keep_bom(data: bytes, original: bytes) -> bytes:
 
 
 def _python_tree(data: bytes, path: str) -> Optional[ast.Module]:
-    """CPython's tree of ``data`` (the lint of the next round reads it too); None when
+    """CPython's tree of ``data``, which the lint of the next round reads too; None when
     Python cannot compile it."""
     try:
         return compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-
-
-def _libcst_problem(data: bytes) -> Optional[str]:
-    """Why libcst would not parse the fixed source, if it would not."""
-    try:
-        cst.parse_module(data)
-    except Exception as error:  # noqa: BLE001 - any failure means "do not write"
-        return f"code that does not parse ({type(error).__name__})"
-    return None
 
 
 def _failed(source: bytes, remaining: Sequence[Diagnostic], path: str, why: str) -> FixResult:

@@ -20,20 +20,17 @@ from ..engine.source_text import split_lines
 Import = Union[ast.Import, ast.ImportFrom]
 
 
-def without_imports_made_unused(before: str, after: str, path: str) -> str:
-    """``after`` without the module-level import names that ``before`` used and it does not.
-
-    Texts that do not parse, and texts with no such import, come back as they are.
+def without_imports_made_unused(before: ast.Module, after: ast.Module, text: str, path: str) -> str:
+    """``text`` without the module-level import names that ``before`` used and ``after``
+    does not; ``before`` and ``after`` are CPython's trees of the text before the fixes and
+    of ``text``. A text with no such import comes back as it is.
     """
     if os.path.basename(path) == "__init__.py":
-        return after
-    try:
-        old, new = ast.parse(before), ast.parse(after)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return after
+        return text
+    old, new = before, after
     candidates = _bound_names(new)
     if not candidates:
-        return after
+        return text
     used_before, used_after = _uses(old), _uses(new)
     unused = {
         name
@@ -41,8 +38,8 @@ def without_imports_made_unused(before: str, after: str, path: str) -> str:
         if len(statements) == 1 and used_before[name] > 0 and used_after[name] == 0
     }
     if not unused:
-        return after
-    lines = split_lines(after)
+        return text
+    lines = split_lines(text)
     for statement in sorted({id(s): s for n in unused for s in candidates[n]}.values(), key=_line, reverse=True):
         _remove(lines, statement, unused)
     return "".join(lines)

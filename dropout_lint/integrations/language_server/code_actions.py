@@ -21,7 +21,6 @@ from ...engine.diagnostics import Applicability, Diagnostic, is_file_problem
 from ...engine.lint import lint_source
 from ...fixes.noqa_directives import add_noqa
 from ...fixes.text_edits import apply_fixes
-from ...fixes.unused_imports import without_imports_made_unused
 from ...rules import ALL_RULES
 from ..notebook import Notebook, fix_notebook, read_notebook, split_into_cells
 from .diagnostics import SOURCE_NAME, to_lsp
@@ -41,18 +40,19 @@ def fixed_for_finding(source: bytes, finding: Diagnostic) -> Optional[bytes]:
     or the result would not parse."""
     if finding.fix is None:
         return None
+    from ...fixes.fixer import round_output
+
     encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     text = source.decode(encoding)
     fixed, applied = apply_fixes(text, [finding.fix])
     if not applied or fixed == text:
         return None
-    fixed = without_imports_made_unused(text, fixed, finding.path)
     try:
-        data = fixed.encode(encoding, "surrogatepass")
-        ast.parse(data)
-    except (UnicodeEncodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+        before = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return data
+    outcome = round_output(before, fixed, finding.path, encoding, source)
+    return None if isinstance(outcome, str) else outcome[1]
 
 
 def with_noqa(source: bytes, finding: Diagnostic) -> Optional[bytes]:
