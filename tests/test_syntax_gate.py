@@ -20,6 +20,7 @@ from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
 from dropout_lint.engine.rule import Rule
 from dropout_lint.engine.source_text import decoded, split_lines
+from dropout_lint.prefilter import reduction
 from dropout_lint.prefilter.reduction import Reduction, reduced
 from dropout_lint.prefilter.stages import byte_stage
 from dropout_lint.prefilter.syntax_scan import SyntaxScan
@@ -246,7 +247,7 @@ def test_a_file_whose_calls_all_pass_the_mode_is_not_given_to_libcst(monkeypatch
 
 
 def test_a_reduced_source_libcst_rejects_falls_back_to_the_whole_file(monkeypatch) -> None:
-    monkeypatch.setattr(engine, "reduced", lambda text, tree, sites: Reduction("def broken(:\n", ()))
+    monkeypatch.setattr(reduction, "reduced", lambda text, tree, sites: Reduction("def broken(:\n", ()))
     assert lint_source(LONG_FILE, "<test>") == full_findings(LONG_FILE.encode(), [
         r for r in ALL_RULES if r.default_enabled
     ])

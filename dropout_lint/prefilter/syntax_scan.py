@@ -17,12 +17,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterator, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, TypeVar, Union
 
 from ..analysis.class_hierarchy import class_hierarchy
-from ..analysis.mode_summaries import ProjectModeSummaries
 from ..engine.source_text import split_lines
 from .byte_scan import ArgumentText, CallSite
+
+if TYPE_CHECKING:
+    from ..analysis.mode_summaries import ProjectModeSummaries
 
 T = TypeVar("T")
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
