@@ -321,3 +321,18 @@ def test_fixing_a_long_file_parses_only_the_part_the_rules_see(monkeypatch: pyte
     assert b"F.dropout(x, 0.5, training=self.training)" in result.source and b"y = x\n" in result.source
 
 
+
+
+def test_the_walk_records_every_node_but_the_leaves_cpython_shares() -> None:
+    """Every node a rule may ask about is indexed, with its parent and statement; the shared
+    contexts and operators (one ``Load()`` for every name read) are not."""
+    tree = ast.parse(LONG_FILE)
+    scan = SyntaxScan(tree, LONG_FILE)
+    shared = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop)
+    below = [node for statement in tree.body for node in ast.walk(statement)]
+    assert set(scan.nodes()) == {node for node in below if not isinstance(node, shared)}
+    for position, statement in enumerate(tree.body):
+        for parent in ast.walk(statement):
+            for child in ast.iter_child_nodes(parent):
+                if not isinstance(child, (*shared, ast.cmpop)):  # `==` is shared too, in lists
+                    assert scan.parent(child) is parent and scan.statement_of(child) == position

@@ -91,7 +91,8 @@ class SyntaxScan:
         return self._index.methods.get(node)
 
     def nodes(self) -> Iterator[ast.AST]:
-        """Every node below the module, parents before children."""
+        """Every node below the module, parents before children, but the contexts and
+        operators of single-valued fields (``Load()``, ``Add()``: leaves CPython shares)."""
         return iter(self._index.statements)
 
     def classes_in_hierarchy(self, classdef: ast.ClassDef) -> list[ast.ClassDef]:
@@ -150,6 +151,11 @@ class SyntaxScan:
         return b"".join(lines)
 
 
+# The leaves CPython shares between nodes (one ``Load()`` for every name read, one ``Add()``
+# for every ``+``): no rule asks about them, and they are a quarter of a tree's nodes.
+_SHARED_LEAVES = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop)
+
+
 def _walk(index: _Index, top: ast.stmt, position: int) -> None:
     """Record every node below ``top``; iterative, as deep code must not overflow."""
     pending: list[tuple[ast.AST, Optional[ast.AST], Optional[Function]]] = [(top, None, None)]
@@ -175,8 +181,9 @@ def _walk(index: _Index, top: ast.stmt, position: int) -> None:
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
-                pending.extend((item, node, method) for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                if value:
+                    pending.extend([(item, node, method) for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST) and not isinstance(value, _SHARED_LEAVES):
                 pending.append((value, node, method))
 
 
