@@ -8,12 +8,14 @@ from dropout_lint.analysis.mode_flow import file_mode_summaries
 from dropout_lint.analysis.mode_summaries import (
     FunctionSummary,
     ProjectModeSummaries,
+    defines_top_level_function,
     imported_modules,
     imported_names,
     modules_named,
 )
 from dropout_lint.analysis.project_index import absolute_name
 from dropout_lint.rules import ALL_RULES
+from dropout_lint.workspace import runner
 from dropout_lint.workspace.runner import index_mode_summaries
 
 UTILS = b"""\
@@ -99,3 +101,34 @@ def test_only_the_files_that_candidates_import_are_summarised(tmp_path):
     assert project.find("pkg.engine.validate") and project.find("utils.evaluate")
     assert project.find("other.evaluate_other") is None  # nobody that trains imports it
     assert not index_mode_summaries(paths, [rule for rule in ALL_RULES if rule.code != "DRP030"])
+
+
+def test_a_helper_without_a_top_level_function_is_not_parsed(tmp_path, monkeypatch):
+    """Only top-level functions are summarised: a model file whose `.train()` and `.eval()`
+    are all in methods exports nothing, and is not parsed to find that out."""
+    model = "import torch\n\n\nclass Net(torch.nn.Module):\n    def reset(self):\n        self.eval()\n"
+    assert not defines_top_level_function(model.encode())
+    assert file_mode_summaries(model.encode()) == ()
+    (tmp_path / "train.py").write_text("import model\nimport utils\nloss.backward()\n")
+    (tmp_path / "model.py").write_text(model)
+    (tmp_path / "utils.py").write_text("def evaluate(model):\n    model.eval()\n")
+    parsed = []
+    summarise = runner.file_mode_summaries
+    monkeypatch.setattr(runner, "file_mode_summaries", lambda source: parsed.append(source) or summarise(source))
+    project = index_mode_summaries([str(tmp_path / name) for name in ("train.py", "model.py", "utils.py")], ALL_RULES)
+    assert project.find("utils.evaluate") and parsed == [(tmp_path / "utils.py").read_bytes()]
+
+
+def test_every_way_a_top_level_function_may_start_is_seen():
+    for source in [
+        b"def f(): pass\n",
+        b"x = 1\r\ndef f(): pass\r\n",
+        b"x = 1\rdef f(): pass\r",
+        b"\xef\xbb\xbfdef f(): pass\n",
+        b"x = 1\n\x0cdef f(): pass\n",
+        b"@decorated\nasync def f(): pass\n",
+        b"async\\\n def f(): pass\n",
+    ]:
+        assert defines_top_level_function(source), source
+        assert any(isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) for node in ast.parse(source).body)
+    assert not defines_top_level_function(b"class A:\n    def f(self): pass\ndefault = 1\nasyncio = 2\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -36,7 +37,8 @@ class RecordingPool(ProcessPoolExecutor):
 @pytest.fixture
 def pool(monkeypatch: pytest.MonkeyPatch) -> type[RecordingPool]:
     RecordingPool.started, RecordingPool.shutdowns = [], []
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", RecordingPool)
+    # The runner imports the pool when it first needs one.
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
     return RecordingPool
 
 

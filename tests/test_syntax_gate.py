@@ -20,6 +20,7 @@ from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
 from dropout_lint.engine.rule import Rule
 from dropout_lint.engine.source_text import decoded, split_lines
+from dropout_lint.prefilter import reduction
 from dropout_lint.prefilter.reduction import Reduction, reduced
 from dropout_lint.prefilter.stages import byte_stage
 from dropout_lint.prefilter.syntax_scan import SyntaxScan
@@ -246,7 +247,7 @@ def test_a_file_whose_calls_all_pass_the_mode_is_not_given_to_libcst(monkeypatch
 
 
 def test_a_reduced_source_libcst_rejects_falls_back_to_the_whole_file(monkeypatch) -> None:
-    monkeypatch.setattr(engine, "reduced", lambda text, tree, sites: Reduction("def broken(:\n", ()))
+    monkeypatch.setattr(reduction, "reduced", lambda text, tree, sites: Reduction("def broken(:\n", ()))
     assert lint_source(LONG_FILE, "<test>") == full_findings(LONG_FILE.encode(), [
         r for r in ALL_RULES if r.default_enabled
     ])
@@ -320,3 +321,18 @@ def test_fixing_a_long_file_parses_only_the_part_the_rules_see(monkeypatch: pyte
     assert b"F.dropout(x, 0.5, training=self.training)" in result.source and b"y = x\n" in result.source
 
 
+
+
+def test_the_walk_records_every_node_but_the_leaves_cpython_shares() -> None:
+    """Every node a rule may ask about is indexed, with its parent and statement; the shared
+    contexts and operators (one ``Load()`` for every name read) are not."""
+    tree = ast.parse(LONG_FILE)
+    scan = SyntaxScan(tree, LONG_FILE)
+    shared = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop)
+    below = [node for statement in tree.body for node in ast.walk(statement)]
+    assert set(scan.nodes()) == {node for node in below if not isinstance(node, shared)}
+    for position, statement in enumerate(tree.body):
+        for parent in ast.walk(statement):
+            for child in ast.iter_child_nodes(parent):
+                if not isinstance(child, (*shared, ast.cmpop)):  # `==` is shared too, in lists
+                    assert scan.parent(child) is parent and scan.statement_of(child) == position

@@ -13,7 +13,6 @@ a helper of ``utils.py`` that calls one of ``engine.py`` is not followed further
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
@@ -80,8 +79,21 @@ class ProjectModeSummaries:
 
     def digest(self) -> str:
         """A short hash of every summary, for cache keys."""
+        import hashlib  # for the command's cache: the flake8 plugin has no use for it
+
         text = repr(sorted((name, astuple(found)) for name, found in self._by_name.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# A line that may start a top-level function: `def` or `async` at its very start (after
+# form feeds, or a byte order mark at the start of the file).
+_TOP_LEVEL_DEF = re.compile(rb"(?:^|\r|\A\xef\xbb\xbf)\f*(?:def|async)(?![A-Za-z0-9_\x80-\xff])", re.MULTILINE)
+
+
+def defines_top_level_function(source: bytes) -> bool:
+    """Whether the source may define a top-level function, the only kind summarised: False
+    only when no line starts with ``def`` or ``async``."""
+    return _TOP_LEVEL_DEF.search(source) is not None
 
 
 # `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, at a line's start.

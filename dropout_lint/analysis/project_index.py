@@ -141,19 +141,22 @@ class _Project:
 
     def __init__(self, files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> None:
         self.scopes: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
+        self.packages: set[str] = set()  # the keys of the packages' ``__init__`` files
         self._modules_named: dict[str, list[str]] = {}  # a module key's last part: the keys
         for path, statements in files:
             key = module_key(path)
-            package = key if _is_package_init(path) else key.rpartition(".")[0]
+            if _is_package_init(path):
+                self.packages.add(key)
+                package = key
+            else:
+                package = key.rpartition(".")[0]
             if key not in self.scopes:
                 self._modules_named.setdefault(key.rsplit(".", 1)[-1], []).append(key)
             scope = self.scopes.setdefault(key, {})
             for kind, name, values in statements:
-                if kind != "class":  # imports hold names as written in `path`
-                    values = tuple(
-                        _absolute(value, package) if value.startswith(".") else value
-                        for value in values
-                    )
+                if kind != "class" and values[0].startswith("."):
+                    # an import's one name, as written in `path`
+                    values = (_absolute(values[0], package),)
                 scope.setdefault(name, []).append((kind, values))
         self._binds: dict[tuple[str, str], bool] = {}
         self._names: dict[str, bool] = {}
@@ -211,15 +214,13 @@ def module_classes_of(files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> 
     """The qualified names (``<module key>.<name>``) of the module classes that ``files``,
     each a path with its statements, define, and of those a package's ``__init__``
     imports (re-exports). Other imports are only followed from the bases that use them."""
-    files = list(files)
     project = _Project(files)
-    packages = {module_key(path) for path, _ in files if _is_package_init(path)}
     return frozenset(
         f"{key}.{name}"
         for key, scope in project.scopes.items()
         for name, bindings in scope.items()
         if name != "*"
-        and (key in packages or any(kind == "class" for kind, _ in bindings))
+        and (key in project.packages or any(kind == "class" for kind, _ in bindings))
         and project.binds_module(key, name)
     )
 

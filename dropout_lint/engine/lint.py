@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Collection, Optional, Sequence, Union
 
 from ..analysis.mode_summaries import ProjectModeSummaries
-from ..prefilter.reduction import reduced
 from ..prefilter.stages import byte_stage, syntax_stage
 from ..prefilter.syntax_scan import SyntaxScan
 from .deep_stack import call_with_deep_stack
@@ -275,6 +274,8 @@ def lint_source(
             trace.no_sites = True
         return []
     if statements is not None:
+        from ..prefilter.reduction import reduced  # only for a file with a site: few are
+
         part = reduced(text, tree, statements)
         module = _libcst_module(part.text, path)
         if not isinstance(module, Diagnostic):

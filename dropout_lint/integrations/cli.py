@@ -383,9 +383,10 @@ def run(args: argparse.Namespace) -> int:
         return _add_noqa(args, resolver, files, diagnostics)
     if fix_mode is not None:
         return _fix(args, resolver, files, fix_mode, diagnostics, stdin_fix)
-    rules_run = enabled_anywhere([*files, _stdin_path(args)] if args.stdin_filename else files, resolver)
+    enabled = enabled_anywhere(files, resolver)
+    rules_run = enabled_anywhere([*files, _stdin_path(args)], resolver) if args.stdin_filename else enabled
     with ProgressBar(len(files), sys.stderr, enabled=not args.quiet) as progress:
-        cache = None if args.no_cache else cache_for(resolver.default.root, enabled_anywhere(files, resolver))
+        cache = None if args.no_cache else cache_for(resolver.default.root, enabled)
         for _, found in lint_files(files, resolver, args.jobs, cache=cache):
             diagnostics.extend(found)
             progress.advance()

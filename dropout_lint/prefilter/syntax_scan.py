@@ -17,12 +17,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterator, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, TypeVar, Union
 
 from ..analysis.class_hierarchy import class_hierarchy
-from ..analysis.mode_summaries import ProjectModeSummaries
 from ..engine.source_text import split_lines
 from .byte_scan import ArgumentText, CallSite
+
+if TYPE_CHECKING:
+    from ..analysis.mode_summaries import ProjectModeSummaries
 
 T = TypeVar("T")
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -89,7 +91,8 @@ class SyntaxScan:
         return self._index.methods.get(node)
 
     def nodes(self) -> Iterator[ast.AST]:
-        """Every node below the module, parents before children."""
+        """Every node below the module, parents before children, but the contexts and
+        operators of single-valued fields (``Load()``, ``Add()``: leaves CPython shares)."""
         return iter(self._index.statements)
 
     def classes_in_hierarchy(self, classdef: ast.ClassDef) -> list[ast.ClassDef]:
@@ -148,6 +151,11 @@ class SyntaxScan:
         return b"".join(lines)
 
 
+# The leaves CPython shares between nodes (one ``Load()`` for every name read, one ``Add()``
+# for every ``+``): no rule asks about them, and they are a quarter of a tree's nodes.
+_SHARED_LEAVES = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop)
+
+
 def _walk(index: _Index, top: ast.stmt, position: int) -> None:
     """Record every node below ``top``; iterative, as deep code must not overflow."""
     pending: list[tuple[ast.AST, Optional[ast.AST], Optional[Function]]] = [(top, None, None)]
@@ -173,8 +181,9 @@ def _walk(index: _Index, top: ast.stmt, position: int) -> None:
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
-                pending.extend((item, node, method) for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                if value:
+                    pending.extend([(item, node, method) for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST) and not isinstance(value, _SHARED_LEAVES):
                 pending.append((value, node, method))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import re
+from typing import TYPE_CHECKING
 
-from ..analysis.mode_flow import ModeFlow, may_change_mode
 from ..engine.rule import Invalid, Rule, Valid
-from ..prefilter.syntax_scan import SyntaxScan
+
+if TYPE_CHECKING:
+    import ast
+
+    from ..prefilter.syntax_scan import SyntaxScan
 
 
 class ModelLeftInEvalMode(Rule):
@@ -253,7 +256,10 @@ class Trainer:
         """The calls that lose the mode, and the functions whose summaries say so."""
         # A mode is lost only after a mode change: one in this file, or one in a function of
         # another file it calls (the project's summaries). Most files with a `.step()` have
-        # neither, and are done before the tree is walked.
+        # neither, and are done before the tree is walked. (The mode flow is imported only
+        # for a file that passes the trigger, as flake8 imports this for every process.)
+        from ..analysis.mode_flow import ModeFlow, may_change_mode
+
         if not scan.mode_summaries and not may_change_mode(scan.text):
             return []
         flow = ModeFlow(scan.tree, scan.path, scan.mode_summaries, scan.text)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import (
+    TYPE_CHECKING,
     Callable,
     Iterable,
     Iterator,
@@ -26,6 +26,7 @@ from ..analysis.mode_flow import file_mode_summaries
 from ..analysis.mode_summaries import (
     FunctionSummary,
     ProjectModeSummaries,
+    defines_top_level_function,
     imported_modules,
     modules_named,
 )
@@ -65,6 +66,9 @@ from .cache import (
     stat_key,
 )
 from .settings import SettingsSource
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # Files per task sent to a worker: large enough to amortise the round trip.
 CHUNK_SIZE = 16
@@ -158,6 +162,8 @@ def index_mode_summaries(
 
 
 def _file_mode_summaries(source: bytes, cache: Optional[LintCache]) -> tuple[FunctionSummary, ...]:
+    if not defines_top_level_function(source):
+        return ()  # most helpers DRP030 may follow are model files: classes, no functions
     if cache is None:
         return file_mode_summaries(source)
     digest = content_digest(source)
@@ -402,6 +408,8 @@ class _Workers:
         if self.count <= 1 or len(items) < minimum:
             return map(job, items)
         if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor  # a run with few files has none
+
             self._pool = ProcessPoolExecutor(max_workers=self.count, initializer=_ignore_interrupts)
         return self._pool.map(job, items, chunksize=chunk)
 
