@@ -81,3 +81,25 @@ class Net(nn.Module):
         ("import", "Block", (".layers.Block",)),
         ("import", "Head", (".Head",)),
     )
+
+
+def test_a_module_named_after_import_hides_no_import() -> None:
+    # `dynamic_import import` holds the word twice: the first is a name's end, and the
+    # scan must go on to the keyword after it.
+    source = b"from .dynamic_import import Block\nfrom pkg.reimport import (Head as H)\n"
+    assert class_statements(source) == (
+        ("import", "Block", (".dynamic_import.Block",)),
+        ("import", "H", ("pkg.reimport.Head",)),
+    )
+
+
+def test_a_base_imported_from_a_module_named_after_import_is_followed(tmp_path: Path) -> None:
+    index = index_of(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/model_import.py": "import torch.nn as nn\nclass Block(nn.Module):\n    pass\n",
+            "pkg/net.py": "from .model_import import Block\nclass Net(Block):\n    pass\n",
+        },
+    )
+    assert any(name.endswith("pkg.net.Net") for name in index)

@@ -84,13 +84,19 @@ def _bases(text: str) -> tuple[str, ...]:
 
 def _imports(source: bytes) -> Iterable[ClassStatement]:
     """``import a.b as c`` and ``from m import a as b, *``, by the names they bind."""
-    for match in _IMPORTED.finditer(source):
+    match = _IMPORTED.search(source)
+    while match is not None:
         before = source[match.start() - 1 : match.start()]
-        if before.isalnum() or before == b"_":  # `reimport`, not `import`
+        if before.isalnum() or before == b"_":
+            # `dynamic_import import x`: the end of a name, not the keyword; look again
+            # right after it, as the match ran on to the end of the line.
+            match = _IMPORTED.search(source, match.start() + len(b"import"))
             continue
+        end = match.end()
         line_start = source.rfind(b"\n", 0, match.start()) + 1
         head = source[line_start : match.start()].strip(b" \t")
         names = (match.group(1) or match.group(2) or b"").decode("latin-1")
+        match = _IMPORTED.search(source, end)
         if not head:
             for name, alias in _NAME_AS_ALIAS.findall(names):
                 if alias:  # `import a.b` binds `a` to `a` itself: nothing to resolve
