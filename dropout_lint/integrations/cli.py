@@ -221,7 +221,7 @@ def _fix_mode(args: argparse.Namespace) -> Optional[FixMode]:
 
 def _fix_stdin(args: argparse.Namespace, resolver: SettingsResolver, mode: FixMode) -> FileFix:
     """Fixed source (or its diff) to stdout, as ruff does; an excluded one comes back as it was."""
-    from ..fixes.fixer import fix_source, unified_diff  # with libcst: only when fixing
+    from ..fixes.fixer import fix_source, unified_diff  # imported only when fixing
 
     path = _stdin_path(args)
     source = sys.stdin.buffer.read()

@@ -366,7 +366,7 @@ def fix_notebook(data: bytes, path: str, options: LintOptions, unsafe_fixes: boo
     cells (a fix that crosses a cell boundary or touches a magic), the notebook is left as it
     was and the failure is reported as DRP901. Remaining findings are placed in their cells.
     """
-    from ..fixes.fixer import FixResult, fix_source  # with libcst: only when fixing
+    from ..fixes.fixer import FixResult, fix_source  # imported only when fixing
 
     notebook = read_notebook(data, path)
     if isinstance(notebook, Diagnostic):

@@ -458,7 +458,7 @@ class FileFix:
 
 def fix_file(path: str, settings: SettingsSource, mode: FixMode, index: FixIndex) -> FileFix:
     """Fix one file in place (or only diff it); a file that cannot be written is reported."""
-    from ..fixes.fixer import fix_source, unified_diff  # with libcst: only when fixing
+    from ..fixes.fixer import fix_source, unified_diff  # imported only when fixing
 
     source = read_source(path)
     if isinstance(source, Diagnostic):

@@ -64,7 +64,7 @@ def with_noqa(source: bytes, finding: Diagnostic) -> Optional[bytes]:
 
 
 def has_quick_fix(finding: Diagnostic, checked: Checked, unsafe_fixes: bool) -> bool:
-    from ...fixes.fixer import is_applicable  # with libcst: only once a finding is there
+    from ...fixes.fixer import is_applicable  # imported only once a finding is there
 
     fixable = [rule.code for rule in checked.settings.rules_for(checked.subject.path, ALL_RULES) if rule.has_fix()]
     return is_applicable(finding, fixable, unsafe_fixes)
@@ -153,7 +153,7 @@ def actions_for(
                 continue
             if has_quick_fix(finding, checked, unsafe_fixes):
                 actions.append(_action(checked, index, QUICK_FIX, _quick_fix_title(finding), unless_lazy(index, QUICK_FIX), encoding))
-            if is_file_problem(finding):  # `# noqa` cannot silence a problem with the file
+            if is_file_problem(finding):  # no noqa comment silences a problem with the file
                 continue
             noqa = noqa_edit(checked, finding, encoding)
             if noqa is not None:
