@@ -25,9 +25,9 @@ class RecordingPool(ProcessPoolExecutor):
     started: list[dict] = []
     shutdowns: list[bool] = []
 
-    def __init__(self, max_workers: int, initializer=None) -> None:
-        RecordingPool.started.append({"max_workers": max_workers, "initializer": initializer})
-        super().__init__(max_workers=max_workers, initializer=initializer)
+    def __init__(self, max_workers: int, initializer=None, initargs=()) -> None:
+        RecordingPool.started.append({"max_workers": max_workers, "job": type(initargs[0]).__name__})
+        super().__init__(max_workers=max_workers, initializer=initializer, initargs=initargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         RecordingPool.shutdowns.append(cancel_futures)
@@ -58,7 +58,7 @@ def test_fixing_uses_one_worker_per_chunk_of_files_and_keeps_the_order(tmp_path:
     assert [path for path, _ in results] == paths
     assert all(f"F.dropout(x, 0.{i % 9 + 1})" in fix.diff for i, (_, fix) in enumerate(results))
     # 40 files // CHUNK_SIZE (16) = 2 workers, though 4 were allowed.
-    assert pool.started == [{"max_workers": 2, "initializer": runner._ignore_interrupts}]
+    assert pool.started == [{"max_workers": 2, "job": "_FixJob"}]
     assert pool.shutdowns == [True]
 
 
@@ -74,7 +74,7 @@ def test_linting_starts_the_workers_asked_for(tmp_path: Path, pool) -> None:
     results = list(lint_files(paths, Settings(root=tmp_path), jobs=3))
     assert [path for path, _ in results] == paths
     assert all([d.code for d in found] == ["DRP001"] for _, found in results)
-    assert pool.started == [{"max_workers": 3, "initializer": runner._ignore_interrupts}]
+    assert pool.started == [{"max_workers": 3, "job": "_Job"}]
 
 
 def test_each_file_passes_the_byte_stage_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,3 +117,26 @@ def test_workers_leave_ctrl_c_to_the_main_process() -> None:
     with runner._Workers(2) as workers:
         handlers = list(workers.map(signal.getsignal, [signal.SIGINT] * 4, 1, 1))
     assert handlers == [signal.SIG_IGN] * 4
+
+
+def test_each_pass_gives_its_job_to_its_workers_once(tmp_path: Path, pool, monkeypatch) -> None:
+    """The survey and the lint pass each start workers with their job: the lint pass's job
+    (the project's index) is not pickled with every file."""
+    import pickle
+
+    monkeypatch.setattr(runner, "MIN_FILES_FOR_SURVEY_WORKERS", 1)
+    pickled: list[bytes] = []
+    dumps = pickle.dumps
+
+    def recording(value, protocol=None):  # type: ignore[no-untyped-def]
+        pickled.append(dumps(value, protocol))
+        return pickled[-1]
+
+    paths = write_files(tmp_path, 6)
+    monkeypatch.setattr("multiprocessing.reduction.ForkingPickler.dumps", staticmethod(recording))
+    results = list(lint_files(paths, Settings(root=tmp_path), jobs=2))
+    assert all([d.code for d in found] == ["DRP001"] for _, found in results)
+    assert pool.started == [{"max_workers": 2, "job": "_Survey"}, {"max_workers": 2, "job": "_Job"}]
+    sent = b"".join(pickled)
+    assert b"_run_job" in sent  # what the workers are sent: the files, to the job they hold
+    assert b"_Job" not in sent and b"_Survey" not in sent

@@ -11,6 +11,7 @@ import signal
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
+    Any,
     Callable,
     Iterable,
     Iterator,
@@ -393,10 +394,13 @@ def _known_result(
 
 
 class _Workers:
-    """Worker processes, started the first time a pass has enough work to share.
+    """Worker processes for one pass at a time, started when a pass has enough work to share.
 
-    Both ``lint_files`` and ``fix_files`` run their jobs here. Leaving the ``with`` block,
-    on Ctrl-C too, lets the files being worked on finish and starts no more.
+    Both ``lint_files`` and ``fix_files`` run their jobs here. Each pass gets its own workers,
+    given the pass's job as they start (a forked worker inherits it), so the job is not
+    pickled with every file: the lint pass's job holds the project's index, 1.5 MB over
+    6,561 files. Leaving the ``with`` block, on Ctrl-C too, lets the files being worked on
+    finish and starts no more.
     """
 
     def __init__(self, jobs: Optional[int]) -> None:
@@ -404,14 +408,18 @@ class _Workers:
         self._pool: Optional[ProcessPoolExecutor] = None
 
     def map(self, job: Callable[[I], T], items: Sequence[I], chunk: int, minimum: int) -> Iterator[T]:
-        """``job`` over ``items``, results in order; in this process if there are few."""
+        """``job`` over ``items``, results in order; in this process if there are few.
+        The workers of an earlier pass, whose results must all be in, are stopped."""
         if self.count <= 1 or len(items) < minimum:
             return map(job, items)
-        if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor  # a run with few files has none
+        from concurrent.futures import ProcessPoolExecutor  # a run with few files has none
 
-            self._pool = ProcessPoolExecutor(max_workers=self.count, initializer=_ignore_interrupts)
-        return self._pool.map(job, items, chunksize=chunk)
+        if self._pool is not None:
+            self._pool.shutdown()
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.count, initializer=_start_worker, initargs=(job,)
+        )
+        return self._pool.map(_run_job, items, chunksize=chunk)
 
     def __enter__(self) -> "_Workers":
         return self
@@ -421,16 +429,28 @@ class _Workers:
             self._pool.shutdown(cancel_futures=True)
 
 
+# The job of the pass a worker process serves.
+_job: Optional[Callable[[Any], Any]] = None
+
+
+def _start_worker(job: Callable[[Any], Any]) -> None:
+    """Take the pass's job; Ctrl-C is the main process's to handle: it stops the run
+    between files, cleanly."""
+    global _job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _job = job
+
+
+def _run_job(item: Any) -> Any:
+    assert _job is not None, "a worker runs jobs only after _start_worker"
+    return _job(item)
+
+
 def _available_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _ignore_interrupts() -> None:
-    """Ctrl-C is the main process's to handle: it stops the run between files, cleanly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass(frozen=True)
