@@ -132,3 +132,46 @@ def test_every_way_a_top_level_function_may_start_is_seen():
         assert defines_top_level_function(source), source
         assert any(isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) for node in ast.parse(source).body)
     assert not defines_top_level_function(b"class A:\n    def f(self): pass\ndefault = 1\nasyncio = 2\n")
+
+
+TRAIN_LOOP = """\
+import utils as U
+
+
+def fit(model, loader, val_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        for x in loader:
+            model(x).sum().backward()
+            optimizer.step()
+        {validation}
+"""
+
+
+def _linted(source: str, monkeypatch) -> tuple[list[str], int]:
+    """DRP030's findings in ``source``, checked beside a ``utils`` whose ``evaluate``
+    leaves its model in eval mode, and how many times CPython parsed the file."""
+    from dropout_lint.engine import lint as engine
+    from dropout_lint.engine.lint import LintOptions, lint_source
+    from dropout_lint.rules.model_left_in_eval_mode import ModelLeftInEvalMode
+
+    summaries = ProjectModeSummaries([("utils.py", file_mode_summaries(UTILS))])
+    assert summaries.evaluating_names == {"evaluate"}  # restore gives back the mode it found
+    parses = []
+    parse = engine.python_tree
+    monkeypatch.setattr(engine, "python_tree", lambda *args: parses.append(1) or parse(*args))
+    options = LintOptions(rules=[ModelLeftInEvalMode], mode_summaries=summaries)
+    return [d.code for d in lint_source(source, "train.py", options)], len(parses)
+
+
+def test_a_loop_that_evaluates_through_another_file_is_parsed_and_reported(monkeypatch):
+    assert _linted(TRAIN_LOOP.format(validation="U.evaluate(model, val_loader)"), monkeypatch) == (
+        ["DRP030"],
+        1,
+    )
+
+
+def test_a_loop_that_changes_no_mode_is_not_parsed_for_drp030(monkeypatch):
+    """No mode change in the file and no name of another file's function that makes one:
+    the mode cannot be lost, whatever the project holds, and the file is never parsed."""
+    assert _linted(TRAIN_LOOP.format(validation="U.unrelated(epoch)"), monkeypatch) == ([], 0)
+    assert _linted(TRAIN_LOOP.format(validation="model.eval()"), monkeypatch) == (["DRP030"], 1)

@@ -16,6 +16,7 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
+from functools import cached_property
 from typing import Optional
 
 from .project_index import absolute_name, module_key
@@ -72,6 +73,16 @@ class ProjectModeSummaries:
             if key == qualified_name or key.endswith("." + qualified_name)
         ]
         return self._by_name[found[0]] if len(found) == 1 else None
+
+    @cached_property
+    def evaluating_names(self) -> frozenset[str]:
+        """The own names of the summarised functions that leave something in eval mode: a
+        file that writes none of them (and no mode change of its own) loses no mode."""
+        return frozenset(
+            found.summary.name
+            for found in self._by_name.values()
+            if any(not to_train for _, _, to_train, _ in found.summary.effects)
+        )
 
     def function_names(self) -> frozenset[str]:
         """The summarised functions' own names: :meth:`find` finds only a name ending in one."""

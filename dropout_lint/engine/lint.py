@@ -259,6 +259,10 @@ def lint_source(
                 f"{options.max_file_size:,} bytes",
             )
         ]
+    if trace is None:  # the server's re-lint after an edit reads a trace of every stage
+        rules = _allowed_by_project(rules, source, options)
+        if not rules:
+            return []
     tree = python_tree(source, path) if tree is None else tree
     if isinstance(tree, Diagnostic):
         return [tree]
@@ -288,6 +292,18 @@ def lint_source(
     if isinstance(module, Diagnostic):
         return [module]
     return _sorted_findings(module, path, rules, options)
+
+
+def _allowed_by_project(
+    rules: Sequence[type[Rule]], source: Union[str, bytes], options: LintOptions
+) -> list[type[Rule]]:
+    """The rules that may fire given what the project's other files say, asked before
+    parsing (all of them when the text cannot be decoded: the parse says why)."""
+    try:
+        text = decoded(source)
+    except (UnicodeDecodeError, LookupError, SyntaxError):
+        return list(rules)
+    return [rule for rule in rules if rule.may_fire_in_project(text, options.mode_summaries)]
 
 
 def _sorted_findings(

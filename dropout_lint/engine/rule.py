@@ -18,6 +18,7 @@ from ..prefilter.call_sites import CallSites, trigger_for
 from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
+    from ..analysis.mode_summaries import ProjectModeSummaries
     from ..prefilter.byte_scan import ByteScan
     from ..prefilter.syntax_scan import SyntaxScan
     from .rule_visitor import RuleVisitor
@@ -82,6 +83,16 @@ class Rule:
         right) for a rule that states nothing.
         """
         return any(statement.may_fire(scan) for statement in cls.looks_for) if cls.looks_for else True
+
+    @classmethod
+    def may_fire_in_project(cls, text: str, mode_summaries: "ProjectModeSummaries") -> bool:
+        """Whether the rule may report in a file that ``may_fire`` let through, given its
+        ``text`` and what the project's other files say (``mode_summaries``).
+
+        Asked before the file is parsed, so it may only say False when the rule would
+        certainly find nothing. By default, yes.
+        """
+        return True
 
     @classmethod
     def sites(cls, scan: "SyntaxScan") -> Optional[Iterable[ast.AST]]:

@@ -10,6 +10,7 @@ from ..engine.rule import Invalid, Rule, Valid
 if TYPE_CHECKING:
     import ast
 
+    from ..analysis.mode_summaries import ProjectModeSummaries
     from ..prefilter.syntax_scan import SyntaxScan
 
 
@@ -250,6 +251,16 @@ class Trainer:
 """
         ),
     )
+
+    @classmethod
+    def may_fire_in_project(cls, text: str, mode_summaries: ProjectModeSummaries) -> bool:
+        """A mode is lost only after a change to eval: one the file writes (in a function of
+        its own too), or one made by a function of another file, whose name it then writes
+        (in the call, or in the import that binds it). Most files with a ``.step()`` have
+        neither, and are never parsed for this rule."""
+        from ..analysis.mode_flow import may_change_mode
+
+        return may_change_mode(text) or any(name in text for name in mode_summaries.evaluating_names)
 
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
