@@ -24,10 +24,9 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate
 from typing import Optional, Union
 
-from ..engine.source_text import split_lines
+from ..engine.source_text import first_line, line_starts
 from .mode_summaries import FunctionSummary, ImportedSummary, ProjectModeSummaries, imported_names
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -525,7 +524,7 @@ def _scopes_that_matter(
     ``imported`` (the names a call of another file's summarised function may end with), the
     name of a top-level function that matters, or ``.name`` for a method that matters. Any
     other scope has an empty summary and loses no mode."""
-    starts = [0, *accumulate(len(line) for line in split_lines(text))]
+    starts = line_starts(text)
     # Each scope's text: the module's statements but definitions; a function from its
     # first decorator (whose calls are the function's own, as `_walk_scope` reads them).
     units: list[tuple[ast.AST, list[tuple[int, int]]]] = [
@@ -539,7 +538,7 @@ def _scopes_that_matter(
         )
     ]
     for function, _ in functions:
-        first = min([function.lineno, *(decorator.lineno for decorator in function.decorator_list)])
+        first = first_line(function)
         last: int = function.end_lineno  # type: ignore[assignment]
         units.append((function, [(starts[first - 1], starts[last])]))
 

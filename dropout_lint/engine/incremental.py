@@ -55,7 +55,7 @@ from ..prefilter.syntax_scan import SyntaxScan
 from .diagnostics import Diagnostic, Edit, is_file_problem
 from .lint import LintOptions, LintTrace, lint_source
 from .rule import Rule
-from .source_text import split_lines
+from .source_text import first_line, split_lines
 from .statement_links import hierarchy_and_headers, statement_names
 
 # The rules whose reading of other statements has been checked against the conditions
@@ -379,9 +379,7 @@ def _changed_lines(old: list[str], new: list[str]) -> tuple[int, int, int]:
 
 def _lines_of(statement: ast.stmt, offset: int = 0) -> tuple[int, int]:
     """The 0-based lines ``start:stop`` of a statement, its decorators included."""
-    decorators = getattr(statement, "decorator_list", ())
-    start = min([statement.lineno, *(d.lineno for d in decorators)]) - 1
-    return start + offset, statement.end_lineno + offset  # type: ignore[operator]
+    return first_line(statement) - 1 + offset, statement.end_lineno + offset  # type: ignore[operator]
 
 
 def _spans(text: str, offset: int) -> Optional[list[tuple[int, int]]]:

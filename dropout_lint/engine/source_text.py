@@ -3,9 +3,11 @@ only where Python ends a line (``\\r\\n``, ``\\r``, ``\\n``; never at a form fee
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
+from itertools import accumulate
 from typing import Union
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -14,6 +16,18 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 def split_lines(text: str) -> list[str]:
     """Lines with their endings, split where Python splits them (not on form feeds)."""
     return _LINE.findall(text)
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset in ``text`` of each line's start (line ``n`` at index ``n - 1``), then of
+    the text's end."""
+    return [0, *accumulate(len(line) for line in split_lines(text))]
+
+
+def first_line(statement: ast.stmt) -> int:
+    """The line a statement starts on, its decorators included."""
+    decorators = getattr(statement, "decorator_list", ())
+    return min([statement.lineno, *(decorator.lineno for decorator in decorators)])
 
 
 def decoded(source: Union[str, bytes]) -> str:

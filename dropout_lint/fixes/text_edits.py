@@ -14,7 +14,7 @@ import difflib
 from typing import Iterable, Iterator, Sequence
 
 from ..engine.diagnostics import Edit, Fix
-from ..engine.source_text import split_lines
+from ..engine.source_text import line_starts, split_lines
 
 
 def text_edits(before: str, after: str) -> tuple[Edit, ...]:
@@ -107,7 +107,7 @@ def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """``text`` with every fix whose edits overlap no edit of an earlier fix taken; the new
     text and how many fixes were taken."""
-    starts = _line_starts(text)
+    starts = line_starts(text)
     taken: list[tuple[int, int, str]] = []
     count = 0
     for fix in fixes:
@@ -136,14 +136,6 @@ def _spliced(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
         position = end
     pieces.append(text[position:])
     return "".join(pieces)
-
-
-def _line_starts(text: str) -> list[int]:
-    starts, position = [0], 0
-    for line in split_lines(text):
-        position += len(line)
-        starts.append(position)
-    return starts
 
 
 def _offset(starts: list[int], position: tuple[int, int]) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Collection, Iterable, Optional, Union
 
 from ..engine.diagnostics import Edit
-from ..engine.source_text import split_lines
+from ..engine.source_text import first_line, split_lines
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
 
@@ -111,7 +111,7 @@ def _empty_body(lines: list[str], definition: Definition) -> Optional[range]:
     """
     first = definition.body[0]
     decorators = getattr(first, "decorator_list", ())
-    start = min([first.lineno, *(d.lineno for d in decorators)]) - 1
+    start = first_line(first) - 1
     line = lines[start]
     indent = line[: len(line) - len(line.lstrip(" \t\f"))]
     # A decorator always starts its line; a statement does when only indentation is before it.

@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 from ..analysis.channel_dropout import CHANNEL_DROPOUT, renamed_attribute
 from ..analysis.torch_api import DROPOUT_FUNCTIONS, dropout_function, dropout_module
 from ..engine.rule import Invalid, Rule, Valid
+from ..engine.source_text import first_line, line_starts
 from ..prefilter.call_sites import CallSites
 from ..prefilter.syntax_scan import SyntaxScan
 
@@ -377,18 +378,13 @@ def _statements_naming(names: set[str], scan: SyntaxScan) -> list[ast.stmt]:
     if not names:
         return []
     pattern = re.compile("|".join(re.escape(name) for name in sorted(names)))
-    line_starts = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", scan.text))]
-    lines = {bisect.bisect_right(line_starts, m.start()) for m in pattern.finditer(scan.text)}
+    starts = line_starts(scan.text)
+    lines = {bisect.bisect_right(starts, m.start()) for m in pattern.finditer(scan.text)}
     return [
         statement
         for statement in scan.tree.body
         if any(
-            _first_line(statement) <= line <= statement.end_lineno  # type: ignore[operator]
+            first_line(statement) <= line <= statement.end_lineno  # type: ignore[operator]
             for line in lines
         )
     ]
-
-
-def _first_line(statement: ast.stmt) -> int:
-    decorators = getattr(statement, "decorator_list", ())
-    return min([statement.lineno, *(decorator.lineno for decorator in decorators)])
