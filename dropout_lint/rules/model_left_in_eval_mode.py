@@ -265,13 +265,13 @@ class Trainer:
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
         """The calls that lose the mode, and the functions whose summaries say so."""
-        # A mode is lost only after a mode change: one in this file, or one in a function of
-        # another file it calls (the project's summaries). Most files with a `.step()` have
-        # neither, and are done before the tree is walked. (The mode flow is imported only
-        # for a file that passes the trigger, as flake8 imports this for every process.)
-        from ..analysis.mode_flow import ModeFlow, may_change_mode
+        # The engine asks `may_fire_in_project` before parsing, but not for the server's
+        # traced lint: asked again here, it spares that path the walk too. (The mode flow is imported only for a file that passes the trigger, as
+        # flake8 imports this for every process.)
+        from ..analysis.mode_flow import ModeFlow
+        from ..analysis.mode_summaries import ProjectModeSummaries
 
-        if not scan.mode_summaries and not may_change_mode(scan.text):
+        if not cls.may_fire_in_project(scan.text, scan.mode_summaries or ProjectModeSummaries()):
             return []
         flow = ModeFlow(scan.tree, scan.path, scan.mode_summaries, scan.text)
         lost = flow.lost_modes()
