@@ -121,6 +121,26 @@ def test_warm_run_indexes_nothing_again(project: Path, capsys, monkeypatch) -> N
     assert run(capsys, "--jobs", "1", "pkg") == (1, without_drp030)
 
 
+def test_warm_run_keeps_what_training_loops_import(project: Path, capsys, monkeypatch) -> None:
+    """The names a training loop's imports write are kept with its survey: a warm run reads
+    no file for DRP030's helpers, and an edited import is followed to its new helper."""
+    (project / "pkg" / "train.py").write_text(TRAIN.replace("from utils", "from other"))
+    (project / "pkg" / "utils.py").write_text(UTILS)
+    (project / "pkg" / "other.py").write_text(UTILS.replace("model.eval()", "model.train()"))
+    cold = run(capsys, "--jobs", "1", "pkg")
+    assert not any("DRP030" in line for line in cold[1])
+
+    def not_read(path: str) -> None:
+        raise AssertionError(f"{path} read again on a warm run")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runner, "python_source", not_read)
+        patched.setattr(runner, "read_source", not_read)
+        assert run(capsys, "--jobs", "1", "pkg") == cold
+    (project / "pkg" / "train.py").write_text(TRAIN)
+    assert any(line.startswith("pkg/train.py:9:9: DRP030") for line in run(capsys, "--jobs", "1", "pkg")[1])
+
+
 def test_findings_are_the_same_with_cache_and_workers(project: Path, capsys) -> None:
     for index in range(40):  # enough files for the first pass to use workers too
         (project / "pkg" / f"copy{index}.py").write_text(BUGGY if index % 3 else CLEAN)

@@ -118,15 +118,28 @@ def imported_modules(source: bytes, path: str) -> set[str]:
     """The absolute dotted names the file's imports may name a module of the project by,
     read from its bytes: ``from .engine import validate`` gives ``<package>.engine`` and
     ``<package>.engine.validate``. A superset of what :func:`imported_names` resolves."""
-    found: set[str] = set()
+    return absolute_names(import_names(source), path)
+
+
+def import_names(source: bytes) -> tuple[str, ...]:
+    """The dotted names of :func:`imported_modules` as the file writes them, relative ones
+    with their dots: what the cache keeps of a file, as they do not depend on its path."""
+    found: list[str] = []
     for match in _FROM_IMPORT.finditer(source):
         origin = match.group(1).decode("latin-1")
-        found.add(absolute_name(origin, path) if origin.strip(".") else "")
+        if origin.strip("."):
+            found.append(origin)
         joint = "" if origin.endswith(".") else "."
-        for name in _NAME.findall(match.group(2).decode("latin-1")):
-            found.add(absolute_name(f"{origin}{joint}{name}", path))
+        found.extend(f"{origin}{joint}{name}" for name in _NAME.findall(match.group(2).decode("latin-1")))
     for match in _IMPORT.finditer(source):
-        found.update(_NAME.findall(match.group(1).decode("latin-1")))
+        # `import .x` is no Python: such a name (in a docstring, say) names no module
+        found.extend(name for name in _NAME.findall(match.group(1).decode("latin-1")) if name[0] != ".")
+    return tuple(dict.fromkeys(found))
+
+
+def absolute_names(names: Iterable[str], path: str) -> set[str]:
+    """``names`` (:func:`import_names`) as imported in the file at ``path``, made absolute."""
+    found = {absolute_name(name, path) for name in names}
     found.discard("")
     return found
 

@@ -117,12 +117,14 @@ def _imports(source: bytes) -> Iterable[ClassStatement]:
 def module_key(path: str) -> str:
     """The dotted name of a file's module, from its whole path: ``/src/pkg/layers.py`` is
     ``src.pkg.layers`` (and ``pkg/__init__.py`` is ``pkg``). Imports match its end."""
-    stem, extension = os.path.splitext(os.path.abspath(path))
+    directory, name = os.path.split(os.path.abspath(path))
+    stem, extension = os.path.splitext(name)
     if extension not in (".py", ".pyi", ".ipynb"):
-        stem += extension
-    if os.path.basename(stem) == "__init__":
-        stem = os.path.dirname(stem)
-    return ".".join(part for part in stem.split(os.sep) if part)
+        stem = name
+    if stem == "__init__":
+        return _directory_key(directory)
+    package = _directory_key(directory)
+    return f"{package}.{stem}" if package else stem
 
 
 def absolute_name(name: str, path: str) -> str:
@@ -131,7 +133,14 @@ def absolute_name(name: str, path: str) -> str:
 
 
 def _package_key(path: str) -> str:
-    return module_key(os.path.join(os.path.dirname(os.path.abspath(path)), "__init__.py"))
+    return _directory_key(os.path.dirname(os.path.abspath(path)))
+
+
+@lru_cache(maxsize=4096)
+def _directory_key(directory: str) -> str:
+    """The dotted name of an absolute directory (a package's key); asked for every file of
+    the project, and the same few hundred directories hold them."""
+    return ".".join(part for part in directory.split(os.sep) if part)
 
 
 def _absolute(name: str, package: str) -> str:

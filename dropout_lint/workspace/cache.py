@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ..engine.rule import Rule
 
 CACHE_DIRECTORY = ".dropout-lint-cache"
-_FORMAT = 2  # 2: fixes carry their edits
+_FORMAT = 3  # 2: fixes carry their edits; 3: surveys, the names imports write
 # A file modified this recently may change again within the clock's resolution without
 # its (size, mtime) changing: such a file is hashed again on the next run.
 _RACY_NS = 2_000_000_000
@@ -74,13 +74,15 @@ def stat_key(stat: os.stat_result) -> StatKey:
 class FileSurvey:
     """What one read of a file tells a run, before any parsing (and what the cache keeps).
 
-    ``may_fire`` holds the codes of the enabled rules whose gate let the file through.
+    ``may_fire`` holds the codes of the enabled rules whose gate let the file through;
+    ``imports``, where DRP030 is one, the names its imports write (``import_names``).
     """
 
     digest: str
     classes: tuple[ClassStatement, ...]
     may_fire: tuple[str, ...]
     has_nul: bool
+    imports: tuple[str, ...] = ()
 
 
 def _tool_fingerprint() -> str:
@@ -145,12 +147,13 @@ class LintCache:
     def survey(self, digest: str) -> Optional[FileSurvey]:
         entry = self._surveys.get(digest)
         try:
-            classes, may_fire, has_nul = entry  # type: ignore[misc]
+            classes, may_fire, has_nul, imports = entry  # type: ignore[misc]
             return FileSurvey(
                 digest,
                 tuple((str(kind), str(name), tuple(map(str, values))) for kind, name, values in classes),
                 tuple(map(str, may_fire)),
                 bool(has_nul),
+                tuple(map(str, imports)),
             )
         except (TypeError, ValueError):
             return None
@@ -200,7 +203,7 @@ class LintCache:
             self._paths[path] = [list(stat), survey.digest]
         else:
             self._paths.pop(path, None)
-        self._surveys[survey.digest] = [survey.classes, survey.may_fire, survey.has_nul]
+        self._surveys[survey.digest] = [survey.classes, survey.may_fire, survey.has_nul, survey.imports]
         self._digests_seen.add(survey.digest)
         self._changed = True
 

@@ -27,8 +27,9 @@ from ..analysis.mode_flow import file_mode_summaries
 from ..analysis.mode_summaries import (
     FunctionSummary,
     ProjectModeSummaries,
+    absolute_names,
     defines_top_level_function,
-    imported_modules,
+    import_names,
     modules_named,
 )
 from ..analysis.project_index import (
@@ -141,38 +142,58 @@ def index_mode_summaries(
     paths: Sequence[str],
     rules: Sequence[type[Rule]],
     candidates: Optional[Sequence[str]] = None,
-    cache: Optional[LintCache] = None,
 ) -> ProjectModeSummaries:
     """The mode summaries DRP030 reads, when it is among ``rules``: those of the files of
     ``paths`` that the files it may fire on (``candidates``; by default, those its byte
-    gate lets through) import. Only those are parsed, which are few; ``cache`` keeps them
-    by content."""
+    gate lets through) import. Only those are parsed, which are few."""
     if ModelLeftInEvalMode not in rules:
         return ProjectModeSummaries()
     if candidates is None:
         candidates = [
             path for path in paths if byte_stage(python_source(path), [ModelLeftInEvalMode])
         ]
+    return mode_summaries_of(paths, ((path, import_names(python_source(path))) for path in candidates))
+
+
+def mode_summaries_of(
+    paths: Sequence[str],
+    imports: Iterable[tuple[str, Sequence[str]]],
+    cache: Optional[LintCache] = None,
+    digests: Mapping[str, str] = {},
+) -> ProjectModeSummaries:
+    """The summaries of the files of ``paths`` that ``imports`` may name: each candidate's
+    path with its :func:`import_names`. ``cache`` keeps the summaries by content: a file
+    whose content digest ``digests`` gives is not read when the cache has them."""
     imported: set[str] = set()
-    for path in candidates:
-        imported |= imported_modules(python_source(path), path)
+    for path, names in imports:
+        imported |= absolute_names(names, path)
     return ProjectModeSummaries(
-        (path, _file_mode_summaries(python_source(path), cache))
+        (path, _file_mode_summaries(path, cache, digests.get(path)))
         for path in modules_named(paths, imported)
     )
 
 
-def _file_mode_summaries(source: bytes, cache: Optional[LintCache]) -> tuple[FunctionSummary, ...]:
-    if not defines_top_level_function(source):
-        return ()  # most helpers DRP030 may follow are model files: classes, no functions
+def _file_mode_summaries(
+    path: str, cache: Optional[LintCache], digest: Optional[str]
+) -> tuple[FunctionSummary, ...]:
+    known = cache.mode_summaries(digest) if cache is not None and digest is not None else None
+    if known is not None:
+        return known
+    source = python_source(path)
     if cache is None:
-        return file_mode_summaries(source)
+        return _summarised(source)
     digest = content_digest(source)
     known = cache.mode_summaries(digest)
     if known is None:
-        known = file_mode_summaries(source)
+        known = _summarised(source)
         cache.remember_mode_summaries(digest, known)
     return known
+
+
+def _summarised(source: bytes) -> tuple[FunctionSummary, ...]:
+    if not defines_top_level_function(source):
+        return ()  # most helpers DRP030 may follow are model files: classes, no functions
+    return file_mode_summaries(source)
 
 
 def python_source(path: str) -> bytes:
@@ -212,16 +233,18 @@ def index_for_fixes(paths: Sequence[str], rules: Sequence[type[Rule]]) -> FixInd
 
 
 def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
-    """Read ``path`` once: its class statements, and which of ``rules`` may fire on it."""
+    """Read ``path`` once: its class statements, which of ``rules`` may fire on it, and,
+    where DRP030 may, what its imports name (for the helpers it may call)."""
     try:
         with open(path, "rb") as file:
             stat = stat_key(os.fstat(file.fileno()))
             data = file.read()
     except OSError as error:
         return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
-    classes = class_statements(notebook_python_source(data) if is_notebook(path) else data)
+    python = notebook_python_source(data) if is_notebook(path) else data
     may_fire = tuple(rule.code for rule in byte_stage(data, rules))
-    return stat, FileSurvey(content_digest(data), classes, may_fire, b"\0" in data)
+    imports = import_names(python) if ModelLeftInEvalMode.code in may_fire else ()
+    return stat, FileSurvey(content_digest(data), class_statements(python), may_fire, b"\0" in data, imports)
 
 
 @dataclass(frozen=True)
@@ -261,16 +284,7 @@ def lint_files(
         surveys = _survey_files(paths, enabled, cache, workers)
         if project_module_classes is None:
             project_module_classes = _project_module_classes(paths, surveys, cache)
-        mode_summaries = index_mode_summaries(
-            paths,
-            enabled,
-            [
-                path
-                for path, survey in zip(paths, surveys)
-                if isinstance(survey, FileSurvey) and ModelLeftInEvalMode.code in survey.may_fire
-            ],
-            cache,
-        )
+        mode_summaries = _project_mode_summaries(paths, surveys, enabled, cache)
         # A finding may depend on the forward of a class in another file, and on the mode
         # summaries of another file's functions.
         index = index_digest(
@@ -358,6 +372,27 @@ def _project_module_classes(
     if cache is not None:
         cache.remember_project_index(key, module_classes)
     return module_classes
+
+
+def _project_mode_summaries(
+    paths: Sequence[str],
+    surveys: Sequence[Union[FileSurvey, Diagnostic]],
+    rules: Sequence[type[Rule]],
+    cache: Optional[LintCache],
+) -> ProjectModeSummaries:
+    """:func:`index_mode_summaries` from the surveys: the files DRP030 may fire on, with
+    their imports, and the content digests that find a helper's summaries in the cache."""
+    if ModelLeftInEvalMode not in rules:
+        return ProjectModeSummaries()
+    files = [
+        (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
+    ]
+    return mode_summaries_of(
+        paths,
+        ((path, survey.imports) for path, survey in files if ModelLeftInEvalMode.code in survey.may_fire),
+        cache,
+        {path: survey.digest for path, survey in files if not is_notebook(path)},
+    )
 
 
 def _cached_survey(path: str, cache: LintCache) -> Optional[FileSurvey]:
