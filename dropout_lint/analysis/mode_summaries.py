@@ -13,13 +13,14 @@ a helper of ``utils.py`` that calls one of ``engine.py`` is not followed further
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
 from functools import cached_property
 from typing import Optional
 
-from .project_index import absolute_name, module_key
+from .project_index import absolute_name, module_key, name_in_package, package_key
 
 @dataclass(frozen=True)
 class FunctionSummary:
@@ -139,7 +140,8 @@ def import_names(source: bytes) -> tuple[str, ...]:
 
 def absolute_names(names: Iterable[str], path: str) -> set[str]:
     """``names`` (:func:`import_names`) as imported in the file at ``path``, made absolute."""
-    found = {absolute_name(name, path) for name in names}
+    package = package_key(path)
+    found = {name_in_package(name, package) if name[0] == "." else name for name in names}
     found.discard("")
     return found
 
@@ -151,11 +153,26 @@ def modules_named(paths: Iterable[str], names: Iterable[str]) -> list[str]:
         wanted.setdefault(name.rsplit(".", 1)[-1], set()).add(name)
     found = []
     for path in paths:
+        last = _last_key_part(path)
+        if last is not None and last not in wanted:
+            continue  # the key's last part, read from the name alone, is none of them
         key = module_key(path)
         candidates = wanted.get(key.rsplit(".", 1)[-1], ())
         if any(key == name or key.endswith("." + name) for name in candidates):
             found.append(path)
     return found
+
+
+def _last_key_part(path: str) -> Optional[str]:
+    """The last part of the file's module key, when its own name gives it (not a
+    package's ``__init__``, whose key ends with its directory's name)."""
+    name = os.path.basename(path)
+    stem, extension = os.path.splitext(name)
+    if extension not in (".py", ".pyi", ".ipynb"):
+        stem = name
+    if stem in ("", ".", "..", "__init__"):
+        return None
+    return stem.rsplit(".", 1)[-1]
 
 
 def imported_names(tree: ast.Module, path: str) -> Mapping[str, str]:

@@ -129,10 +129,11 @@ def module_key(path: str) -> str:
 
 def absolute_name(name: str, path: str) -> str:
     """``name`` as imported in the file at ``path``, with a relative import made absolute."""
-    return _absolute(name, _package_key(path)) if name.startswith(".") else name
+    return name_in_package(name, package_key(path)) if name.startswith(".") else name
 
 
-def _package_key(path: str) -> str:
+def package_key(path: str) -> str:
+    """The key of the package the file at ``path`` is in (relative imports start there)."""
     return _directory_key(os.path.dirname(os.path.abspath(path)))
 
 
@@ -143,8 +144,8 @@ def _directory_key(directory: str) -> str:
     return ".".join(part for part in directory.split(os.sep) if part)
 
 
-def _absolute(name: str, package: str) -> str:
-    """``name`` (``..layers.Block``) read in the package ``package``."""
+def name_in_package(name: str, package: str) -> str:
+    """The relative ``name`` (``..layers.Block``) read in the package ``package``."""
     rest = name.lstrip(".")
     levels = len(name) - len(rest) - 1
     base = package.rsplit(".", levels)[0] if levels else package
@@ -171,7 +172,7 @@ class _Project:
             for kind, name, values in statements:
                 if kind != "class" and values[0].startswith("."):
                     # an import's one name, as written in `path`
-                    values = (_absolute(values[0], package),)
+                    values = (name_in_package(values[0], package),)
                 scope.setdefault(name, []).append((kind, values))
         self._binds: dict[tuple[str, str], bool] = {}
         self._names: dict[str, bool] = {}

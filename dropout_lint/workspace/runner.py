@@ -322,8 +322,10 @@ def lint_files(
 
 
 def enabled_anywhere(paths: Sequence[str], settings: SettingsSource) -> tuple[type[Rule], ...]:
-    """The rules that the settings of some of ``paths`` enable, in code order."""
-    distinct = {id(s): s for s in map(settings.settings_for, paths)}.values()
+    """The rules that the settings of some of ``paths`` enable, in code order. The files of
+    one directory share its settings: one of them is asked for."""
+    one_per_directory = {os.path.dirname(path): path for path in paths}.values()
+    distinct = {id(s): s for s in map(settings.settings_for, one_per_directory)}.values()
     enabled = {rule for each in distinct for rule in each.enabled_rules(ALL_RULES)}
     return tuple(rule for rule in ALL_RULES if rule in enabled)
 
