@@ -101,8 +101,9 @@ def test_warm_run_reports_the_same_without_parsing(project: Path, capsys, monkey
 
 
 def test_warm_run_indexes_nothing_again(project: Path, capsys, monkeypatch) -> None:
-    """The project's module classes and the helpers' mode summaries come from the cache
-    while the files are the same; a changed helper is summarised again."""
+    """No file is parsed, so the project's module classes are not resolved, and the
+    helpers' mode summaries come from the cache while the files are the same; a changed
+    helper is summarised again."""
     (project / "pkg" / "train.py").write_text(TRAIN)
     (project / "pkg" / "utils.py").write_text(UTILS)
     cold = run(capsys, "--jobs", "1", "pkg")
@@ -112,7 +113,7 @@ def test_warm_run_indexes_nothing_again(project: Path, capsys, monkeypatch) -> N
         raise AssertionError("indexed again on a warm run")
 
     with monkeypatch.context() as patched:
-        patched.setattr(runner, "module_classes_of", not_again)
+        patched.setattr(runner, "ProjectIndex", not_again)
         patched.setattr(runner, "file_mode_summaries", not_again)
         assert run(capsys, "--jobs", "1", "pkg") == cold
     restoring = UTILS.replace("    return", "    model.train()\n    return")
@@ -207,9 +208,6 @@ def test_no_cache_writes_nothing(project: Path, capsys) -> None:
             {**json.loads(text), "surveys": {k: [[["X", 1]], "DRP001", 0] for k in json.loads(text)["surveys"]}}
         ),
         lambda text: json.dumps(
-            {**json.loads(text), "project_index": [json.loads(text)["project_index"][0], 7]}
-        ),
-        lambda text: json.dumps(
             {
                 **json.loads(text),
                 "mode_summaries": dict.fromkeys(json.loads(text)["mode_summaries"], [["f", 1]]),
@@ -218,7 +216,7 @@ def test_no_cache_writes_nothing(project: Path, capsys) -> None:
     ],
     ids=[
         "empty", "truncated", "foreign", "wrong-types", "bad-results", "bad-surveys",
-        "bad-index", "bad-summaries",
+        "bad-summaries",
     ],
 )
 def test_corrupt_cache_is_ignored(project: Path, capsys, damage) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from dropout_lint.analysis.project_index import (
+    ProjectIndex,
     absolute_name,
     class_statements,
     is_project_module_class,
+    module_classes_of,
+    module_key,
+    project_module_class_keys,
 )
 from dropout_lint.workspace.runner import index_project
 
@@ -103,3 +107,71 @@ def test_a_base_imported_from_a_module_named_after_import_is_followed(tmp_path: 
         },
     )
     assert any(name.endswith("pkg.net.Net") for name in index)
+
+
+class _Watched(tuple):
+    """A file's statements that note when the index reads them."""
+
+    read: list[str] = []
+
+    def __new__(cls, path: str, statements: tuple) -> "_Watched":
+        watched = super().__new__(cls, statements)
+        watched.path = path
+        return watched
+
+    def __iter__(self):
+        _Watched.read.append(self.path)
+        return super().__iter__()
+
+
+def test_a_name_is_resolved_through_a_chain_of_files_reading_no_others(tmp_path: Path) -> None:
+    files = {
+        "zoo/base.py": "import torch.nn as nn\nclass Base(nn.Module): pass\n",
+        "zoo/middle.py": "from .base import Base as Inner\n",
+        "zoo/__init__.py": "from .middle import Inner as Public\n",
+        "app/net.py": "from zoo import Public\nclass Net(Public): pass\nclass Plain(Other): pass\n",
+        "app/other.py": "import torch.nn as nn\nclass Other(nn.Module): pass\nclass Unrelated(nn.Module): pass\n",
+    }
+    _Watched.read = []
+    index = ProjectIndex(
+        (str(tmp_path / name), _Watched(name, class_statements(text.encode()))) for name, text in files.items()
+    )
+    assert is_project_module_class("app.net.Net", index)
+    assert sorted(set(_Watched.read)) == ["app/net.py", "zoo/__init__.py", "zoo/base.py", "zoo/middle.py"]
+    assert not is_project_module_class("app.net.Plain", index)  # `Other` is not imported there
+    assert "app/other.py" not in _Watched.read
+    assert set(index) == {
+        f"{module_key(str(tmp_path / name))}.{cls}"
+        for name, cls in [("zoo/base.py", "Base"), ("zoo/__init__.py", "Public"), ("app/net.py", "Net"),
+                          ("app/other.py", "Other"), ("app/other.py", "Unrelated")]
+    }
+
+
+def test_answers_do_not_depend_on_the_order_of_the_questions(tmp_path: Path) -> None:
+    """`A` and `B` name each other: both are modules, through `B`'s second base, whichever
+    is asked first (the first one asked meets the other while it is being resolved)."""
+    source = b"import torch.nn as nn\nclass A(B): pass\nclass B(A, nn.Module): pass\nclass C(D): pass\nclass D(C): pass\n"
+    path = str(tmp_path / "cycle.py")
+    key = module_key(path)
+    for order in (["A", "B", "C", "D"], ["B", "A", "D", "C"]):
+        index = ProjectIndex([(path, class_statements(source))])
+        answers = {name: is_project_module_class(f"{key}.{name}", index) for name in order}
+        assert answers == {"A": True, "B": True, "C": False, "D": False}, order
+
+
+def test_lazy_answers_are_those_of_the_whole_index(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "from .blocks.base import (\n    Base as PublicBase,\n)\nfrom .heads import *\n",
+        "pkg/blocks/__init__.py": "from .base import Base\n",
+        "pkg/blocks/base.py": "import torch.nn as tnn\nclass Base(tnn.Module): pass\nclass Config: pass\n",
+        "pkg/heads.py": "import pkg as p\nclass Head(p.PublicBase): pass\nclass Loop(Loop2): pass\nclass Loop2(Loop): pass\n",
+        "other/heads.py": "from pkg.blocks import Base\nclass Head(Base): pass\nclass Base2(Config): pass\n",
+    }
+    statements = [(str(tmp_path / name), class_statements(text.encode())) for name, text in files.items()]
+    whole = module_classes_of(statements)
+    names = ["Head", "heads.Head", "pkg.heads.Head", "Base", "blocks.Base", "pkg.PublicBase", "Loop",
+             "pkg.heads.Loop2", "other.heads.Base2", "Config", "pkg.Head", "blocks.base.Config"]
+    for name in names:
+        index = ProjectIndex(statements)
+        assert sorted(project_module_class_keys(name, index)) == sorted(project_module_class_keys(name, whole)), name
+    assert len(project_module_class_keys("Head", whole)) == 2

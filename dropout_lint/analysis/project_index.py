@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import Collection, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Sequence
 
 from .torch_api import is_module_base
 
@@ -152,71 +152,171 @@ def name_in_package(name: str, package: str) -> str:
     return f"{base}.{rest}" if rest else base
 
 
-class _Project:
-    """The join: every file's bindings, and which of them name module classes."""
+class ProjectIndex(Collection[str]):
+    """The project's module classes: the qualified names (``<module key>.<name>``) of the
+    classes ``files`` (each a path with its statements) define that are modules, and of
+    those a package's ``__init__`` imports (re-exports).
+
+    Resolved on demand: a name asked about (:meth:`module_class_keys`) reads the statements
+    of the modules its bases lead to, and no others; iterating resolves every one. Each
+    answer is whether some chain of bases and imports reaches torch, whatever was asked
+    before (a chain that meets a class being resolved is not a module through it).
+    """
 
     def __init__(self, files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> None:
-        self.scopes: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
-        self.packages: set[str] = set()  # the keys of the packages' ``__init__`` files
+        # A module key's files (most have one): each one's package and statements.
+        self._files: dict[str, list[tuple[str, Sequence[ClassStatement]]]] = {}
+        self._packages: set[str] = set()  # the keys of the packages' ``__init__`` files
         self._modules_named: dict[str, list[str]] = {}  # a module key's last part: the keys
         for path, statements in files:
             key = module_key(path)
             if _is_package_init(path):
-                self.packages.add(key)
+                self._packages.add(key)
                 package = key
             else:
                 package = key.rpartition(".")[0]
-            if key not in self.scopes:
+            if key not in self._files:
                 self._modules_named.setdefault(key.rsplit(".", 1)[-1], []).append(key)
-            scope = self.scopes.setdefault(key, {})
-            for kind, name, values in statements:
-                if kind != "class" and values[0].startswith("."):
-                    # an import's one name, as written in `path`
-                    values = (name_in_package(values[0], package),)
-                scope.setdefault(name, []).append((kind, values))
+                self._files[key] = []
+            if statements:
+                self._files[key].append((package, statements))
+        self._scopes: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
+        self._keys_binding: Optional[dict[str, list[str]]] = None
+        # Final answers; the questions being resolved, by depth; the open ones (see
+        # _resolved), with the depth of the question below them that they met.
         self._binds: dict[tuple[str, str], bool] = {}
         self._names: dict[str, bool] = {}
+        self._active: dict[Any, int] = {}
+        self._open: dict[Any, int] = {}
+        self._opened: list[tuple[dict[Any, bool], Any]] = []
+        self._lowest = 0
 
-    def binds_module(self, key: str, name: str) -> bool:
+    def module_class_keys(self, qualified_name: str) -> list[str]:
+        """The module classes an absolute dotted name, as imported, may name: ``name`` in
+        every module whose key ends with the name's module (in any module, for a bare
+        name)."""
+        module, _, name = qualified_name.rpartition(".")
+        keys = self._keys_ending(module) if module else self._modules_binding(name)
+        return [f"{key}.{name}" for key in keys if self._is_module_class(key, name)]
+
+    def __contains__(self, qualified_name: object) -> bool:
+        if not isinstance(qualified_name, str):
+            return False
+        module, _, name = qualified_name.rpartition(".")
+        return module in self._files and self._is_module_class(module, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(
+            [
+                f"{key}.{name}"
+                for key in self._files
+                for name in self._scope(key)
+                if self._is_module_class(key, name)
+            ]
+        )
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def _is_module_class(self, key: str, name: str) -> bool:
+        bindings = self._scope(key).get(name)
+        return (
+            bool(bindings)
+            and name != "*"
+            and (key in self._packages or any(kind == "class" for kind, _ in bindings))
+            and self._binds_module(key, name)
+        )
+
+    def _scope(self, key: str) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        """Each name the module ``key`` binds, with how: its statements, read once."""
+        scope = self._scopes.get(key)
+        if scope is None:
+            scope = self._scopes[key] = {}
+            for package, statements in self._files[key]:
+                for kind, name, values in statements:
+                    if kind != "class" and values[0].startswith("."):
+                        # an import's one name, as written in its file
+                        values = (name_in_package(values[0], package),)
+                    scope.setdefault(name, []).append((kind, values))
+        return scope
+
+    def _modules_binding(self, name: str) -> list[str]:
+        if self._keys_binding is None:
+            self._keys_binding = {}
+            for key in self._files:
+                for bound in self._scope(key):
+                    self._keys_binding.setdefault(bound, []).append(key)
+        return self._keys_binding.get(name, [])
+
+    def _binds_module(self, key: str, name: str) -> bool:
         """Whether ``name`` in the module ``key`` is (or imports) a module class."""
-        known = self._binds.get((key, name))
-        if known is None:
-            self._binds[key, name] = False  # breaks cycles (class A(B), class B(A))
-            known = self._binds[key, name] = self._resolves_to_module(key, name)
-        return known
+        return self._resolved(self._binds, (key, name), lambda: self._resolves_to_module(key, name))
+
+    def _names_module(self, qualified_name: str) -> bool:
+        """Whether an absolute dotted name is a module class of torch or of the project."""
+        return self._resolved(self._names, qualified_name, lambda: self._names_a_module(qualified_name))
+
+    def _resolved(self, settled: dict[Any, bool], question: Any, resolve: Callable[[], bool]) -> bool:
+        """The answer to ``question``, kept in ``settled`` once it is final.
+
+        A question met again while it is being resolved is False there (class A(B),
+        class B(A)). The questions that met it are one cycle with it, whose answers are
+        all the same: they stay open until the first of them asked is answered, and take
+        its answer (Tarjan's strongly connected components). So no answer depends on
+        the order questions are asked in.
+        """
+        known = settled.get(question)
+        if known is not None:
+            return known
+        lowest = self._open.get(question, self._active.get(question))
+        if lowest is not None:
+            self._lowest = min(self._lowest, lowest)
+            return False
+        depth = self._active[question] = len(self._active)
+        outer_lowest, self._lowest = self._lowest, depth
+        first_open = len(self._opened)
+        try:
+            answer = resolve()
+        finally:
+            del self._active[question]
+        lowest, self._lowest = self._lowest, min(outer_lowest, self._lowest)
+        if answer or lowest == depth:  # a cycle's answer: True reaches every question of it
+            for table, opened in self._opened[first_open:]:
+                table[opened] = answer
+                del self._open[opened]
+            del self._opened[first_open:]
+            settled[question] = answer
+        else:  # False so far, for a question below it to settle
+            for _, opened in self._opened[first_open:]:
+                self._open[opened] = lowest
+            self._opened.append((settled, question))
+            self._open[question] = lowest
+        return answer
 
     def _resolves_to_module(self, key: str, name: str) -> bool:
-        bindings = self.scopes[key].get(name)
+        scope = self._scope(key)
+        bindings = scope.get(name)
         if bindings is None:  # perhaps from a star import
-            return any(
-                self.names_module(f"{star}.{name}")
-                for _, (star,) in self.scopes[key].get("*", ())
-            )
+            return any(self._names_module(f"{star}.{name}") for _, (star,) in scope.get("*", ()))
         for kind, values in bindings:
             if kind == "class" and any(self._base_is_module(key, base) for base in values):
                 return True
-            if kind == "import" and self.names_module(values[0]):
+            if kind == "import" and self._names_module(values[0]):
                 return True
         return False
 
     def _base_is_module(self, key: str, base: str) -> bool:
         first, _, rest = base.partition(".")
         if not rest:
-            return self.binds_module(key, first)
-        imports = [v[0] for kind, v in self.scopes[key].get(first, ()) if kind == "import"]
-        return any(self.names_module(f"{target}.{rest}") for target in imports or [first])
+            return self._binds_module(key, first)
+        imports = [v[0] for kind, v in self._scope(key).get(first, ()) if kind == "import"]
+        return any(self._names_module(f"{target}.{rest}") for target in imports or [first])
 
-    def names_module(self, qualified_name: str) -> bool:
-        """Whether an absolute dotted name is a module class of torch or of the project."""
-        known = self._names.get(qualified_name)
-        if known is None:
-            self._names[qualified_name] = False
-            module, _, name = qualified_name.rpartition(".")
-            known = self._names[qualified_name] = is_module_base(qualified_name) or (
-                bool(module)
-                and any(self.binds_module(key, name) for key in self._keys_ending(module))
-            )
-        return known
+    def _names_a_module(self, qualified_name: str) -> bool:
+        module, _, name = qualified_name.rpartition(".")
+        return is_module_base(qualified_name) or (
+            bool(module) and any(self._binds_module(key, name) for key in self._keys_ending(module))
+        )
 
     def _keys_ending(self, module: str) -> list[str]:
         return [
@@ -227,18 +327,8 @@ class _Project:
 
 
 def module_classes_of(files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> frozenset[str]:
-    """The qualified names (``<module key>.<name>``) of the module classes that ``files``,
-    each a path with its statements, define, and of those a package's ``__init__``
-    imports (re-exports). Other imports are only followed from the bases that use them."""
-    project = _Project(files)
-    return frozenset(
-        f"{key}.{name}"
-        for key, scope in project.scopes.items()
-        for name, bindings in scope.items()
-        if name != "*"
-        and (key in project.packages or any(kind == "class" for kind, _ in bindings))
-        and project.binds_module(key, name)
-    )
+    """The module classes of :class:`ProjectIndex`, all resolved."""
+    return frozenset(ProjectIndex(files))
 
 
 def _is_package_init(path: str) -> bool:
@@ -258,6 +348,8 @@ def is_project_module_class(qualified_name: str, index: Collection[str]) -> bool
 
 def project_module_class_keys(qualified_name: str, index: Collection[str]) -> list[str]:
     """The keys of ``index`` an absolute dotted name, as imported, may name."""
+    if isinstance(index, ProjectIndex):
+        return index.module_class_keys(qualified_name)
     return [
         key
         for key in _by_last_name(index).get(qualified_name.rsplit(".", 1)[-1], ())

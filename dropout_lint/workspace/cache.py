@@ -3,11 +3,10 @@
 The cache lives in ``.dropout-lint-cache/`` in the project root, one JSON file per tool
 build and settings. In it, each file's content hash leads to what one read of it found
 (its class statements for the project index, the rules that may fire) and, for files a
-rule had to parse, to their findings, keyed as well by the rules run and by the project
-index. A path's (size, mtime, ctime, inode) leads to its content hash without reading it.
-Two things read from many files are kept too: the project's module classes, under the
-paths and content hashes of the files they were resolved from, and the mode summaries of
-the helpers DRP030 follows, under each helper's content hash.
+rule had to parse, to their findings, keyed as well by the rules run and by what they may
+read of the other files (:func:`index_digest`). A path's (size, mtime, ctime, inode) leads to its content hash without reading it.
+The mode summaries of the helpers DRP030 follows are kept too, under each helper's
+content hash.
 
 It is only an optimisation: a missing, corrupt or foreign cache is ignored, writes are
 atomic, and the directory is safe to delete. Fixes are never cached, only findings.
@@ -110,7 +109,6 @@ class LintCache:
         self._paths: dict[str, Any] = {}
         self._surveys: dict[str, Any] = {}
         self._results: dict[str, Any] = {}
-        self._project_index: Any = None
         self._mode_summaries: dict[str, Any] = {}
         self._mode_summaries_used: set[str] = set()
         self._digests_seen: set[str] = set()
@@ -131,11 +129,10 @@ class LintCache:
                 self._paths = dict(stored["paths"])
                 self._surveys = dict(stored["surveys"])
                 self._results = dict(stored["results"])
-                self._project_index = stored.get("project_index")
                 self._mode_summaries = dict(stored.get("mode_summaries", {}))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             self._paths, self._surveys, self._results = {}, {}, {}
-            self._project_index, self._mode_summaries = None, {}
+            self._mode_summaries = {}
 
     def digest_for(self, path: str, stat: StatKey) -> Optional[str]:
         """The content hash of ``path`` when its stat is the one stored with it."""
@@ -157,20 +154,6 @@ class LintCache:
             )
         except (TypeError, ValueError):
             return None
-
-    def project_index(self, key: str) -> Optional[frozenset[str]]:
-        """The module classes of the project stored under ``key`` (see :func:`project_key`)."""
-        entry = self._project_index
-        if not (isinstance(entry, list) and len(entry) == 2 and entry[0] == key):
-            return None
-        names = entry[1]
-        if isinstance(names, list) and all(isinstance(name, str) for name in names):
-            return frozenset(names)
-        return None
-
-    def remember_project_index(self, key: str, module_classes: frozenset[str]) -> None:
-        self._project_index = [key, sorted(module_classes)]
-        self._changed = True
 
     def mode_summaries(self, digest: str) -> Optional[tuple[FunctionSummary, ...]]:
         """The mode summaries of the file whose Python source has ``digest``, if stored."""
@@ -233,7 +216,6 @@ class LintCache:
             "paths": self._paths,
             "surveys": {d: s for d, s in self._surveys.items() if d in live},
             "results": {k: r for k, r in self._results.items() if k.split("|", 1)[0] in live},
-            "project_index": self._project_index,
             "mode_summaries": {
                 d: m for d, m in self._mode_summaries.items() if d in self._mode_summaries_used
             },
@@ -261,20 +243,17 @@ def results_key(
     return f"{digest}|{','.join(rule_codes)}|{index_digest}|{json.dumps(list(options))}"
 
 
-def project_key(files: Iterable[tuple[str, str]]) -> str:
-    """What the project index is read from: each file's path, as the run names it, with its
-    content digest."""
-    text = "\n".join(f"{path}\0{digest}" for path, digest in files)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def index_digest(
-    project_module_classes: frozenset[str], class_file_digests: Iterable[str] = ()
-) -> str:
-    """The project index, and the content of every file with a class statement: rank
-    inference reads the ``forward`` of module classes in other files."""
-    text = "\n".join([*sorted(project_module_classes), "", *sorted(class_file_digests)])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def index_digest(files: Iterable[tuple[str, FileSurvey]]) -> str:
+    """What a file's findings may read of the others: the statements the project's module
+    classes are resolved from (module keys come from paths, so the current directory too),
+    and the content of every file with a class (rank inference reads their ``forward``)."""
+    digest = hashlib.sha256(os.getcwd().encode("utf-8", "surrogatepass"))
+    for path, survey in files:
+        if any(kind == "class" for kind, _, _ in survey.classes):
+            digest.update(f"{path}\0{survey.digest}\n".encode("utf-8", "surrogatepass"))
+        elif survey.classes:
+            digest.update(f"{path}\0{survey.classes!r}\n".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
 
 
 def _stored(diagnostic: Diagnostic) -> dict[str, Any]:

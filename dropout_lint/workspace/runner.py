@@ -13,6 +13,7 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
+    Collection,
     Iterable,
     Iterator,
     Mapping,
@@ -35,8 +36,8 @@ from ..analysis.mode_summaries import (
 from ..analysis.project_index import (
     ClassStatement,
     class_statements,
+    ProjectIndex,
     module_class_names,
-    module_classes_of,
 )
 from ..engine.diagnostics import (
     UNREADABLE_FILE,
@@ -63,7 +64,6 @@ from .cache import (
     StatKey,
     content_digest,
     index_digest,
-    project_key,
     results_key,
     stat_key,
 )
@@ -96,7 +96,7 @@ def read_source(path: str) -> Union[bytes, Diagnostic]:
 def options_for(
     path: str,
     settings: SettingsSource,
-    project_module_classes: frozenset[str],
+    project_module_classes: Collection[str],
     mode_summaries: Optional[ProjectModeSummaries] = None,
     reassigned_attributes: frozenset[str] = frozenset(),
 ) -> LintOptions:
@@ -115,7 +115,7 @@ def options_for(
 def lint_file(
     path: str,
     settings: SettingsSource,
-    project_module_classes: frozenset[str],
+    project_module_classes: Collection[str],
     mode_summaries: Optional[ProjectModeSummaries] = None,
     survey: Optional[FileSurvey] = None,
 ) -> list[Diagnostic]:
@@ -208,7 +208,7 @@ def python_source(path: str) -> bytes:
 class FixIndex:
     """What fixing one file needs to know of the others, read from each file once."""
 
-    project_module_classes: frozenset[str]
+    project_module_classes: Collection[str]
     mode_summaries: ProjectModeSummaries
     reassigned_attributes: frozenset[str]
 
@@ -226,7 +226,7 @@ def index_for_fixes(paths: Sequence[str], rules: Sequence[type[Rule]]) -> FixInd
         if ModelLeftInEvalMode in rules and byte_stage(source, [ModelLeftInEvalMode]):
             mode_flow_candidates.append(path)
     return FixIndex(
-        module_classes_of(classes),
+        ProjectIndex(classes),
         index_mode_summaries(paths, rules, mode_flow_candidates),
         frozenset(reassigned),
     )
@@ -258,7 +258,7 @@ class _Survey:
 @dataclass(frozen=True)
 class _Job:
     settings: SettingsSource
-    project_module_classes: frozenset[str]
+    project_module_classes: Collection[str]
     mode_summaries: ProjectModeSummaries
 
     def __call__(self, surveyed: tuple[str, FileSurvey]) -> list[Diagnostic]:
@@ -270,7 +270,7 @@ def lint_files(
     paths: Sequence[str],
     settings: SettingsSource,
     jobs: Optional[int] = None,
-    project_module_classes: Optional[frozenset[str]] = None,
+    project_module_classes: Optional[Collection[str]] = None,
     cache: Optional[LintCache] = None,
 ) -> Iterator[tuple[str, list[Diagnostic]]]:
     """Each path with its diagnostics, in the order given.
@@ -282,19 +282,11 @@ def lint_files(
     with _Workers(jobs) as workers:
         enabled = enabled_anywhere(paths, settings)
         surveys = _survey_files(paths, enabled, cache, workers)
-        if project_module_classes is None:
-            project_module_classes = _project_module_classes(paths, surveys, cache)
         mode_summaries = _project_mode_summaries(paths, surveys, enabled, cache)
-        # A finding may depend on the forward of a class in another file, and on the mode
-        # summaries of another file's functions.
+        # A finding may depend on the classes of other files, and on the mode summaries of
+        # their functions.
         index = index_digest(
-            project_module_classes,
-            (
-                survey.digest
-                for survey in surveys
-                if isinstance(survey, FileSurvey)
-                and any(kind == "class" for kind, _, _ in survey.classes)
-            ),
+            (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
         ) + mode_summaries.digest()
         # The files to parse, with their cache keys and surveys.
         pending: list[tuple[str, str, FileSurvey]] = []
@@ -302,6 +294,9 @@ def lint_files(
             _known_result(path, survey, settings, cache, index, pending)
             for path, survey in zip(paths, surveys)
         ]
+        if project_module_classes is None:  # read by the files to parse, on demand
+            files = [(p, s.classes) for p, s in zip(paths, surveys) if isinstance(s, FileSurvey)]
+            project_module_classes = ProjectIndex(files) if pending else frozenset()
         parsed = zip(
             pending,
             workers.map(
@@ -354,26 +349,6 @@ def _survey_files(
         else:
             surveys[position] = result
     return surveys  # type: ignore[return-value]
-
-
-def _project_module_classes(
-    paths: Sequence[str],
-    surveys: Sequence[Union[FileSurvey, Diagnostic]],
-    cache: Optional[LintCache],
-) -> frozenset[str]:
-    """The module classes of the surveyed files, from the cache when the same files with the
-    same contents were indexed last (resolving the classes of a large tree takes a while)."""
-    files = [
-        (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
-    ]
-    key = project_key((path, survey.digest) for path, survey in files)
-    known = cache.project_index(key) if cache is not None else None
-    if known is not None:
-        return known
-    module_classes = module_classes_of((path, survey.classes) for path, survey in files)
-    if cache is not None:
-        cache.remember_project_index(key, module_classes)
-    return module_classes
 
 
 def _project_mode_summaries(

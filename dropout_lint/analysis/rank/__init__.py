@@ -155,8 +155,7 @@ class _FileModules:
             if len(found) != 1 or not self.classes.is_module_class(found[0]):
                 return None
             return Layer(found[0].name.value, call, _Summary(self, found[0]))
-        index = self.classes.project_module_classes
-        defined = defining_file(name, self.classes.path, index) if index else None
+        defined = defining_file(name, self.classes.path, self.classes.project_module_classes)
         if defined is None:
             return None
         project_file, classdef = defined
