@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
 
 from .torch_api import is_module_base
 
@@ -181,7 +181,7 @@ class ProjectIndex(Collection[str]):
             if statements:
                 self._files[key].append((package, statements))
         self._scopes: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
-        self._keys_binding: Optional[dict[str, list[str]]] = None
+        self._keys_binding: dict[str, list[str]] = {}
         # Final answers; the questions being resolved, by depth; the open ones (see
         # _resolved), with the depth of the question below them that they met.
         self._binds: dict[tuple[str, str], bool] = {}
@@ -241,12 +241,16 @@ class ProjectIndex(Collection[str]):
         return scope
 
     def _modules_binding(self, name: str) -> list[str]:
-        if self._keys_binding is None:
-            self._keys_binding = {}
-            for key in self._files:
-                for bound in self._scope(key):
-                    self._keys_binding.setdefault(bound, []).append(key)
-        return self._keys_binding.get(name, [])
+        """The modules with a statement binding ``name``, read without building their scopes
+        (a bare name, a helper function's say, is asked of every module)."""
+        known = self._keys_binding.get(name)
+        if known is None:
+            known = self._keys_binding[name] = [
+                key
+                for key, files in self._files.items()
+                if any(bound == name for _, statements in files for _, bound, _ in statements)
+            ]
+        return known
 
     def _binds_module(self, key: str, name: str) -> bool:
         """Whether ``name`` in the module ``key`` is (or imports) a module class."""
