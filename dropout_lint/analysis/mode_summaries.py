@@ -15,12 +15,12 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import astuple, dataclass
 from functools import cached_property
 from typing import Optional
 
-from .project_index import absolute_name, module_key, name_in_package, package_key
+from .project_index import absolute_name, at_line_start, module_key, name_in_package, package_key
 
 @dataclass(frozen=True)
 class FunctionSummary:
@@ -108,9 +108,11 @@ def defines_top_level_function(source: bytes) -> bool:
     return _TOP_LEVEL_DEF.search(source) is not None
 
 
-# `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, at a line's start.
-_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
-_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n#;]*)", re.MULTILINE)
+# `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, each kept only
+# at a line's start: searched from their keyword, which is fast, where `^[ \t]*from` in
+# MULTILINE mode is tried at every line.
+_FROM_IMPORT = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)")
+_IMPORT = re.compile(rb"import[ \t]+([^\n#;]*)")
 # A name of an import's list, without its `as` alias.
 _NAME = re.compile(r"([\w.]+)(?:\s+as\s+\w+)?")
 
@@ -126,16 +128,28 @@ def import_names(source: bytes) -> tuple[str, ...]:
     """The dotted names of :func:`imported_modules` as the file writes them, relative ones
     with their dots: what the cache keeps of a file, as they do not depend on its path."""
     found: list[str] = []
-    for match in _FROM_IMPORT.finditer(source):
+    for match in _at_line_starts(_FROM_IMPORT, source):
         origin = match.group(1).decode("latin-1")
         if origin.strip("."):
             found.append(origin)
         joint = "" if origin.endswith(".") else "."
         found.extend(f"{origin}{joint}{name}" for name in _NAME.findall(match.group(2).decode("latin-1")))
-    for match in _IMPORT.finditer(source):
+    for match in _at_line_starts(_IMPORT, source):
         # `import .x` is no Python: such a name (in a docstring, say) names no module
         found.extend(name for name in _NAME.findall(match.group(1).decode("latin-1")) if name[0] != ".")
     return tuple(dict.fromkeys(found))
+
+
+def _at_line_starts(pattern: re.Pattern[bytes], source: bytes) -> Iterator[re.Match[bytes]]:
+    """The matches of ``pattern`` that only blanks precede on their line, as
+    ``^[ \t]*pattern`` would find them in MULTILINE mode."""
+    match = pattern.search(source)
+    while match is not None:
+        if at_line_start(source, match.start()):
+            yield match
+            match = pattern.search(source, match.end())
+        else:
+            match = pattern.search(source, match.start() + 1)
 
 
 def absolute_names(names: Iterable[str], path: str) -> set[str]:

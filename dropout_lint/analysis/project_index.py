@@ -54,7 +54,8 @@ def class_statements(source: bytes) -> tuple[ClassStatement, ...]:
     return (*classes, *imports)
 
 
-def _at_line_start(source: bytes, position: int) -> bool:
+def at_line_start(source: bytes, position: int) -> bool:
+    """Whether only blanks (spaces, tabs) precede ``position`` on its line."""
     line_start = source.rfind(b"\n", 0, position) + 1
     return not source[line_start:position].strip(b" \t")
 
@@ -65,7 +66,7 @@ def _classes(source: bytes) -> Iterable[ClassStatement]:
         match = _CLASS.search(source, position)
         if match is None:
             return
-        if _at_line_start(source, match.start()):
+        if at_line_start(source, match.start()):
             name, bases = match.group(1).decode("latin-1"), match.group(2).decode("latin-1")
             yield "class", name, _bases(bases)
             position = match.end()
