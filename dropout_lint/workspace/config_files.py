@@ -39,12 +39,14 @@ class SettingsLayer:
     source: str
 
 
-def config_file_in(directory: Path) -> Optional[Path]:
+def config_file_in(directory: Union[str, Path]) -> Optional[Path]:
     """The configuration file of ``directory`` itself, if it has one."""
     for name in CONFIG_FILE_NAMES:
-        candidate = directory / name
-        if candidate.is_file() and (name != PYPROJECT or TOOL_TABLE in _read_toml(candidate).get("tool", {})):
-            return candidate
+        candidate = os.path.join(directory, name)  # not pathlib: asked of every directory walked
+        if os.path.isfile(candidate) and (
+            name != PYPROJECT or TOOL_TABLE in _read_toml(Path(candidate)).get("tool", {})
+        ):
+            return Path(candidate)
     return None
 
 
@@ -173,7 +175,7 @@ class SettingsResolver:
         known = self._by_directory.get(directory)
         if known is not None:
             return known
-        found = config_file_in(Path(directory))
+        found = config_file_in(directory)
         parent = os.path.dirname(directory)
         if found is not None:
             settings = self._settings_of(found)

@@ -101,10 +101,12 @@ class Settings:
         String operations, not ``pathlib``: discovery asks this of every entry it walks.
         """
         absolute = os.path.abspath(path)
-        root = os.path.abspath(self.root)
+        root = self._cache.get("root")
+        if root is None:  # the root is absolute: the closest configuration's directory, or cwd
+            root = self._cache["root"] = os.path.abspath(self.root)
         if absolute == root:
             return "."
-        inside = os.path.join(root, "")
+        inside = root if root.endswith(os.sep) else root + os.sep
         relative = absolute[len(inside) :] if absolute.startswith(inside) else absolute
         return relative.replace(os.sep, "/")
 
