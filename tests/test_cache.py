@@ -142,6 +142,22 @@ def test_warm_run_keeps_what_training_loops_import(project: Path, capsys, monkey
     assert any(line.startswith("pkg/train.py:9:9: DRP030") for line in run(capsys, "--jobs", "1", "pkg")[1])
 
 
+def test_an_edit_that_changes_no_class_or_import_keeps_the_other_files_findings(
+    project: Path, capsys, monkeypatch
+) -> None:
+    """Findings are kept under the statements of the other files (and the content of those
+    with a class): a script's body edited relints the script alone; a base edited, all."""
+    script = project / "pkg" / "run.py"
+    script.write_text("from torch.optim import Adam\n\nprint(Adam)\n")
+    cold = run(capsys, "--jobs", "1", "pkg")
+    parsed = parse_count(monkeypatch)
+    script.write_text("from torch.optim import Adam\n\nprint(Adam, 'edited')\n")
+    assert run(capsys, "--jobs", "1", "pkg") == cold and parsed == []
+    (project / "pkg" / "base.py").write_text("import torch.nn as nn\n\n\nclass Base(nn.Module):\n    x = 1\n")
+    assert run(capsys, "--jobs", "1", "pkg") == cold
+    assert sorted(parsed) == ["pkg/block.py", "pkg/net.py"]
+
+
 def test_findings_are_the_same_with_cache_and_workers(project: Path, capsys) -> None:
     for index in range(40):  # enough files for the first pass to use workers too
         (project / "pkg" / f"copy{index}.py").write_text(BUGGY if index % 3 else CLEAN)
