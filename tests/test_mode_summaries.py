@@ -8,8 +8,9 @@ from dropout_lint.analysis.mode_flow import file_mode_summaries
 from dropout_lint.analysis.mode_summaries import (
     FunctionSummary,
     ProjectModeSummaries,
+    absolute_names,
     defines_top_level_function,
-    imported_modules,
+    import_names,
     imported_names,
     modules_named,
 )
@@ -91,7 +92,7 @@ def test_only_the_files_that_candidates_import_are_summarised(tmp_path):
     paths = [str(tmp_path / name) for name in files]
     source = (tmp_path / "pkg/train.py").read_bytes()
     package = absolute_name(".", str(tmp_path / "pkg/train.py"))
-    assert imported_modules(source, str(tmp_path / "pkg/train.py")) == {
+    assert absolute_names(import_names(source), str(tmp_path / "pkg/train.py")) == {
         f"{package}.engine",
         f"{package}.engine.validate",
         "utils",

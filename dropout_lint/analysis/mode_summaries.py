@@ -117,16 +117,10 @@ _IMPORT = re.compile(rb"import[ \t]+([^\n#;]*)")
 _NAME = re.compile(r"([\w.]+)(?:\s+as\s+\w+)?")
 
 
-def imported_modules(source: bytes, path: str) -> set[str]:
-    """The absolute dotted names the file's imports may name a module of the project by,
-    read from its bytes: ``from .engine import validate`` gives ``<package>.engine`` and
-    ``<package>.engine.validate``. A superset of what :func:`imported_names` resolves."""
-    return absolute_names(import_names(source), path)
-
-
 def import_names(source: bytes) -> tuple[str, ...]:
-    """The dotted names of :func:`imported_modules` as the file writes them, relative ones
-    with their dots: what the cache keeps of a file, as they do not depend on its path."""
+    """The dotted names the file's imports may name a module of the project by, read from
+    its bytes, as it writes them: ``from .engine import validate`` gives ``.engine`` and
+    ``.engine.validate``. They do not depend on the file's path: the cache keeps them."""
     found: list[str] = []
     for match in _at_line_starts(_FROM_IMPORT, source):
         origin = match.group(1).decode("latin-1")
@@ -153,7 +147,8 @@ def _at_line_starts(pattern: re.Pattern[bytes], source: bytes) -> Iterator[re.Ma
 
 
 def absolute_names(names: Iterable[str], path: str) -> set[str]:
-    """``names`` (:func:`import_names`) as imported in the file at ``path``, made absolute."""
+    """``names`` (:func:`import_names`) as imported in the file at ``path``, made absolute:
+    ``<package>.engine``. A superset of what :func:`imported_names` resolves."""
     package = package_key(path)
     found = {name_in_package(name, package) if name[0] == "." else name for name in names}
     found.discard("")

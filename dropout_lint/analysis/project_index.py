@@ -3,9 +3,9 @@
 ``class Block(BaseBlock):`` makes ``Block`` a module when ``BaseBlock``, followed through
 the file's own imports to the file that defines it, is one. Each file is scanned by
 regular expression (no parsing) for its class statements and imports
-(:func:`class_statements`); joining the scans (:func:`module_classes_of`) gives the
+(:func:`class_statements`); joining the scans (:class:`ProjectIndex`) gives the
 qualified name, by module path, of every module class and of every import that
-re-exports one. A class of the same name in another module is another class.
+re-exports one, resolved when asked for. A class of the same name in another module is another class.
 
 The scan of one file is separate from the join so the runner can scan each file in
 the pass that reads it, and the cache can keep each file's statements.
