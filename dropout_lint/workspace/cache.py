@@ -4,9 +4,9 @@ The cache lives in ``.dropout-lint-cache/`` in the project root, one JSON file p
 build and settings. In it, each file's content hash leads to what one read of it found
 (its class statements for the project index, the rules that may fire) and, for files a
 rule had to parse, to their findings, keyed as well by the rules run and by what they may
-read of the other files (:func:`index_digest`). A path's (size, mtime, ctime, inode) leads to its content hash without reading it.
-The mode summaries of the helpers DRP030 follows are kept too, under each helper's
-content hash.
+read of the other files (:func:`index_digest`). A path's (size, mtime, ctime, inode) leads
+to its content hash without reading it. The mode summaries of the helpers DRP030 follows
+are kept too, under each helper's content hash.
 
 It is only an optimisation: a missing, corrupt or foreign cache is ignored, writes are
 atomic, and the directory is safe to delete. Fixes are never cached, only findings.

@@ -35,8 +35,8 @@ from ..analysis.mode_summaries import (
 )
 from ..analysis.project_index import (
     ClassStatement,
-    class_statements,
     ProjectIndex,
+    class_statements,
     module_class_names,
 )
 from ..engine.diagnostics import (
@@ -159,7 +159,7 @@ def mode_summaries_of(
     paths: Sequence[str],
     imports: Iterable[tuple[str, Sequence[str]]],
     cache: Optional[LintCache] = None,
-    digests: Mapping[str, str] = {},
+    digests: Optional[Mapping[str, str]] = None,
 ) -> ProjectModeSummaries:
     """The summaries of the files of ``paths`` that ``imports`` may name: each candidate's
     path with its :func:`import_names`. ``cache`` keeps the summaries by content: a file
@@ -168,7 +168,7 @@ def mode_summaries_of(
     for path, names in imports:
         imported |= absolute_names(names, path)
     return ProjectModeSummaries(
-        (path, _file_mode_summaries(path, cache, digests.get(path)))
+        (path, _file_mode_summaries(path, cache, (digests or {}).get(path)))
         for path in modules_named(paths, imported)
     )
 
