@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Collection, Optional, Sequence, Union
 
 from ..analysis.mode_summaries import ProjectModeSummaries
-from ..prefilter.stages import byte_stage, syntax_stage
+from ..prefilter.stages import Sites, byte_stage, syntax_stage
 from ..prefilter.syntax_scan import SyntaxScan
 from .deep_stack import call_with_deep_stack
 from .diagnostics import (
@@ -272,26 +272,46 @@ def lint_source(
         text = decoded(source)
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return [file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")]
-    rules, statements = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
+    rules, sites = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
     if not rules:
         if trace is not None:
             trace.no_sites = True
         return []
-    if statements is not None:
-        from ..prefilter.reduction import reduced  # only for a file with a site: few are
-
-        part = reduced(text, tree, statements)
-        module = _libcst_module(part.text, path)
-        if not isinstance(module, Diagnostic):
-            found = _sorted_findings(module, path, rules, options)
-            if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
-                if trace is not None:
-                    trace.emptied, trace.sites = part.emptied, frozenset(statements)
-                return found
+    if sites is not None:
+        found = _reduced_findings(text, tree, path, rules, options, sites, trace)
+        if found is not None:
+            return found
     module = _libcst_module(text, path)
     if isinstance(module, Diagnostic):
         return [module]
     return _sorted_findings(module, path, rules, options)
+
+
+def _reduced_findings(
+    text: str,
+    tree: ast.Module,
+    path: str,
+    rules: Sequence[type[Rule]],
+    options: LintOptions,
+    sites: Sites,
+    trace: Optional[LintTrace],
+) -> Optional[list[Diagnostic]]:
+    """The findings of the file reduced to what the rules read around ``sites``, or None
+    when libcst cannot read it or a fix's edits do not hold there. Methods the rules do not
+    read are left out first; when that does not hold, the classes are seen whole."""
+    from ..prefilter.reduction import reduced  # only for a file with a site: few are
+
+    for methods in (sites.methods, None) if sites.methods is not None else (None,):
+        part = reduced(text, tree, sites.statements, methods)
+        module = _libcst_module(part.text, path)
+        if isinstance(module, Diagnostic):
+            return None
+        found = _sorted_findings(module, path, rules, options)
+        if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
+            if trace is not None:
+                trace.emptied, trace.sites = part.emptied, frozenset(sites.statements)
+            return found
+    return None
 
 
 def _allowed_by_project(
