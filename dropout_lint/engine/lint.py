@@ -3,7 +3,8 @@
 One pass per file, each step only for what the step before lets through: the bytes say
 which rules may fire (:mod:`dropout_lint.prefilter.byte_scan`); CPython's tree says where
 (:mod:`dropout_lint.prefilter.syntax_scan`); libcst parses the top-level statements around those
-sites (:mod:`dropout_lint.prefilter.reduction`), resolves metadata once, and runs the rules in a
+sites, with only the methods the rules read in their classes
+(:mod:`dropout_lint.prefilter.reduction`), resolves metadata once, and runs the rules in a
 single batched traversal.
 """
 
@@ -56,8 +57,10 @@ class LintTrace:
     """What :func:`lint_source` went through, for a caller that lints the file again after an
     edit (:mod:`.incremental`): the rules the byte stage let through, CPython's tree, and
     which bodies libcst saw emptied: ``no_sites`` (no rule had a site: libcst saw nothing),
-    else ``emptied`` (the findings came from the reduced file; None: from the whole file),
-    with ``sites``, the indices of the top-level statements that hold a site."""
+    else ``emptied``, the bodies of top-level definitions (the findings came from the
+    reduced file; None: from the whole file; the methods it emptied inside the classes it
+    kept change no finding), with ``sites``, the indices of the top-level statements that
+    hold a site."""
 
     rules: tuple[type[Rule], ...] = ()
     tree: Optional[ast.Module] = None
