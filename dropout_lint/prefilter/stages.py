@@ -3,7 +3,7 @@
 The byte stage reads the file's bytes (:class:`~.byte_scan.ByteScan`, through each rule's
 ``trigger`` and ``may_fire``); the syntax stage reads CPython's tree
 (:class:`~.syntax_scan.SyntaxScan`, through each rule's ``sites``) and says which top-level
-statements libcst must see (:mod:`.reduction`).
+statements libcst must see, and which methods of their classes (:mod:`.reduction`).
 """
 
 from __future__ import annotations
