@@ -19,12 +19,12 @@ from dropout_lint.engine import lint as engine
 from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.lint import LintOptions, check_module, lint_source, parse
 from dropout_lint.engine.rule import Rule
-from dropout_lint.engine.source_text import decoded, split_lines
+from dropout_lint.engine.source_text import decoded, first_line, split_lines
 from dropout_lint.prefilter import reduction
 from dropout_lint.prefilter.reduction import Reduction, reduced
-from dropout_lint.prefilter.stages import byte_stage
+from dropout_lint.prefilter.stages import byte_stage, syntax_stage
 from dropout_lint.prefilter.syntax_scan import SyntaxScan
-from dropout_lint.rules import ALL_RULES
+from dropout_lint.rules import ALL_RULES, RULES_BY_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted(
@@ -47,8 +47,12 @@ def full_findings(source: bytes, rules: list[type[Rule]]) -> list[Diagnostic]:
     return sorted(d.detached() for d in check_module(module, "<test>", rules, LintOptions(rules=rules)))
 
 
+def with_fixes(found: list[Diagnostic]) -> list[tuple[Diagnostic, object]]:
+    return [(d, d.fix) for d in found]
+
+
 def assert_same_findings(source: bytes) -> None:
-    assert lint_source(source, "<test>", ALL) == full_findings(source, list(ALL_RULES))
+    assert with_fixes(lint_source(source, "<test>", ALL)) == with_fixes(full_findings(source, list(ALL_RULES)))
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -80,6 +84,27 @@ def test_every_finding_is_in_the_statement_of_a_site(rule: type[Rule]) -> None:
             assert any(finding.line in lines[i] for i in held), (rule.code, finding)
 
 
+@pytest.mark.parametrize("rule", [r for r in ALL_RULES if r.class_reads is not None], ids=lambda r: r.code)
+def test_every_finding_of_a_rule_reading_part_of_a_class_is_in_a_method_of_a_site(
+    rule: type[Rule],
+) -> None:
+    """The promise ``Rule.class_reads`` makes: findings only in the methods holding a site."""
+    sources = [*(p.read_bytes() for p in SOURCES), *(s.encode() for s in RULE_EXAMPLES)]
+    for source in sources:
+        tree = ast.parse(source)
+        sites = rule.sites(SyntaxScan(tree, decoded(source)))
+        assert sites is not None
+        methods = [
+            range(first_line(method), method.end_lineno + 1)
+            for statement in tree.body
+            if isinstance(statement, ast.ClassDef)
+            for method in reduction._methods(statement)
+            if any(method.lineno <= site.lineno <= method.end_lineno for site in sites)
+        ]
+        for finding in full_findings(source, [rule]):
+            assert any(finding.line in lines for lines in methods), (rule.code, finding)
+
+
 # Generated files: classes that are modules or not, on bases from the same file, with
 # dropout used well and badly, beside functions, decorators, docstrings and one-liners.
 BAD_OR_GOOD = st.sampled_from(
@@ -94,6 +119,7 @@ BAD_OR_GOOD = st.sampled_from(
         "x = F.alpha_dropout(x, training=True)",
         "x = self.helper(x)",
         "if self.training:\n            x = F.dropout(x)",
+        "if self.training:\n            x = self.helper(x)",
     ]
 )
 INIT_LINES = st.sampled_from(
@@ -121,7 +147,21 @@ def class_statement(draw: st.DrawFn, name: str, earlier: list[str]) -> str:
         f"    def __init__(self, train=True):\n        super().__init__()\n{body_init}\n"
         f"    def helper(self, x):\n        return F.dropout(x, 0.1)\n\n"
         f"    def forward(self, x):\n{body_forward}        return x\n"
+        f"{draw(OTHER_METHODS)}"
     )
+
+
+# Methods no rule has a site in, which libcst may not see: a fix must not take a name
+# they use (`dropout`), nor miss a dropout module they build (the fix's naming follows it).
+OTHER_METHODS = st.sampled_from(
+    [
+        "",
+        "\n    def describe(self):\n        return f'{self.dropout}'\n",
+        "\n    def reset(self):\n        self.attn_drop = nn.Dropout(0.0)\n",
+        "\n    def rate(self):\n        return getattr(self, 'dropout', None)\n",
+        "\n    def tune(self, p):\n        self.p = p\n",
+    ]
+)
 
 
 OTHER_STATEMENTS = st.sampled_from(
@@ -230,6 +270,95 @@ def test_libcst_sees_the_statements_around_sites_their_bases_and_subclasses() ->
     assert (finding.line, finding.column, finding.code) == (18, 16, "DRP001")
 
 
+CLASS_FILE = """import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        if self.training:
+            x = self.noisy(x)
+        return self.head(x)
+
+    def noisy(self, x):
+        return F.dropout(x, 0.3)
+
+    def head(self, x):
+        return self.fc(F.dropout(x, 0.3))
+
+    def describe(self):
+        '''Many lines no rule needs.'''
+        return f"{self.fc}"
+"""
+DESCRIBE = "    def describe(self):\n        '''Many lines no rule needs.'''\n        return f\"{self.fc}\"\n"
+DEFAULT_RULES = [r for r in ALL_RULES if r.default_enabled]
+
+
+def _reduction(source: str, code: str) -> Reduction:
+    """``source`` reduced as the engine reduces it for the rule ``code`` alone."""
+    tree = ast.parse(source)
+    _, sites = syntax_stage([RULES_BY_CODE[code]], SyntaxScan(tree, source))
+    assert sites is not None
+    return reduced(source, tree, sites.statements, sites.methods)
+
+
+def _fixes(source: str) -> list[tuple[Diagnostic, object]]:
+    found = with_fixes(lint_source(source, "<test>"))
+    assert found == with_fixes(full_findings(source.encode(), DEFAULT_RULES))
+    return found
+
+
+def test_libcst_sees_the_methods_of_the_sites_their_callers_and_init() -> None:
+    kept = _reduction(CLASS_FILE, "DRP001").text
+    assert "return F.dropout(x, 0.3)" in kept and "return self.fc(F.dropout(x, 0.3))" in kept
+    assert "x = self.noisy(x)" in kept  # the caller's guard: `noisy` only runs in training
+    assert "self.fc = nn.Linear(8, 8)" in kept  # where the fix registers the module
+    assert "    def describe(self):\n" in kept and "Many lines" not in kept
+    assert len(split_lines(kept)) == len(split_lines(CLASS_FILE))
+    ((finding, fix),) = _fixes(CLASS_FILE)
+    assert (finding.line, finding.code) == (19, "DRP001")
+    assert "self.dropout = nn.Dropout(p=0.3)" in [edit.content.strip() for edit in fix.edits]
+
+
+def test_a_rule_that_reads_classes_whole_sees_them_whole() -> None:
+    source = CLASS_FILE.replace("F.dropout(x, 0.3))", "F.dropout2d(x, 0.3, self.training))")
+    assert "Many lines" in _reduction(source, "DRP010").text
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "    def describe(self):\n        return self.dropout\n",  # the name the fix takes
+        "    def describe(self):\n        setattr(self, 'dropout', None)\n",
+    ],
+)
+def test_a_fix_naming_what_an_emptied_method_names_is_made_on_the_whole_class(method: str) -> None:
+    source = CLASS_FILE.replace(DESCRIBE, method + "\n    def other(self):\n        return 1\n")
+    part = _reduction(source, "DRP001")
+    assert "    def describe(self):\n" in part.text and "dropout\n" not in part.text
+    rule = [RULES_BY_CODE["DRP001"]]
+    (finding,) = check_module(parse(part.text, "<test>"), "<test>", rule, LintOptions(rules=rule))
+    assert "self.dropout = " in finding.fix.edits[0].content
+    assert not part.holds_all(finding.fix.edits)  # it takes `dropout`, which `describe` uses
+    ((_, fix),) = _fixes(source)
+    assert "self.dropout = " not in fix.edits[0].content
+
+
+def test_methods_that_build_dropout_or_declare_globals_are_seen() -> None:
+    added = (
+        "\n    def reset(self):\n        self.attn_drop = nn.Dropout(0.0)\n"
+        "\n    def rebind(self):\n        global F\n        F = None\n"
+    )
+    source = CLASS_FILE + added
+    kept = _reduction(source, "DRP001").text
+    assert "self.attn_drop = nn.Dropout(0.0)" in kept and "F = None" in kept
+    _fixes(source)
+
+
 def test_a_file_whose_calls_all_pass_the_mode_is_not_given_to_libcst(monkeypatch) -> None:
     # The byte gate cannot read these arguments (an f-string with fields); CPython's can.
     source = (
@@ -247,7 +376,7 @@ def test_a_file_whose_calls_all_pass_the_mode_is_not_given_to_libcst(monkeypatch
 
 
 def test_a_reduced_source_libcst_rejects_falls_back_to_the_whole_file(monkeypatch) -> None:
-    monkeypatch.setattr(reduction, "reduced", lambda text, tree, sites: Reduction("def broken(:\n", ()))
+    monkeypatch.setattr(reduction, "reduced", lambda *args: Reduction("def broken(:\n", ()))
     assert lint_source(LONG_FILE, "<test>") == full_findings(LONG_FILE.encode(), [
         r for r in ALL_RULES if r.default_enabled
     ])

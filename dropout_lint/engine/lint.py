@@ -3,7 +3,8 @@
 One pass per file, each step only for what the step before lets through: the bytes say
 which rules may fire (:mod:`dropout_lint.prefilter.byte_scan`); CPython's tree says where
 (:mod:`dropout_lint.prefilter.syntax_scan`); libcst parses the top-level statements around those
-sites (:mod:`dropout_lint.prefilter.reduction`), resolves metadata once, and runs the rules in a
+sites, with only the methods the rules read in their classes
+(:mod:`dropout_lint.prefilter.reduction`), resolves metadata once, and runs the rules in a
 single batched traversal.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Collection, Optional, Sequence, Union
 
 from ..analysis.mode_summaries import ProjectModeSummaries
-from ..prefilter.stages import byte_stage, syntax_stage
+from ..prefilter.stages import Sites, byte_stage, syntax_stage
 from ..prefilter.syntax_scan import SyntaxScan
 from .deep_stack import call_with_deep_stack
 from .diagnostics import (
@@ -56,8 +57,10 @@ class LintTrace:
     """What :func:`lint_source` went through, for a caller that lints the file again after an
     edit (:mod:`.incremental`): the rules the byte stage let through, CPython's tree, and
     which bodies libcst saw emptied: ``no_sites`` (no rule had a site: libcst saw nothing),
-    else ``emptied`` (the findings came from the reduced file; None: from the whole file),
-    with ``sites``, the indices of the top-level statements that hold a site."""
+    else ``emptied``, the bodies of top-level definitions (the findings came from the
+    reduced file; None: from the whole file; the methods it emptied inside the classes it
+    kept change no finding), with ``sites``, the indices of the top-level statements that
+    hold a site."""
 
     rules: tuple[type[Rule], ...] = ()
     tree: Optional[ast.Module] = None
@@ -272,26 +275,46 @@ def lint_source(
         text = decoded(source)
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return [file_problem(path, UNREADABLE_FILE, f"cannot decode: {error}")]
-    rules, statements = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
+    rules, sites = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
     if not rules:
         if trace is not None:
             trace.no_sites = True
         return []
-    if statements is not None:
-        from ..prefilter.reduction import reduced  # only for a file with a site: few are
-
-        part = reduced(text, tree, statements)
-        module = _libcst_module(part.text, path)
-        if not isinstance(module, Diagnostic):
-            found = _sorted_findings(module, path, rules, options)
-            if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
-                if trace is not None:
-                    trace.emptied, trace.sites = part.emptied, frozenset(statements)
-                return found
+    if sites is not None:
+        found = _reduced_findings(text, tree, path, rules, options, sites, trace)
+        if found is not None:
+            return found
     module = _libcst_module(text, path)
     if isinstance(module, Diagnostic):
         return [module]
     return _sorted_findings(module, path, rules, options)
+
+
+def _reduced_findings(
+    text: str,
+    tree: ast.Module,
+    path: str,
+    rules: Sequence[type[Rule]],
+    options: LintOptions,
+    sites: Sites,
+    trace: Optional[LintTrace],
+) -> Optional[list[Diagnostic]]:
+    """The findings of the file reduced to what the rules read around ``sites``, or None
+    when libcst cannot read it or a fix's edits do not hold there. Methods the rules do not
+    read are left out first; when that does not hold, the classes are seen whole."""
+    from ..prefilter.reduction import reduced  # only for a file with a site: few are
+
+    for methods in (sites.methods, None) if sites.methods is not None else (None,):
+        part = reduced(text, tree, sites.statements, methods)
+        module = _libcst_module(part.text, path)
+        if isinstance(module, Diagnostic):
+            return None
+        found = _sorted_findings(module, path, rules, options)
+        if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
+            if trace is not None:
+                trace.emptied, trace.sites = part.emptied, frozenset(sites.statements)
+            return found
+    return None
 
 
 def _allowed_by_project(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Optional, Sequence, Union
 
 from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.call_sites import CallSites, trigger_for
+from ..prefilter.reduction import ClassReads
 from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class Rule:
     trigger: ClassVar[re.Pattern[str]]
     default_enabled: ClassVar[bool] = True
     looks_for: ClassVar[tuple[Union[CallSites, AttributeReads], ...]] = ()
+    # What the rule reads of a class besides the methods holding its sites; None: all of it.
+    class_reads: ClassVar[Optional[ClassReads]] = None
     valid: ClassVar[Sequence[Valid]] = ()
     invalid: ClassVar[Sequence[Invalid]] = ()
 
@@ -100,7 +103,8 @@ class Rule:
 
         Asked only when ``may_fire`` said yes. The engine gives libcst only the top-level
         statements holding a site (see :mod:`dropout_lint.prefilter.reduction`), and nothing
-        at all when no rule has one; so every finding must be in the statement of some site.
+        at all when no rule has one; so every finding must be in the statement of some site,
+        and, for a rule that states its ``class_reads``, in a method holding a site.
         By default, the calls and reads ``looks_for`` states, or None for a rule that states
         none.
         """

@@ -9,6 +9,7 @@ from ..analysis.torch_api import ATTENTION_FUNCTIONS, AttentionFunction, attenti
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.byte_scan import ArgumentText, CallSite
 from ..prefilter.call_sites import CallSites
+from ..prefilter.reduction import ClassReads
 from ..prefilter.syntax_scan import LocatedCall
 
 # A rate written as zero (`0`, `0.`, `0.0`, `0e0`): the bytes say it cannot drop.
@@ -82,6 +83,8 @@ static method, where there is no module to ask for its mode.
             in_method=True,
         ),
     )
+    # The guards of the methods calling the site's method; the fix rewrites the call alone.
+    class_reads = ClassReads(callers=True)
 
     valid = (
         Valid(

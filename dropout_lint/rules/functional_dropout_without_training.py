@@ -6,6 +6,7 @@ from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_fun
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.byte_scan import CallSite
 from ..prefilter.call_sites import CallSites
+from ..prefilter.reduction import ClassReads
 
 
 class FunctionalDropoutWithoutTraining(Rule):
@@ -93,6 +94,8 @@ trained before the fix was trained without it. It needs `--unsafe-fixes`.
             in_method=True,
         ),
     )
+    # The guards of the methods calling the site's method; the fix registers in `__init__`.
+    class_reads = ClassReads(callers=True, registrations=True)
 
     valid = (
         Valid(

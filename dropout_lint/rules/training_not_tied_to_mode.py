@@ -9,6 +9,7 @@ from ..analysis.torch_api import DROPOUT_FUNCTIONS, DropoutFunction, dropout_fun
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.byte_scan import GAP, ArgumentText, CallSite
 from ..prefilter.call_sites import CallSites
+from ..prefilter.reduction import ClassReads
 
 
 class TrainingNotTiedToMode(Rule):
@@ -63,6 +64,8 @@ No automatic fix: whether the constant was intended is for the author to say.
             in_method=True,
         ),
     )
+    # The guards of the methods calling the site's method.
+    class_reads = ClassReads(callers=True)
 
     valid = (
         Valid(
