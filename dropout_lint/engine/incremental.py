@@ -692,13 +692,19 @@ def _matched_spans(old: _Version, new: _Version) -> Optional[tuple[dict[int, int
             continue
         if tag == "replace" and old_stop - old_start == new_stop - new_start:
             pairs = zip(old.texts[old_start:old_stop], new.texts[new_start:new_stop])
-            if all(_outline(before) == _outline(after) and _outline(after)[0] == "definition" for before, after in pairs):
+            if all(_keeps_outline(before, after) for before, after in pairs):
                 continue
         changed = [*old.texts[old_start:old_stop], *new.texts[new_start:new_stop]]
         if not all(_is_import(text) for text in changed):
             return None
-        import_names.update(name for text in changed for name in statement_names(text).binds)  # type: ignore[union-attr]
+        for text in changed:
+            import_names.update(statement_names(text).binds)  # type: ignore[union-attr]
     return same, import_names
+
+
+def _keeps_outline(before: str, after: str) -> bool:
+    """Whether both are one definition, alike to the rest of the file (:func:`_outline`)."""
+    return _outline(before) == _outline(after) and _outline(after)[0] == "definition"
 
 
 def _is_import(text: str) -> bool:
