@@ -564,7 +564,6 @@ def _moved(finding: Diagnostic, region: range, moved: int) -> Optional[Diagnosti
     return replace(finding, line=start, end_line=end, fix=fix)
 
 
-
 @dataclass(frozen=True)
 class LintedVersion:
     """One version of a file as the fix loop linted it: its text, CPython's tree, the rules
