@@ -28,6 +28,10 @@ definition as one string over its lines (lines and columns unchanged). Its findi
 replace those of the hierarchy; the other statements keep theirs, moved. Every finding and
 fix of that lint must lie in the hierarchy, off the emptied and removed lines.
 
+The fix loop lints each round's output with :func:`lint_after_fixes`, which keeps the
+last findings of the statements a round did not change on the same grounds (a round edits
+several classes, and may add or remove imports).
+
 Anything else is linted whole by :func:`~dropout_lint.engine.lint.lint_source`, whose
 findings the reuse must equal (see tests/test_incremental.py); so is every edit of a file
 with a DRP9xx finding, an encoding declaration, or a rule outside :data:`CHECKED_RULES`
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import difflib
 import io
 import re
 import tokenize
@@ -50,13 +55,13 @@ from typing import Iterator, Optional, Sequence
 
 from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.reduction import Reduction, reduced, without_lines
-from ..prefilter.stages import byte_stage
+from ..prefilter.stages import byte_stage, syntax_stage
 from ..prefilter.syntax_scan import SyntaxScan
 from .diagnostics import Diagnostic, Edit, is_file_problem
 from .lint import LintOptions, LintTrace, lint_source
 from .rule import Rule
 from .source_text import first_line, split_lines
-from .statement_links import hierarchy_and_headers, statement_names
+from .statement_links import StatementNames, hierarchy_and_headers, statement_names
 
 # The rules whose reading of other statements has been checked against the conditions
 # above: through imports, class statements and the text their trigger matches. A file
@@ -546,6 +551,183 @@ def _moved(finding: Diagnostic, region: range, moved: int) -> Optional[Diagnosti
 
     start, end = line(finding.line), line(finding.end_line)
     if start is None or end is None:
+        return None
+    fix = finding.fix
+    if fix is not None:
+        edits = []
+        for edit in fix.edits:
+            first, last = line(edit.start[0]), line(edit.end[0])
+            if first is None or last is None:
+                return None
+            edits.append(Edit((first, edit.start[1]), (last, edit.end[1]), edit.content))
+        fix = replace(fix, edits=tuple(edits))
+    return replace(finding, line=start, end_line=end, fix=fix)
+
+
+@dataclass(frozen=True)
+class LintedVersion:
+    """One version of a file as the fix loop linted it: its text, CPython's tree, the rules
+    its byte stage let through, the top-level statements that hold a site (None: not
+    known) and its findings."""
+
+    text: str
+    tree: ast.Module
+    rules: tuple[type[Rule], ...]
+    sites: Optional[frozenset[int]]
+    findings: tuple[Diagnostic, ...]
+
+
+def lint_after_fixes(
+    last: LintedVersion, text: str, data: bytes, tree: ast.Module, path: str, options: LintOptions
+) -> LintedVersion:
+    """The lint of ``data`` (``text`` decoded, ``tree`` CPython's tree), which a round of
+    fixes made from ``last``'s text: the findings of ``lint_source``, which runs only when
+    :func:`_findings_kept` cannot show them to be ``last``'s."""
+    rules = tuple(byte_stage(data, options.rules))
+    statements: Optional[set[int]] = None
+    found: Optional[list[Diagnostic]] = None
+    if len(data) <= options.max_file_size:
+        sited, statements = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
+        found = _findings_kept(last, text, tree, sited, statements)
+    if found is None:
+        found = lint_source(data, path, options, tree=tree, passed_byte_stage={rule.code for rule in rules})
+    sites = None if statements is None else frozenset(statements)
+    return LintedVersion(text, tree, rules, sites, tuple(found))
+
+
+def _findings_kept(
+    last: LintedVersion, text: str, tree: ast.Module, rules: Sequence[type[Rule]], statements: Optional[set[int]]
+) -> Optional[list[Diagnostic]]:
+    """The findings of ``text``, whose ``rules`` have sites in the top-level ``statements``,
+    when they are those ``last`` found in the same statements, moved; None when that is not
+    shown. It is when those rules read other statements by name only (:data:`GROUPED_RULES`)
+    and ran on ``last``; each statement holding a site held one in ``last``, with the same
+    text and the same class hierarchy (:mod:`.statement_links`), of unchanged statements;
+    and each statement the fixes changed is a definition that keeps its header and what it
+    binds (:func:`_outline`), or an import whose names neither those hierarchies nor the
+    statements they need mention. A finding with a fix is kept when its edits lie in
+    unchanged statements, no import changed and libcst renders new lines alike."""
+    if statements is None or last.sites is None or any(is_file_problem(d) for d in last.findings):
+        return None
+    if not rules:
+        return []
+    codes = {rule.code for rule in rules}
+    if not codes <= GROUPED_RULES or not codes <= {rule.code for rule in last.rules}:
+        return None
+    old, new = _Version(last.text, last.tree), _Version(text, tree)
+    if old.names is None or new.names is None:
+        return None
+    matched = _matched_spans(old, new)
+    if matched is None:
+        return None
+    same, import_names = matched
+    sited = {new.span_of[number] for number in statements}
+    old_sited = {old.span_of[number] for number in last.sites}
+    for span in sited:
+        if same.get(span) not in old_sited:
+            return None
+        hierarchy, needed = hierarchy_and_headers(new.names, new.names, span)
+        old_hierarchy, old_needed = hierarchy_and_headers(old.names, old.names, same[span])
+        if {same.get(member) for member in hierarchy} != old_hierarchy:
+            return None
+        mentioned = [new.names[i].mentions for i in hierarchy | needed]
+        mentioned += [old.names[i].mentions for i in old_hierarchy | old_needed]
+        if any(import_names & names for names in mentioned):
+            return None
+    old_to_new = {before: after for after, before in same.items()}
+    kept = {same[span] for span in sited}
+    found = []
+    for finding in last.findings:
+        at = old.span_at(finding.line - 1)
+        if at is None:
+            return None
+        if at not in kept:
+            continue  # its statement holds no site now: nothing is found there
+        moved = _moved_by_spans(finding, old, new, old_to_new)
+        if moved is None or finding.code not in codes:
+            return None
+        found.append(moved)
+    if any(d.fix is not None for d in found) and (import_names or _rendering(text) != _rendering(last.text)):
+        return None  # the fixes would spell torch.nn, or write new lines, otherwise
+    return sorted(found)
+
+
+class _Version:
+    """A text's top-level statements as spans of lines (statements sharing a line in one),
+    with the names of each (None if one does not parse alone)."""
+
+    def __init__(self, text: str, tree: ast.Module) -> None:
+        self.lines = split_lines(text)
+        self.spans: list[tuple[int, int]] = []
+        self.span_of: dict[int, int] = {}  # statement index -> span index
+        for number, statement in enumerate(tree.body):
+            start, stop = _lines_of(statement)
+            if self.spans and start < self.spans[-1][1]:
+                self.spans[-1] = (self.spans[-1][0], max(stop, self.spans[-1][1]))
+            else:
+                self.spans.append((start, stop))
+            self.span_of[number] = len(self.spans) - 1
+        self.texts = ["".join(self.lines[start:stop]) for start, stop in self.spans]
+        names = [statement_names(text) for text in self.texts]
+        self.names: Optional[list[StatementNames]] = None if None in names else names  # type: ignore[assignment]
+        self._starts = [start for start, _ in self.spans]
+
+    def span_at(self, line: int) -> Optional[int]:
+        """The span holding 0-based ``line``, if any."""
+        index = bisect.bisect_right(self._starts, line) - 1
+        return index if index >= 0 and line < self.spans[index][1] else None
+
+
+def _matched_spans(old: _Version, new: _Version) -> Optional[tuple[dict[int, int], set[str]]]:
+    """Each span of ``new`` with the same text as one of ``old``, and the names bound by the
+    imports added or removed; None when a changed span is neither a definition that keeps
+    its outline nor an import."""
+    same: dict[int, int] = {}
+    import_names: set[str] = set()
+    matcher = difflib.SequenceMatcher(None, old.texts, new.texts, autojunk=False)
+    for tag, old_start, old_stop, new_start, new_stop in matcher.get_opcodes():
+        if tag == "equal":
+            same.update(zip(range(new_start, new_stop), range(old_start, old_stop)))
+            continue
+        if tag == "replace" and old_stop - old_start == new_stop - new_start:
+            pairs = zip(old.texts[old_start:old_stop], new.texts[new_start:new_stop])
+            if all(_keeps_outline(before, after) for before, after in pairs):
+                continue
+        changed = [*old.texts[old_start:old_stop], *new.texts[new_start:new_stop]]
+        if not all(_is_import(text) for text in changed):
+            return None
+        for text in changed:
+            import_names.update(statement_names(text).binds)  # type: ignore[union-attr]
+    return same, import_names
+
+
+def _keeps_outline(before: str, after: str) -> bool:
+    """Whether both are one definition, alike to the rest of the file (:func:`_outline`)."""
+    return _outline(before) == _outline(after) and _outline(after)[0] == "definition"
+
+
+def _is_import(text: str) -> bool:
+    """Whether ``text`` is one import statement."""
+    body = ast.parse(text).body
+    return len(body) == 1 and isinstance(body[0], (ast.Import, ast.ImportFrom))
+
+
+def _moved_by_spans(
+    finding: Diagnostic, old: _Version, new: _Version, old_to_new: dict[int, int]
+) -> Optional[Diagnostic]:
+    """``finding`` where its span and those of its fix's edits are in ``new``; None if one
+    is in a span that changed, or its message names a line that moved or changed."""
+
+    def line(number: int) -> Optional[int]:
+        at = old.span_at(number - 1)
+        if at is None or at not in old_to_new:
+            return None
+        return number + new.spans[old_to_new[at]][0] - old.spans[at][0]
+
+    start, end = line(finding.line), line(finding.end_line)
+    if start is None or end is None:
+        return None
+    if any(line(int(number)) != int(number) for number in _LINE_NUMBER.findall(finding.message)):
         return None
     fix = finding.fix
     if fix is not None:

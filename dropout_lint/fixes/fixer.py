@@ -16,6 +16,8 @@ round makes; its tree is what the round's lint and the next round's import check
 each text is parsed by Python once. libcst parses what the round's lint gives it (the
 statements around the sites left, where it must read the fixes' code), never the whole
 fixed file: a round whose lint finds the file unreadable fails like one that does not compile.
+The round's lint keeps the last findings of the statements the round cannot change
+(:func:`~dropout_lint.engine.incremental.lint_after_fixes`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from ..engine.diagnostics import INTERNAL_ERROR, UNREADABLE_FILE, Diagnostic, file_problem
+from ..engine.incremental import LintedVersion, lint_after_fixes
 from ..engine.lint import LintOptions, LintTrace, lint_source
 from ..engine.source_text import decoded, split_lines
 from .text_edits import apply_fixes
@@ -72,7 +75,9 @@ def fix_source(
     if not any(is_applicable(d, fixable, unsafe_fixes) for d in remaining):
         return FixResult(source, {}, remaining)
     assert trace.tree is not None  # a finding with a fix comes from a lint that compiled it
-    outcome = _fix_to_fixed_point(source, trace.tree, remaining, path, options, set(fixable), unsafe_fixes)
+    sites = frozenset(trace.sites) if trace.emptied is not None else None  # known where libcst saw a part
+    linted = LintedVersion(decoded(source), trace.tree, trace.rules, sites, tuple(remaining))
+    outcome = _fix_to_fixed_point(source, linted, path, options, set(fixable), unsafe_fixes)
     if isinstance(outcome, str):
         return _failed(source, remaining, path, outcome)
     data, fixed, found = outcome
@@ -83,52 +88,50 @@ def fix_source(
 
 def _fix_to_fixed_point(
     source: bytes,
-    tree: ast.Module,
-    found: list[Diagnostic],
+    linted: LintedVersion,
     path: str,
     options: LintOptions,
     fixable: set[str],
     unsafe_fixes: bool,
 ) -> Union[tuple[bytes, dict[str, int], list[Diagnostic]], str]:
     """Apply one rule's fixes per round until none applies: the new bytes, the count of
-    fixes by code and the findings left; or why it failed. ``tree`` is CPython's tree of
+    fixes by code and the findings left; or why it failed. ``linted`` is the lint of
     ``source``."""
     encoding = _encoding(source)
-    text = decoded(source)
     data = source
     fixed: Counter[str] = Counter()
     for _ in range(MAX_ROUNDS):
+        found = list(linted.findings)
         applicable = [d for d in found if is_applicable(d, fixable, unsafe_fixes)]
         if not applicable:
             return data, dict(fixed), found
         code = min(d.code for d in applicable)
-        before = text
-        text, count = apply_fixes(text, [d.fix for d in applicable if d.code == code])  # type: ignore[misc]
-        if text == before:  # nothing to do after all: let the other rules go
+        text, count = apply_fixes(linted.text, [d.fix for d in applicable if d.code == code])  # type: ignore[misc]
+        if text == linted.text:  # nothing to do after all: let the other rules go
             fixable.discard(code)
             continue
-        outcome = round_output(tree, text, path, encoding, source)
+        outcome = round_output(linted.tree, linted.text, text, path, encoding, source)
         if isinstance(outcome, str):
             return f"the fix for {code} {outcome}"
         text, data, tree = outcome
         fixed[code] += count
-        found = lint_source(data, path, options, tree=tree)
-        if any(d.code == UNREADABLE_FILE for d in found):  # libcst cannot read what it needs
+        linted = lint_after_fixes(linted, text, data, tree, path, options)
+        if any(d.code == UNREADABLE_FILE for d in linted.findings):  # libcst cannot read what it needs
             return f"the fix for {code} produced code that does not parse"
     return f"the fixes did not settle in {MAX_ROUNDS} rounds"
 
 
 def round_output(
-    before: ast.Module, text: str, path: str, encoding: str, source: bytes
+    before: ast.Module, before_text: str, text: str, path: str, encoding: str, source: bytes
 ) -> Union[tuple[str, bytes, ast.Module], str]:
     """A round's fixed ``text`` without the imports its fixes left unused, as the bytes of
     the file ``source`` was, with CPython's tree of those bytes (``before`` is the tree of
-    the text the round started from); or why it cannot be written."""
+    ``before_text``, the text the round started from); or why it cannot be written."""
     outcome = _compiled(text, encoding, source, path)
     if isinstance(outcome, str):
         return outcome
     data, tree = outcome
-    pruned = without_imports_made_unused(before, tree, text, path)
+    pruned = without_imports_made_unused(before, before_text, tree, text, path)
     if pruned == text:
         return text, data, tree
     outcome = _compiled(pruned, encoding, source, path)

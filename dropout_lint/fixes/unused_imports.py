@@ -13,36 +13,59 @@ from __future__ import annotations
 import ast
 import os
 from collections import Counter
-from typing import Union
+from typing import Iterable, Union
 
-from ..engine.source_text import split_lines
+from ..engine.source_text import first_line, split_lines
 
 Import = Union[ast.Import, ast.ImportFrom]
 
 
-def without_imports_made_unused(before: ast.Module, after: ast.Module, text: str, path: str) -> str:
+def without_imports_made_unused(before: ast.Module, before_text: str, after: ast.Module, text: str, path: str) -> str:
     """``text`` without the module-level import names that ``before`` used and ``after``
-    does not; ``before`` and ``after`` are CPython's trees of the text before the fixes and
-    of ``text``. A text with no such import comes back as it is.
+    does not; ``before`` and ``after`` are CPython's trees of ``before_text``, the text
+    before the fixes, and of ``text``. A text with no such import comes back as it is.
+
+    Uses are counted in the top-level statements the fixes changed first: a name can only
+    go unused when a changed statement used it and none uses it now, and only then are
+    the other statements read.
     """
     if os.path.basename(path) == "__init__.py":
         return text
-    old, new = before, after
-    candidates = _bound_names(new)
+    candidates = _bound_names(after)
     if not candidates:
         return text
-    used_before, used_after = _uses(old), _uses(new)
-    unused = {
+    old, new = _statements(before, before_text), _statements(after, text)
+    kept = old.keys() & new.keys()
+    used_before = _uses(old[key] for key in old.keys() - kept)
+    used_after = _uses(new[key] for key in new.keys() - kept)
+    gone = {
         name
         for name, statements in candidates.items()
         if len(statements) == 1 and used_before[name] > 0 and used_after[name] == 0
     }
-    if not unused:
+    if gone:
+        used_elsewhere = _uses(new[key] for key in kept)
+        gone = {name for name in gone if used_elsewhere[name] == 0}
+    if not gone:
         return text
     lines = split_lines(text)
-    for statement in sorted({id(s): s for n in unused for s in candidates[n]}.values(), key=_line, reverse=True):
-        _remove(lines, statement, unused)
+    for statement in sorted({id(s): s for n in gone for s in candidates[n]}.values(), key=_line, reverse=True):
+        _remove(lines, statement, gone)
     return "".join(lines)
+
+
+def _statements(module: ast.Module, text: str) -> dict[tuple[str, int, int, int], ast.stmt]:
+    """The module's top-level statements by their code: the lines they span, where they
+    start and end on them, and how many came before with the same code."""
+    lines = split_lines(text)
+    statements: dict[tuple[str, int, int, int], ast.stmt] = {}
+    seen: Counter[tuple[str, int, int]] = Counter()
+    for statement in module.body:
+        span = "".join(lines[first_line(statement) - 1 : statement.end_lineno])
+        code = (span, statement.col_offset, statement.end_col_offset or 0)
+        statements[(*code, seen[code])] = statement
+        seen[code] += 1
+    return statements
 
 
 def _bound_names(module: ast.Module) -> dict[str, list[Import]]:
@@ -60,10 +83,11 @@ def _bound_names(module: ast.Module) -> dict[str, list[Import]]:
     return bound
 
 
-def _uses(module: ast.Module) -> Counter[str]:
-    """How often each name is read, plus identifier-like strings (``__all__``, ``getattr``)."""
+def _uses(statements: Iterable[ast.stmt]) -> Counter[str]:
+    """How often each name is read in the statements, plus identifier-like strings
+    (``__all__``, ``getattr``)."""
     counts: Counter[str] = Counter()
-    for node in ast.walk(module):
+    for node in (node for statement in statements for node in ast.walk(statement)):
         if isinstance(node, ast.Name):
             counts[node.id] += 1
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():

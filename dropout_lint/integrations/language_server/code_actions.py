@@ -51,7 +51,7 @@ def fixed_for_finding(source: bytes, finding: Diagnostic) -> Optional[bytes]:
         before = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    outcome = round_output(before, fixed, finding.path, encoding, source)
+    outcome = round_output(before, text, fixed, finding.path, encoding, source)
     return None if isinstance(outcome, str) else outcome[1]
 
 
