@@ -437,7 +437,7 @@ class _Walk:
         if not value:
             return False
         outer = self.string
-        self.string = outer or node
+        self.string = node if outer is None else outer
         try:
             self.visit(cst.parse_module(value))
         except cst.ParserSyntaxError:

@@ -34,6 +34,7 @@ class FileContext:
 
     @cached_property
     def names(self) -> NameResolver:
+        """What the file's names refer to, worked out on first use."""
         return NameResolver(self.module)
 
     @cached_property
