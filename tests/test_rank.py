@@ -13,6 +13,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dropout_lint.analysis.module_classes import ModuleClasses
+from dropout_lint.analysis.name_resolution import NameResolver
 from dropout_lint.analysis.rank import SourceFacts, Tensor, analyze
 
 HEADER = """
@@ -27,12 +28,13 @@ from torch import Tensor
 
 def _analyses(source: str):
     wrapper = MetadataWrapper(cst.parse_module(HEADER + source))
-    scope = ModuleClasses(wrapper)
+    names = NameResolver(wrapper.module)
+    scope = ModuleClasses(wrapper.module, names)
     positions = wrapper.resolve(PositionProvider)
 
     def qualified_name(node: cst.CSTNode) -> Optional[str]:
-        names = scope.qualified_names(node)
-        return names.pop() if len(names) == 1 else None
+        found = names.qualified_names(node)
+        return found.pop() if len(found) == 1 else None
 
     facts = SourceFacts(qualified_name, lambda node: positions[node].start.line - HEADER.count("\n"))
     units = [s for s in wrapper.module.body if isinstance(s, (cst.ClassDef, cst.FunctionDef))]

@@ -7,36 +7,18 @@ the code that runs with a module's train/eval mode at hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Iterable, Mapping, Optional, TypeVar
+from typing import Callable, Collection, Mapping, Optional, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, QualifiedName, Scope, ScopeProvider
 
 from . import torch_api
 from .class_hierarchy import class_hierarchy
 from .instance_parameter import instance_parameter_of
+from .name_resolution import NameResolver
 from .node_search import parents
 from .project_index import absolute_name, is_project_module_class
 
 T = TypeVar("T")
-
-
-def agreed_answer(names: Iterable[str], lookup: Callable[[str], Optional[T]]) -> Optional[T]:
-    """What ``lookup`` says of every name a node may refer to, when they all agree.
-
-    A name bound in several ways (``try: import torch.nn.functional as F`` / ``except:
-    import chainer.functions as F``) only counts when every binding agrees, so the
-    answer never depends on which one a set happens to yield first.
-    """
-    answers = {lookup(name) for name in names}
-    return answers.pop() if len(answers) == 1 else None
-
-
-def qualified_names_in(scope: Optional[Scope], node: cst.CSTNode) -> Collection[QualifiedName]:
-    """The names ``node`` may refer to, from the scope libcst's ``ScopeProvider`` gives it:
-    what ``QualifiedNameProvider`` says, without the visit of the whole tree it makes to
-    note each node's scope."""
-    return scope.get_qualified_names_for(node) if scope is not None else set()
 
 
 @dataclass(frozen=True)
@@ -69,17 +51,18 @@ class ModuleClasses:
 
     def __init__(
         self,
-        wrapper: MetadataWrapper,
+        module: cst.Module,
+        names: NameResolver,
         project_module_classes: Collection[str] = (),
         path: str = "",
     ):
-        self._parents: Mapping[cst.CSTNode, cst.CSTNode] = parents(wrapper.module)
-        self._scopes = wrapper.resolve(ScopeProvider)
+        self._parents: Mapping[cst.CSTNode, cst.CSTNode] = parents(module)
+        self._names = names
         self._project_module_classes = project_module_classes
         self._path = path
         self._star_imports = [
             _module_name(statement)
-            for statement in wrapper.module.body
+            for statement in module.body
             if isinstance(statement, cst.SimpleStatementLine)
             for statement in statement.body
             if isinstance(statement, cst.ImportFrom) and isinstance(statement.names, cst.ImportStar)
@@ -137,19 +120,16 @@ class ModuleClasses:
                 found.append(current)
         return found
 
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        return {name.name for name in qualified_names_in(self._scopes.get(node), node)}
-
     def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
-        """``agreed_answer`` for ``node``, for code that runs outside a visit (fixes)."""
-        return agreed_answer(self.qualified_names(node), lookup)
+        """See :meth:`NameResolver.resolve`."""
+        return self._names.resolve(node, lookup)
 
     def _is_module_base(self, base: cst.BaseExpression) -> bool:
         if isinstance(base, cst.Subscript):  # Generic[T], Base[Config]
             base = base.value
         if isinstance(base, cst.Name) and base.value in self._classes_by_name:
             return any(self.is_module_class(c) for c in self._classes_by_name[base.value])
-        names = self.qualified_names(base)
+        names = self._names.qualified_names(base)
         if not names and isinstance(base, cst.Name):  # unbound: perhaps from a star import
             names = {
                 module + base.value if module.endswith(".") else f"{module}.{base.value}"

@@ -11,6 +11,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..analysis.mode_summaries import ProjectModeSummaries
 from ..analysis.module_classes import ModuleClasses
+from ..analysis.name_resolution import NameResolver
 from ..fixes.node_edits import ModuleLayout
 
 
@@ -32,8 +33,13 @@ class FileContext:
         return self.wrapper.module
 
     @cached_property
+    def names(self) -> NameResolver:
+        """What the file's names refer to, worked out on first use."""
+        return NameResolver(self.module)
+
+    @cached_property
     def classes(self) -> ModuleClasses:
-        return ModuleClasses(self.wrapper, self.project_module_classes, self.path)
+        return ModuleClasses(self.module, self.names, self.project_module_classes, self.path)
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:

@@ -16,9 +16,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, ScopeProvider
+from libcst.metadata import CodeRange
 
-from ..analysis.module_classes import agreed_answer, qualified_names_in
 from .diagnostics import Diagnostic, Fix
 from .rule import Rule
 
@@ -31,11 +30,10 @@ T = TypeVar("T")
 
 class RuleVisitor(Rule, cst.BatchableCSTVisitor):
     """Base class of every rule's visitor: a libcst batchable visitor over one file's tree,
-    which records what it finds with :meth:`report`. Positions are not among the metadata
-    resolved for the visit: :meth:`report` asks the context for them, so a file with no
-    finding never renders them."""
-
-    METADATA_DEPENDENCIES = (ScopeProvider,)
+    which records what it finds with :meth:`report`. The visit resolves no libcst metadata:
+    names are resolved by the context's :class:`~dropout_lint.analysis.name_resolution.NameResolver`,
+    and :meth:`report` asks the context for positions, so a file with no finding never
+    renders them."""
 
     def __init__(self, context: "FileContext") -> None:
         super().__init__()
@@ -61,9 +59,8 @@ class RuleVisitor(Rule, cst.BatchableCSTVisitor):
         )
 
     def resolve_name(self, node: cst.CSTNode, lookup: Callable[[str], Optional[T]]) -> Optional[T]:
-        """``agreed_answer`` for ``node``, from the metadata of the current visit."""
-        names = qualified_names_in(self.get_metadata(ScopeProvider, node, None), node)
-        return agreed_answer((name.name for name in names), lookup)
+        """See :meth:`~dropout_lint.analysis.name_resolution.NameResolver.resolve`."""
+        return self.context.names.resolve(node, lookup)
 
     def node_edits(self, diagnostic: Diagnostic) -> Optional["NodeEdits"]:
         """The tree edits that fix one of this visit's findings; None when there are none.

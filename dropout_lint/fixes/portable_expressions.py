@@ -10,20 +10,18 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import GlobalScope, ScopeProvider
-from libcst.metadata.scope_provider import Assignment, BaseAssignment, Scope
 
 from ..analysis.module_classes import Method
+from ..analysis.name_resolution import Binding, Scope
 from ..engine.context import FileContext
 from .class_facts import ClassFacts, init_body
 
 
 class InitPortability:
-    """Answers for one file, with its scopes resolved once."""
+    """Answers for one file."""
 
     def __init__(self, context: FileContext) -> None:
         self.context = context
-        self.scopes = context.wrapper.resolve(ScopeProvider)
 
     def portable(
         self,
@@ -53,11 +51,10 @@ class InitPortability:
         if isinstance(expression, cst.Name):
             if expression.value in ("True", "False", "None"):
                 return expression
-            init_scope = self.scopes[init_body(facts.init).body[0]]
             if expression.value == method.self_name:
                 return None
-            used = self.scopes.get(expression)
-            if used is None or not self.is_sole_global(expression.value, init_scope, used):
+            used = self.context.names.scope_of(expression)
+            if used is None or not self.is_sole_global(expression.value, self.init_scope(facts), used):
                 return None
             return expression
         if isinstance(expression, cst.Attribute):
@@ -74,19 +71,24 @@ class InitPortability:
             return None if value is None else expression.with_changes(value=value)
         return None
 
+    def init_scope(self, facts: ClassFacts) -> Scope:
+        """The scope of the body of the class's ``__init__``."""
+        assert facts.init is not None
+        scope = self.context.names.scope_of(init_body(facts.init).body[0])
+        assert scope is not None
+        return scope
+
     def is_sole_global(self, name: str, init_scope: Scope, used: Optional[Scope] = None) -> bool:
         """Bound once, at module level, and meaning the same in ``__init__`` (and at ``used``)."""
-        assignments = list(init_scope[name])
-        if len(assignments) != 1 or not isinstance(assignments[0].scope, GlobalScope):
+        bindings = init_scope.lookup(name)
+        if len(bindings) != 1 or not bindings[0].scope.is_module:
             return False
-        if used is not None and {id(a) for a in used[name]} != {id(assignments[0])}:
+        if used is not None and {id(b) for b in used.lookup(name)} != {id(bindings[0])}:
             return False
-        return self._at_module_level(assignments[0])
+        return self._at_module_level(bindings[0])
 
-    def _at_module_level(self, assignment: BaseAssignment) -> bool:
-        if not isinstance(assignment, Assignment):
-            return False
-        node: Optional[cst.CSTNode] = assignment.node
+    def _at_module_level(self, binding: Binding) -> bool:
+        node: Optional[cst.CSTNode] = binding.node
         while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             node = self.context.classes.parent(node)
         return node is not None and self.context.classes.parent(node) is self.context.module

@@ -12,7 +12,7 @@ from typing import Iterator, Optional, Union
 import libcst as cst
 
 from ..engine.context import FileContext
-from .class_facts import ClassFacts, init_body
+from .class_facts import ClassFacts
 from .portable_expressions import InitPortability
 
 _TORCH_NN_CLASS = ("torch.nn.{}", "torch.nn.modules.{}", "torch.nn.modules.dropout.{}")
@@ -34,8 +34,7 @@ class TorchNnSpelling:
 
         When nothing suitable is imported, ``import torch.nn as nn`` is added (once).
         """
-        assert facts.init is not None
-        init_scope = self.portability.scopes[init_body(facts.init).body[0]]
+        init_scope = self.portability.init_scope(facts)
         wanted = {pattern.format(module_class) for pattern in _TORCH_NN_CLASS}
         choices: list[tuple[int, cst.BaseExpression]] = []
         for bound, qualified in self._top_level_imports():
@@ -114,7 +113,7 @@ class TorchNnSpelling:
     def _name_in_use(self, name: str) -> bool:
         """Whether ``name`` appears anywhere in the file, so adding it could change a meaning."""
         if self._names is None:
-            self._names = {node.value for node in self.portability.scopes if isinstance(node, cst.Name)}
+            self._names = self.context.names.names()
         return name in self._names
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Collection, Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from ..module_classes import ModuleClasses
+from ..name_resolution import NameResolver
 from ..project_index import absolute_name, project_module_class_keys
 from .interpreter import SourceFacts
 
@@ -131,6 +131,6 @@ def _parse(path: str, source: bytes, index: Collection[str]) -> Optional[Project
         module = cst.parse_module(source)
     except (cst.ParserSyntaxError, UnicodeDecodeError, RecursionError):
         return None
-    classes = ModuleClasses(MetadataWrapper(module, unsafe_skip_copy=True), index, path)
+    classes = ModuleClasses(module, NameResolver(module), index, path)
     facts = SourceFacts(lambda node: classes.resolve_name(node, lambda name: name), lambda node: 0)
     return ProjectFile(path, module, classes, facts)
