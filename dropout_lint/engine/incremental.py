@@ -51,7 +51,7 @@ import re
 import tokenize
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.reduction import Reduction, reduced, without_lines
@@ -549,6 +549,12 @@ def _moved(finding: Diagnostic, region: range, moved: int) -> Optional[Diagnosti
             return number + moved
         return None
 
+    return _renumbered(finding, line)
+
+
+def _renumbered(finding: Diagnostic, line: Callable[[int], Optional[int]]) -> Optional[Diagnostic]:
+    """``finding`` and its fix's edits with each line number ``n`` made ``line(n)``; None
+    if one of them has no line."""
     start, end = line(finding.line), line(finding.end_line)
     if start is None or end is None:
         return None
@@ -725,18 +731,6 @@ def _moved_by_spans(
             return None
         return number + new.spans[old_to_new[at]][0] - old.spans[at][0]
 
-    start, end = line(finding.line), line(finding.end_line)
-    if start is None or end is None:
-        return None
     if any(line(int(number)) != int(number) for number in _LINE_NUMBER.findall(finding.message)):
         return None
-    fix = finding.fix
-    if fix is not None:
-        edits = []
-        for edit in fix.edits:
-            first, last = line(edit.start[0]), line(edit.end[0])
-            if first is None or last is None:
-                return None
-            edits.append(Edit((first, edit.start[1]), (last, edit.end[1]), edit.content))
-        fix = replace(fix, edits=tuple(edits))
-    return replace(finding, line=start, end_line=end, fix=fix)
+    return _renumbered(finding, line)
