@@ -2,7 +2,7 @@
 
 The rules read the order of classes and calls (which subclass comes first, which caller
 gives a ``forward`` its input), so the walk must give the code's nodes in the order a visit
-does; whitespace and punctuation nodes may come in another order.
+does. The nodes of the layout (whitespace, comments, parentheses, punctuation) are skipped.
 """
 
 from __future__ import annotations
@@ -42,6 +42,15 @@ def _sources() -> list[tuple[str, str]]:
     return [("out_of_order", OUT_OF_ORDER), *((str(p.relative_to(ROOT)), p.read_text()) for p in files)]
 
 
+# The node types of a tree's layout, which the walks skip.
+LAYOUT = (
+    cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline,
+    cst.Comment, cst.Comma, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.LeftParen,
+    cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+)  # fmt: skip
+
+
 def _is_code(node: cst.CSTNode) -> bool:
     return isinstance(node, (cst.BaseExpression, cst.BaseStatement, cst.BaseSmallStatement))
 
@@ -51,7 +60,8 @@ def test_parents_are_libcsts(name: str, source: str) -> None:
     module = cst.parse_module(source)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
     found = parents(module)
-    assert found == dict(expected)
+    assert found == {node: parent for node, parent in expected.items() if not isinstance(node, LAYOUT)}
+    assert len(found) <= len(expected) / 2  # layout is most of a tree
     assert [n for n in found if _is_code(n)] == [n for n in expected if _is_code(n)]
 
 

@@ -2,10 +2,10 @@
 
 A libcst visit rebuilds every node it passes (its children are visited by constructing
 the node again), so even a visitor that changes nothing costs about what parsing did.
-Reading the fields instead is several times faster; the nodes come in the order a visit
-would give them, as far as the code goes: ``keyword=value`` gives the keyword first, a
-function its decorators, then its name, parameters, annotation and body. (Whitespace and
-punctuation nodes may come in another order among them.)
+Reading the fields instead is several times faster, and the walks here skip the nodes of
+the layout (whitespace, comments, parentheses, punctuation: more than half of a tree); the
+nodes come in the order a visit would give them: ``keyword=value`` gives the keyword first,
+a function its decorators, then its name, parameters, annotation and body.
 
 ``nodes_of_type`` does what ``libcst.matchers.findall(node, m.Kind())`` does for a plain
 node type, without importing ``libcst.matchers``: that import takes longer than libcst's
@@ -35,19 +35,31 @@ _SOURCE_ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
     cst.TypeAlias: ("name", "type_parameters", "value"),
 }
 _FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+# The fields that hold only layout (whitespace, comments, parentheses, punctuation): more
+# than half of a tree's nodes, which no walk here asks about.
+_LAYOUT_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "trailing_comma", "colon", "first_colon", "second_colon",
+    "semicolon", "equal", "lbrace", "rbrace", "lbracket", "rbracket", "leading_lines",
+    "lines_after_decorators", "header", "footer", "trailing_whitespace", "newline",
+})  # fmt: skip
 
 
 def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     names = _FIELDS.get(kind)
     if names is None:
         first = _SOURCE_ORDER.get(kind, ())
-        declared = [field.name for field in dataclasses.fields(kind)]  # type: ignore[arg-type]
+        declared = [
+            field.name
+            for field in dataclasses.fields(kind)  # type: ignore[arg-type]
+            if field.name not in _LAYOUT_FIELDS and not field.name.startswith("whitespace")
+        ]
         names = _FIELDS[kind] = (*first, *(name for name in declared if name not in first))
     return names
 
 
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The nodes directly under ``node``, in the order of the code."""
+    """The nodes directly under ``node`` that hold code, in the order of the code: not
+    those of its layout (whitespace, comments, parentheses, commas and the like)."""
     for name in _fields(type(node)):
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):
