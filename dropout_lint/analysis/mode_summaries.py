@@ -15,12 +15,18 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
 from functools import cached_property
 from typing import Optional
 
-from .project_index import absolute_name, at_line_start, module_key, name_in_package, package_key
+from .project_index import (
+    absolute_name,
+    matches_at_line_starts,
+    module_key,
+    name_in_package,
+    package_key,
+)
 
 @dataclass(frozen=True)
 class FunctionSummary:
@@ -122,28 +128,16 @@ def import_names(source: bytes) -> tuple[str, ...]:
     its bytes, as it writes them: ``from .engine import validate`` gives ``.engine`` and
     ``.engine.validate``. They do not depend on the file's path: the cache keeps them."""
     found: list[str] = []
-    for match in _at_line_starts(_FROM_IMPORT, source):
+    for match in matches_at_line_starts(_FROM_IMPORT, source):
         origin = match.group(1).decode("latin-1")
         if origin.strip("."):
             found.append(origin)
         joint = "" if origin.endswith(".") else "."
         found.extend(f"{origin}{joint}{name}" for name in _NAME.findall(match.group(2).decode("latin-1")))
-    for match in _at_line_starts(_IMPORT, source):
+    for match in matches_at_line_starts(_IMPORT, source):
         # `import .x` is no Python: such a name (in a docstring, say) names no module
         found.extend(name for name in _NAME.findall(match.group(1).decode("latin-1")) if name[0] != ".")
     return tuple(dict.fromkeys(found))
-
-
-def _at_line_starts(pattern: re.Pattern[bytes], source: bytes) -> Iterator[re.Match[bytes]]:
-    """The matches of ``pattern`` that only blanks precede on their line, as
-    ``^[ \t]*pattern`` would find them in MULTILINE mode."""
-    match = pattern.search(source)
-    while match is not None:
-        if at_line_start(source, match.start()):
-            yield match
-            match = pattern.search(source, match.end())
-        else:
-            match = pattern.search(source, match.start() + 1)
 
 
 def absolute_names(names: Iterable[str], path: str) -> set[str]:

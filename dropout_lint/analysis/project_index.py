@@ -54,24 +54,29 @@ def class_statements(source: bytes) -> tuple[ClassStatement, ...]:
     return (*classes, *imports)
 
 
-def at_line_start(source: bytes, position: int) -> bool:
+def matches_at_line_starts(pattern: re.Pattern[bytes], source: bytes) -> Iterator[re.Match[bytes]]:
+    """The matches of ``pattern`` that only blanks precede on their line, as
+    ``^[ \t]*pattern`` would find them in MULTILINE mode: searched from the pattern itself,
+    which is faster than trying ``^`` at every line."""
+    match = pattern.search(source)
+    while match is not None:
+        if _at_line_start(source, match.start()):
+            yield match
+            match = pattern.search(source, match.end())
+        else:
+            match = pattern.search(source, match.start() + 1)
+
+
+def _at_line_start(source: bytes, position: int) -> bool:
     """Whether only blanks (spaces, tabs) precede ``position`` on its line."""
     line_start = source.rfind(b"\n", 0, position) + 1
     return not source[line_start:position].strip(b" \t")
 
 
 def _classes(source: bytes) -> Iterable[ClassStatement]:
-    position = 0
-    while True:
-        match = _CLASS.search(source, position)
-        if match is None:
-            return
-        if at_line_start(source, match.start()):
-            name, bases = match.group(1).decode("latin-1"), match.group(2).decode("latin-1")
-            yield "class", name, _bases(bases)
-            position = match.end()
-        else:
-            position = match.start() + 1
+    for match in matches_at_line_starts(_CLASS, source):
+        name, bases = match.group(1).decode("latin-1"), match.group(2).decode("latin-1")
+        yield "class", name, _bases(bases)
 
 
 def _bases(text: str) -> tuple[str, ...]:
