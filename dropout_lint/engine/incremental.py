@@ -593,8 +593,8 @@ def lint_after_fixes(
     statements: Optional[set[int]] = None
     found: Optional[list[Diagnostic]] = None
     if len(data) <= options.max_file_size:
-        sited, sites = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
-        statements = None if sites is None else sites.statements
+        sited, where = syntax_stage(rules, SyntaxScan(tree, text, path, options.mode_summaries))
+        statements = None if where is None else where.statements
         found = _findings_kept(last, text, tree, sited, statements)
     if found is None:
         found = lint_source(data, path, options, tree=tree, passed_byte_stage={rule.code for rule in rules})

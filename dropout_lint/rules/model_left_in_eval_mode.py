@@ -266,8 +266,9 @@ class Trainer:
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:
         """The calls that lose the mode, and the functions whose summaries say so."""
         # The engine asks `may_fire_in_project` before parsing, but not for the server's
-        # traced lint: asked again here, it spares that path the walk too. (The mode flow is imported only for a file that passes the trigger, as
-        # flake8 imports this for every process.)
+        # traced lint: asked again here, it spares that path the walk too. (The mode flow
+        # is imported only for a file that passes the trigger, as flake8 imports this for
+        # every process.)
         from ..analysis.mode_flow import ModeFlow
         from ..analysis.mode_summaries import ProjectModeSummaries
 
