@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Collection, Iterable, Optional, Sequence, Union
 
 from ..analysis.torch_api import DROPOUT_MODULES
@@ -91,14 +92,18 @@ class Reduction:
             return False
         if not (self.method_attributes or self.method_names):
             return True
-        starts = line_starts(self.text)
         for edit in edits:
-            attributes = _ATTRIBUTE.findall(edit.content + "\n" + _replaced(self.text, starts, edit))
+            attributes = _ATTRIBUTE.findall(edit.content + "\n" + _replaced(self.text, self._line_starts, edit))
             if not self.method_attributes.isdisjoint(attributes):
                 return False
             if not self.method_names.isdisjoint(_NAME.findall(edit.content)):
                 return False
         return True
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        """The offsets of the text's lines, found once: ``holds_all`` is asked per finding."""
+        return line_starts(self.text)
 
 
 def _replaced(text: str, starts: list[int], edit: Edit) -> str:
