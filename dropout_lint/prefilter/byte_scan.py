@@ -27,7 +27,7 @@ _COMMENT = rb"#[^\r\n]*(?![^\r\n])"
 # Whitespace, line continuations and comments: what may separate two tokens in brackets.
 GAP = rb"(?:[ \t\f\r\n]|\\\r?\n|" + _COMMENT + rb")*"
 # ASCII word characters and every non-ASCII byte (parts of Unicode identifiers).
-_WORD_BYTES = frozenset(
+WORD_BYTES = frozenset(
     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 ) | frozenset(range(0x80, 0x100))
 _WORD = rb"[A-Za-z0-9_\x80-\xff]+"
@@ -135,7 +135,7 @@ class ByteScan:
     def import_bound_names(self) -> frozenset[bytes]:
         """Every word in an import statement: a superset of the names imports bind."""
         names: set[bytes] = set()
-        for end in _word_ends(self.data, b"import"):
+        for end in word_ends(self.data, b"import"):
             for group in _IMPORTED.match(self.data, end).groups():
                 if group:
                     names.update(_WORD_RE.findall(group))
@@ -160,7 +160,7 @@ class ByteScan:
 
     def may_read_attribute(self, name: str) -> bool:
         """Whether some ``x.name`` may be used other than by calling it on the spot."""
-        for end in _word_ends(self.data, name.encode()):
+        for end in word_ends(self.data, name.encode()):
             if _CALLED.match(self.data, end) is None:
                 before = _previous_token_end(self.data, end - len(name))
                 if before is None or (before >= 0 and self.data[before] == ord(".")):
@@ -183,7 +183,7 @@ class ByteScan:
         ):
             return None
         reads = []
-        for end in _word_ends(code.text, attribute.encode()):
+        for end in word_ends(code.text, attribute.encode()):
             read = _name_attribute_read(code.text, end - len(attribute), end)
             if read is not None:
                 reads.append(read)
@@ -193,11 +193,17 @@ class ByteScan:
     def _code(self) -> Optional[_Code]:
         return _code_of(self.data)
 
-    def tokens_before_calls(self, name: str) -> tuple[tuple[Optional[bytes], int], ...]:
-        """For each call :meth:`calls_to` finds, the token before its callee's dotted name
-        and where it starts: ``b"["`` in ``[nn.Dropout(p)]``, ``b"else"``, ``b"="``; ``b""``
-        at the start of the file; None where it cannot be read (its start is then -1)."""
-        return tuple(_token_before_chain(self.data, start) for start, _ in self._callees(name))
+    @property
+    def code_text(self) -> Optional[bytes]:
+        """The bytes with every comment blanked and every string literal turned into quotes,
+        at the same positions, so brackets and words found in it are code; None when the
+        strings cannot be told apart (see :func:`_code_of`)."""
+        code = self._code
+        return None if code is None else code.text
+
+    def callee_starts(self, name: str) -> tuple[int, ...]:
+        """Where the callee's last name starts, for each call :meth:`calls_to` finds."""
+        return tuple(start for start, _ in self._callees(name))
 
     def _callees(self, name: str) -> tuple[tuple[int, int], ...]:
         """Where each call that may be of ``name`` has its callee's last name and its ``(``."""
@@ -210,7 +216,7 @@ class ByteScan:
         seen = {name}
         while callees:
             callee = callees.pop()
-            for end in _word_ends(self.data, callee):
+            for end in word_ends(self.data, callee):
                 if callee is name:
                     alias = _ALIAS.match(self.data, end)
                     if alias is not None and alias.group(1) not in seen:
@@ -224,13 +230,13 @@ class ByteScan:
                     yield end - len(callee), opening.end() - 1
 
 
-def _word_ends(data: bytes, word: bytes) -> Iterator[int]:
+def word_ends(data: bytes, word: bytes) -> Iterator[int]:
     """Where each occurrence of ``word`` as a whole word (not part of a longer one) ends."""
     start = data.find(word)
     while start != -1:
         end = start + len(word)
-        if (start == 0 or data[start - 1] not in _WORD_BYTES) and (
-            end == len(data) or data[end] not in _WORD_BYTES
+        if (start == 0 or data[start - 1] not in WORD_BYTES) and (
+            end == len(data) or data[end] not in WORD_BYTES
         ):
             yield end
         start = data.find(word, end)
@@ -251,14 +257,14 @@ def _chain_root(data: bytes, name_start: int) -> Optional[bytes]:
         if before < 0 or data[before] != ord("."):
             return _WORD_RE.match(data, start).group()
         before = _previous_token_end(data, before)
-        if before is None or before < 0 or data[before] not in _WORD_BYTES:
+        if before is None or before < 0 or data[before] not in WORD_BYTES:
             return None
-        while before >= 0 and data[before] in _WORD_BYTES:
+        while before >= 0 and data[before] in WORD_BYTES:
             before -= 1
         start = before + 1
 
 
-def _token_before_chain(data: bytes, name_start: int) -> tuple[Optional[bytes], int]:
+def token_before_chain(data: bytes, name_start: int) -> tuple[Optional[bytes], int]:
     """The token before the dotted name that ends with the name at ``name_start``, and its
     start; a word, one byte of punctuation, ``b""`` at the start of the file, or None
     when unreadable."""
@@ -268,16 +274,16 @@ def _token_before_chain(data: bytes, name_start: int) -> tuple[Optional[bytes], 
         if before is None or before < 0:
             return (None, -1) if before is None else (b"", 0)
         if data[before] != ord("."):
-            if data[before] not in _WORD_BYTES:
+            if data[before] not in WORD_BYTES:
                 return data[before : before + 1], before
             word_start = before
-            while word_start > 0 and data[word_start - 1] in _WORD_BYTES:
+            while word_start > 0 and data[word_start - 1] in WORD_BYTES:
                 word_start -= 1
             return data[word_start : before + 1], word_start
         before = _previous_token_end(data, before)
-        if before is None or before < 0 or data[before] not in _WORD_BYTES:
+        if before is None or before < 0 or data[before] not in WORD_BYTES:
             return None, -1
-        while before >= 0 and data[before] in _WORD_BYTES:
+        while before >= 0 and data[before] in WORD_BYTES:
             before -= 1
         start = before + 1
 
@@ -399,7 +405,7 @@ def _code_of(data: bytes) -> Optional[_Code]:
         if literal is None:
             return None
         prefix_start = start
-        while prefix_start > 0 and data[prefix_start - 1] in _WORD_BYTES:
+        while prefix_start > 0 and data[prefix_start - 1] in WORD_BYTES:
             prefix_start -= 1
         prefix = data[prefix_start:start]
         if len(prefix) > 2 or not set(prefix) <= _STRING_PREFIX_BYTES:
@@ -440,7 +446,7 @@ def _name_attribute_read(code: bytes, start: int, end: int) -> Optional[NameAttr
     following = _next_on_line(code, end)
     if following < len(code) and code[following] in b"([.":
         return None
-    dot = _previous_code_byte(code, start)
+    dot = previous_code_byte(code, start)
     if dot < 0 or code[dot] != ord("."):
         return None
     receiver = _parenthesised_name_start(code, dot)
@@ -460,22 +466,22 @@ def _parenthesised_name_start(code: bytes, dot: int) -> Optional[int]:
     ``f(self)`` counts as a parenthesised name: a caller judging by what comes before it
     judges rightly both ways, as a call is never a name.
     """
-    index = _previous_code_byte(code, dot)
+    index = previous_code_byte(code, dot)
     closing = 0
     while index >= 0 and code[index] == ord(")"):
         closing += 1
-        index = _previous_code_byte(code, index)
-    if index < 0 or code[index] not in _WORD_BYTES:
+        index = previous_code_byte(code, index)
+    if index < 0 or code[index] not in WORD_BYTES:
         return None
-    while index > 0 and code[index - 1] in _WORD_BYTES:
+    while index > 0 and code[index - 1] in WORD_BYTES:
         index -= 1
     start = index
     for _ in range(closing):
-        start = _previous_code_byte(code, start)
+        start = previous_code_byte(code, start)
         if start < 0 or code[start] != ord("("):
             return None
     if closing == 0:
-        before = _previous_code_byte(code, start)
+        before = previous_code_byte(code, start)
         if before >= 0 and code[before] == ord("."):
             return None
     return start
@@ -484,13 +490,13 @@ def _parenthesised_name_start(code: bytes, dot: int) -> Optional[int]:
 def _token_before(code: bytes, position: int) -> tuple[str, int]:
     """The token that ends before ``position`` as :class:`NameAttributeRead` names it, and
     where it starts."""
-    index = _previous_code_byte(code, position)
+    index = previous_code_byte(code, position)
     if index < 0:
         return "", 0
     byte = code[index]
-    if byte in _WORD_BYTES:
+    if byte in WORD_BYTES:
         start = index
-        while start > 0 and code[start - 1] in _WORD_BYTES:
+        while start > 0 and code[start - 1] in WORD_BYTES:
             start -= 1
         return code[start : index + 1].decode("utf-8", "replace"), start
     if byte in b"(," or (byte == ord("=") and (index == 0 or code[index - 1] not in _OPERATOR_BYTES)):
@@ -498,7 +504,7 @@ def _token_before(code: bytes, position: int) -> tuple[str, int]:
     return "", index
 
 
-def _previous_code_byte(code: bytes, position: int) -> int:
+def previous_code_byte(code: bytes, position: int) -> int:
     """The index of the last byte before ``position`` that is no blank, line break or line
     continuation; -1 at the start."""
     index = position - 1

@@ -2,13 +2,19 @@
 ``{"a": nn.Dropout(p)}``, ``self.drops.append(nn.Dropout(p))``.
 
 A module built there is an item of a list, tuple, set or dict display or comprehension, or
-the argument of ``append``/``insert``, maybe as a branch of ``a if c else b``. In the bytes,
-the token before its callee is then one of ``[ ( , { : else``; in CPython's tree, its
-parent (past ``if``/``else`` expressions) is one of those nodes, and the container is
-stored in an attribute (``x.a = [...]``, ``x.a += [...]``, ``x.a.extend([...])``,
-``x.a.append(module)``). Classes of the file that
-derive from one of the modules are built the same way: a file that defines one lets the
-byte gate through. The bytes must also give something a container display (``= [``).
+the argument of ``append``/``insert``, maybe as a branch of ``a if c else b``; in CPython's
+tree, its parent (past ``if``/``else`` expressions) is one of those nodes, and the
+container is stored in an attribute (``x.a = [...]``, ``x.a += [...]``,
+``x.a.extend([...])``, ``x.a.append(module)``) that, for the last three, some assignment
+gives a container (``x.a = []``). Classes of the file that derive from one of the modules
+are built the same way: a file that defines one lets the byte gate through.
+
+The byte gate reads the same from the code around each call, with comments and strings
+blanked (:attr:`ByteScan.code_text`): the brackets that hold it and what comes before
+them. It turns away a container that is a call's argument (``nn.ModuleList([...])``),
+nested in another, or added to a name or to an attribute every assignment gives a call
+(``self.to_out = nn.ModuleList([])``); the rest passes. The bytes must also give some
+attribute a container display (``x.a = [``).
 """
 
 from __future__ import annotations
@@ -18,13 +24,11 @@ import keyword
 import re
 from typing import Callable, Iterable, Optional
 
-from .byte_scan import ByteScan
+from .byte_scan import WORD_BYTES, ByteScan, previous_code_byte, token_before_chain, word_ends
 from .syntax_scan import SyntaxScan
 
-_BRACKET_OR_QUOTE = re.compile(rb"[][(){}'\"#]")
+_BRACKET = re.compile(rb"[][(){}]")
 _LOOK_BACK = 4000
-_TRAILING_WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+\Z")
-_CONTAINER_TOKENS = frozenset((b"[", b"(", b",", b"{", b":", b"else", None))
 _ADDING_METHODS = ("append", "insert")
 _CONTAINERS = (
     ast.List,
@@ -36,7 +40,6 @@ _CONTAINERS = (
     ast.DictComp,
     ast.GeneratorExp,
 )
-# A class statement's bases, up to the ``):`` that ends them (bases may call: ``f(x)``).
 # A class statement's bases, up to the ``):`` that ends them (bases may call: ``f(x)``).
 _CLASS_WITH_BASES = re.compile(
     rb"class[ \t]+[A-Za-z0-9_\x80-\xff]+[ \t]*\((.*?)\)[ \t]*:", re.DOTALL
@@ -53,6 +56,14 @@ _GIVEN_CONTAINER = re.compile(rb"=" + _LINE_GAP + _CONTAINER_DISPLAY)
 _ATTRIBUTE_GIVEN_CONTAINER = re.compile(
     rb"\.[A-Za-z0-9_\x80-\xff]+" + _LINE_GAP + rb"(?::[^=]*)?=" + _LINE_GAP + _CONTAINER_DISPLAY
 )
+# After an attribute: the ``=`` of an assignment to it, maybe past an annotation.
+_ASSIGNED = re.compile(_LINE_GAP + rb"(?::[^=]*)?=(?!=)")
+_BLANKS_ON_LINE = re.compile(_LINE_GAP)
+_NAME = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
+_STATEMENT_END = re.compile(_LINE_GAP + rb"(?:[\r\n;]|\Z)")
+_GROUP_TOKEN = re.compile(rb"[][(){},]|(?<![A-Za-z0-9_\x80-\xff])for(?![A-Za-z0-9_\x80-\xff])")
+_CONTAINER_CALLS = (b"list", b"tuple", b"dict")
+_CONSTANTS = (b"None", b"True", b"False")
 
 
 def may_build_dropout_into_container(scan: ByteScan, names: Iterable[str]) -> bool:
@@ -62,10 +73,11 @@ def may_build_dropout_into_container(scan: ByteScan, names: Iterable[str]) -> bo
     data = scan.data
     if _GIVEN_CONTAINER.search(data) is None:
         return False
+    code = scan.code_text
     if any(
-        _may_be_container_item(data, token, start)
+        code is None or _may_be_stored_item(code, start)
         for name in names
-        for token, start in scan.tokens_before_calls(name)
+        for start in scan.callee_starts(name)
     ):
         return _ATTRIBUTE_GIVEN_CONTAINER.search(data) is not None
     if _DROPOUT_AS.search(data):
@@ -73,44 +85,189 @@ def may_build_dropout_into_container(scan: ByteScan, names: Iterable[str]) -> bo
     return any(_DROPOUT in bases.group(1) for bases in _CLASS_WITH_BASES.finditer(data))
 
 
-def _may_be_container_item(data: bytes, token: Optional[bytes], start: int) -> bool:
-    """Whether a call after ``token`` (at ``start``) may be an item of a container or the
-    argument of ``append``/``insert``: not when the bytes show it is an argument of
-    another call (``nn.Sequential(a, nn.Dropout(p))``)."""
-    if token not in _CONTAINER_TOKENS:
-        return False
+# The reading of the code around a call below follows _built_into_container's reading of
+# CPython's tree, erring towards "maybe". `code` is ByteScan.code_text: no comment or
+# string can fool a search for brackets or words in it.
+
+
+def _may_be_stored_item(code: bytes, name_start: int) -> bool:
+    """Whether the call whose callee's last name starts at ``name_start`` may be an item
+    of a container stored in an attribute (``x.a = [...]``), or the argument of
+    ``x.a.append``/``insert`` for an attribute ``a`` that may be given a container."""
+    if code[name_start] not in WORD_BYTES:
+        return False  # in a comment or a string
+    token, start = token_before_chain(code, name_start)
+    return _may_be_item_after(code, token, start)
+
+
+def _may_be_item_after(code: bytes, token: Optional[bytes], start: int) -> bool:
+    """:func:`_may_be_stored_item` for an expression after ``token``, which starts at
+    ``start``: a word, one byte of punctuation, ``b""`` at the start, None if unreadable."""
     if token == b",":
-        start = _open_bracket_before(data, start)
+        start = _open_bracket_before(code, start)
         if start < 0:
-            return True  # unreadable: maybe
-        token = data[start : start + 1]
-    if token != b"(":
-        return True
-    end = start
-    while end > 0 and data[end - 1] in b" \t\f":
-        end -= 1
-    called = _TRAILING_WORD.search(data, max(0, end - 100), end)  # names are shorter
-    if called is None:
-        return True  # a parenthesised expression or tuple, or ``f(x)(...)``: maybe
-    word = called.group().decode("latin-1")
-    return word in _ADDING_METHODS or keyword.iskeyword(word)
+            return True  # at the top of a statement (`x.a = b, c`), or far: maybe
+        token = code[start : start + 1]
+        if token == b"(" and not _is_call(code, start):
+            return _may_be_stored(code, start)  # an item of a tuple
+    if token == b"(":
+        if _is_call(code, start):
+            return _may_be_added(code, start, _ADDING_METHODS)
+        if _holds_one_expression(code, start):
+            return _may_be_item_after(code, *_token_before(code, start))  # parenthesised
+        return _may_be_stored(code, start)  # a tuple or a generator
+    if token in (b"[", b"{"):
+        return _may_be_stored(code, start)
+    return token in (b":", b"else", None)  # a dict's value, `a if c else b`, unreadable
 
 
-def _open_bracket_before(data: bytes, position: int) -> int:
-    """Where the bracket enclosing ``position`` opens; -1 when a string, a comment or a
-    long way make the bytes before unreadable."""
+def _may_be_stored(code: bytes, opening: int) -> bool:
+    """Whether the container display opening at ``opening`` may be stored in an attribute
+    (``x.a = [...]``, ``x.a += [...]``) or extend one (``x.a.extend([...])``): not when it
+    is itself an item of a container, a dict's key or value, a subscript, or the argument
+    of a call other than ``extend``."""
+    token, start = _token_before(code, opening)
+    if token in (b"[", b"{", b":", b"*"):
+        return False  # nested, a dict's key or value, a subscript, unpacked, multiplied
+    if token == b",":
+        start = _open_bracket_before(code, start)
+        if start < 0:
+            return True  # at the top of a statement (`x.a = b, [...]`), or far: maybe
+        token = code[start : start + 1]
+        if token != b"(" or not _is_call(code, start):
+            return False  # an item of a list, set, dict or tuple
+    if token == b"(":
+        return not _is_call(code, start) or _may_be_added(code, start, ("extend",))
+    if token == b"=" and code[start - 1 : start] == b"+":
+        return _attribute_may_be_given_container(code, start - 1)  # `x.a += [...]`
+    return True
+
+
+def _may_be_added(code: bytes, paren: int, methods: tuple[str, ...]) -> bool:
+    """Whether the call whose arguments open at ``paren`` may add them to an attribute by
+    one of ``methods`` (``x.a.append(...)``), for an ``a`` maybe given a container."""
+    method, method_start = _token_before(code, paren)
+    if method.decode("latin-1") not in methods:
+        return False  # a call of a name, or of another method
+    dot, dot_start = _token_before(code, method_start)
+    return dot == b"." and _attribute_may_be_given_container(code, dot_start)
+
+
+def _attribute_may_be_given_container(code: bytes, end: int) -> bool:
+    """Whether the expression that ends before ``end`` may be ``x.a`` for an ``a`` that an
+    assignment in the file may give a container; not a name or a subscript."""
+    name, start = _token_before(code, end)
+    if name == b")":
+        return True  # `(x.a).append(...)`: maybe
+    dot, _ = _token_before(code, start)
+    return _is_word(name) and dot == b"." and _may_be_given_container(code, name)
+
+
+def _may_be_given_container(code: bytes, attribute: bytes) -> bool:
+    """Whether some assignment to ``<x>.attribute`` may give it a container: any whose
+    value is not plainly something else (``nn.ModuleList([])``, ``None``, ``x.a[:n]``)."""
+    for end in word_ends(code, attribute):
+        dot, _ = _token_before(code, end - len(attribute))
+        assignment = _ASSIGNED.match(code, end)
+        if dot == b"." and assignment and not _is_plainly_no_container(code, assignment.end()):
+            return True
+    return False
+
+
+def _is_plainly_no_container(code: bytes, position: int) -> bool:
+    """Whether the value starting at ``position`` is a name (or ``None``, ``True``,
+    ``False``) with nothing but attributes, calls and subscripts after it, to the end of
+    its statement (``nn.ModuleList([])``, ``x.a[:n]``), and no call of ``list``,
+    ``tuple`` or ``dict``."""
+    name = _NAME.match(code, _BLANKS_ON_LINE.match(code, position).end())
+    if name is None or name.group() in _CONTAINER_CALLS:
+        return False
+    if keyword.iskeyword(name.group().decode("latin-1")) and name.group() not in _CONSTANTS:
+        return False
+    index = name.end()
+    while _STATEMENT_END.match(code, index) is None:
+        index = _BLANKS_ON_LINE.match(code, index).end()
+        if code[index : index + 1] == b".":
+            trailer = _NAME.match(code, _BLANKS_ON_LINE.match(code, index + 1).end())
+            end = -1 if trailer is None else trailer.end()
+        elif code[index : index + 1] in (b"(", b"["):
+            end = _closing_bracket(code, index) + 1
+        else:
+            return False
+        if end <= 0:
+            return False
+        index = end
+    return True
+
+
+def _token_before(code: bytes, position: int) -> tuple[bytes, int]:
+    """The token that ends before ``position`` and where it starts: a word, one byte of
+    punctuation, or ``b""`` at the start of the file."""
+    end = previous_code_byte(code, position)
+    if end < 0:
+        return b"", 0
+    start = end
+    if code[end] in WORD_BYTES:
+        while start > 0 and code[start - 1] in WORD_BYTES:
+            start -= 1
+    return code[start : end + 1], start
+
+
+def _is_word(token: bytes) -> bool:
+    return bool(token) and token[0] in WORD_BYTES
+
+
+def _is_call(code: bytes, paren: int) -> bool:
+    """Whether the ``(`` at ``paren`` opens a call's arguments: it follows a name, a ``)``,
+    a ``]`` or a string; not a keyword (``in (a, b)``), an operator or a bracket."""
+    token, _ = _token_before(code, paren)
+    if _is_word(token):
+        return not keyword.iskeyword(token.decode("latin-1"))
+    return token in (b")", b"]", b"'")
+
+
+def _holds_one_expression(code: bytes, paren: int) -> bool:
+    """Whether the parentheses opening at ``paren`` hold one expression: no ``,`` or
+    ``for`` among the tokens they hold directly (not a tuple or a generator)."""
+    depth = 0
+    for match in _GROUP_TOKEN.finditer(code, paren):
+        token = match.group()
+        if token in b"([{":
+            depth += 1
+        elif token in b")]}":
+            depth -= 1
+            if depth == 0:
+                return True
+        elif depth == 1:
+            return False  # `,` or `for`
+    return False
+
+
+def _open_bracket_before(code: bytes, position: int) -> int:
+    """Where the bracket enclosing ``position`` opens; -1 when there is none within a long
+    way back."""
     start = max(0, position - _LOOK_BACK)
     depth = 0
-    for match in _BRACKET_OR_QUOTE.finditer(data[start:position][::-1]):
-        byte = match.group()
-        if byte in b"'\"#":
-            return -1
-        if byte in b")]}":
+    for match in _BRACKET.finditer(code[start:position][::-1]):
+        if match.group() in b")]}":
             depth += 1
         elif depth == 0:
             return position - 1 - match.start()
         else:
             depth -= 1
+    return -1
+
+
+def _closing_bracket(code: bytes, opening: int) -> int:
+    """Where the bracket opening at ``opening`` closes; -1 if it does not."""
+    depth = 0
+    for match in _BRACKET.finditer(code, opening):
+        if match.group() in b"([{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return match.start()
     return -1
 
 
