@@ -13,7 +13,12 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider
 
-from dropout_lint.analysis.node_search import nodes_of_type, parents, visit_fields
+from dropout_lint.analysis.node_search import (
+    nodes_of_type,
+    parents,
+    visit_batched_fields,
+    visit_fields,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,3 +124,56 @@ def test_visit_fields_calls_what_a_visit_calls(name: str, source: str) -> None:
     visit_fields(module, found)
     assert found.events == expected.events
     assert not any(c.func.value == "hidden" for _, c in found.events if isinstance(c.func, cst.Name))
+
+
+class _Recorder(cst.BatchableCSTVisitor):
+    """What the rules' visitors hook, entered and left, tagged with the recorder's name."""
+
+    def __init__(self, tag: str, events: list[tuple[str, str, cst.CSTNode]]) -> None:
+        super().__init__()
+        self.tag, self.events = tag, events
+
+    def _record(self, event: str, node: cst.CSTNode) -> None:
+        self.events.append((self.tag, event, node))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._record("visit", node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._record("leave", original_node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._record("visit", node)
+        return False  # a batched visit enters the children all the same
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._record("visit", node)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self._record("leave", original_node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._record("visit", node)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self._record("visit", node)
+
+
+@pytest.mark.parametrize("name, source", _sources(), ids=[name for name, _ in _sources()])
+def test_visit_batched_fields_calls_what_a_batched_visit_calls(name: str, source: str) -> None:
+    module = cst.parse_module(source)
+    expected: list[tuple[str, str, cst.CSTNode]] = []
+    found: list[tuple[str, str, cst.CSTNode]] = []
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    wrapper.visit_batched([_Recorder("a", expected), _Recorder("b", expected)])
+    visit_batched_fields(module, [_Recorder("a", found), _Recorder("b", found)])
+    assert found == expected
+
+
+def test_visit_batched_fields_refuses_per_field_hooks() -> None:
+    class PerField(cst.BatchableCSTVisitor):
+        def visit_Call_func(self, node: cst.Call) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="visit_Call_func"):
+        visit_batched_fields(cst.parse_module("f(x)\n"), [PerField()])

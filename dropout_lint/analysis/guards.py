@@ -16,6 +16,7 @@ from typing import Optional
 import libcst as cst
 
 from .module_classes import Method, ModuleClasses
+from .node_search import visit_fields
 
 # The names people give a train/eval flag: self.training, training, is_training, ...
 _MODE_NAME = re.compile(r"^(?:is_)?train(?:ing)?$")
@@ -189,11 +190,11 @@ def _reads_any(expression: cst.BaseExpression, names: frozenset[str]) -> bool:
             self.found = self.found or node.value in names
 
         def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)  # `p.rate` reads `p`; `.rate` is no variable
+            visit_fields(node.value, self)  # `p.rate` reads `p`; `.rate` is no variable
             return False
 
     reader = _Reader()
-    expression.visit(reader)
+    visit_fields(expression, reader)
     return reader.found
 
 
@@ -235,7 +236,7 @@ def _assignments(function: cst.FunctionDef) -> list[cst.Assign]:
             self.found.append(node)
 
     collector = _Collector()
-    function.body.visit(collector)
+    visit_fields(function.body, collector)
     return collector.found
 
 

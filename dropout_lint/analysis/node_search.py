@@ -15,7 +15,7 @@ own (most of a second on a loaded machine), in every process that lints a file.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Optional, TypeVar
+from typing import Callable, Iterator, Optional, Sequence, TypeVar
 
 import libcst as cst
 
@@ -117,3 +117,33 @@ def visit_fields(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
         pending.append((current, True))
         if visitor.on_visit(current):
             pending.extend((child, False) for child in reversed(list(children(current))))
+
+
+def visit_batched_fields(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
+    """``MetadataWrapper.visit_batched(visitors)`` for visitors that only read the tree and
+    ask for no metadata: each node's ``visit_*`` hooks, then its children's, then its
+    ``leave_*`` hooks, of every visitor in turn, without the tree being rebuilt."""
+    hooks: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
+    for visitor in visitors:
+        for name, hook in visitor.get_visitors().items():
+            if name.count("_") > 1:
+                raise TypeError(f"per-field hooks are not called here: {name}")
+            hooks.setdefault(name, []).append(hook)
+    visit_fields(node, _Batch(hooks))
+
+
+class _Batch(cst.CSTVisitor):
+    """Calls the hooks of several visitors, by the visited node's type."""
+
+    def __init__(self, hooks: dict[str, list[Callable[[cst.CSTNode], object]]]) -> None:
+        super().__init__()
+        self._hooks = hooks
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        for hook in self._hooks.get(f"visit_{type(node).__name__}", ()):
+            hook(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for hook in self._hooks.get(f"leave_{type(original_node).__name__}", ()):
+            hook(original_node)

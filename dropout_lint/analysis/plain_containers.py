@@ -21,6 +21,7 @@ from typing import Callable, Iterator, Optional, Sequence
 import libcst as cst
 
 from .module_classes import ModuleClasses
+from .node_search import visit_fields
 from .torch_api import MODULE_DICT_ATTRIBUTES
 
 # What a constructor call builds: the dropout class, as messages name it (``nn.Dropout``).
@@ -69,7 +70,7 @@ def plain_dropout_containers(
     """The plain-container attributes of the file's module classes that hold dropout
     modules and whose items never leave them."""
     collector = _SelfAttributeUses(classes)
-    module.visit(collector)
+    visit_fields(module, collector)
     found = []
     for attribute, uses in collector.uses.items():
         for group in _related_groups(uses, classes):
@@ -371,10 +372,10 @@ def _names_in(scope: cst.CSTNode, name: str) -> list[cst.Name]:
                 found.append(node)
 
         def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
+            visit_fields(node.value, self)
             return False  # ``x.d`` is not the name ``d``
 
-    scope.visit(_Finder())
+    visit_fields(scope, _Finder())
     return found
 
 

@@ -151,9 +151,11 @@ def check_context(
 ) -> list[Diagnostic]:
     """Run ``rules`` over the module of ``context``; see :func:`check_module`. ``enabled``
     defaults to ``rules``."""
+    from ..analysis.node_search import visit_batched_fields
+
     visitors = [rule.visitor()(context) for rule in rules]
     try:
-        call_with_deep_stack(lambda: context.wrapper.visit_batched(visitors))
+        call_with_deep_stack(lambda: visit_batched_fields(context.module, visitors))
     except Exception:  # noqa: BLE001 - isolate the failing rule below
         visitors, problems = _visit_one_by_one(context, rules)
     else:
@@ -176,12 +178,14 @@ def _visit_one_by_one(
     context: FileContext, rules: Sequence[type[Rule]]
 ) -> tuple[list[RuleVisitor], list[Diagnostic]]:
     """The visitors that ran cleanly, each on its own, and a DRP901 for each that crashed."""
+    from ..analysis.node_search import visit_batched_fields
+
     visitors: list[RuleVisitor] = []
     problems: list[Diagnostic] = []
     for rule in rules:
         visitor = rule.visitor()(context)
         try:
-            call_with_deep_stack(lambda: context.wrapper.visit_batched([visitor]))
+            call_with_deep_stack(lambda: visit_batched_fields(context.module, [visitor]))
         except Exception as error:  # noqa: BLE001 - a rule bug must not stop the run
             problems.append(_internal_error(context.path, rule, error))
         else:

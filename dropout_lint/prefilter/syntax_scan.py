@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterator, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence, TypeVar, Union
 
 from ..analysis.class_hierarchy import class_hierarchy
 from ..engine.source_text import split_lines
@@ -94,6 +94,10 @@ class SyntaxScan:
         """Every node below the module, parents before children, but the contexts and
         operators of single-valued fields (``Load()``, ``Add()``: leaves CPython shares)."""
         return iter(self._index.statements)
+
+    def every_call(self) -> Sequence[ast.Call]:
+        """Every call in the file, as the walk found it."""
+        return self._index.calls
 
     def classes_in_hierarchy(self, classdef: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its bases defined in this file, nearest first, as

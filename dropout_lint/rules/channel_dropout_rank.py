@@ -36,10 +36,9 @@ def _classes_built_around(sites: Sequence[ast.AST], scan: SyntaxScan) -> list[as
     """The top-level classes that the statements holding ``sites`` call by name."""
     statements = {scan.statement_of(site) for site in sites}
     called = {
-        node.func.id
-        for index in statements
-        for node in ast.walk(scan.tree.body[index])
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        call.func.id
+        for call in scan.every_call()
+        if isinstance(call.func, ast.Name) and scan.statement_of(call) in statements
     }
     return [
         statement
@@ -57,14 +56,15 @@ def _classes_calling_around(sites: Sequence[ast.AST], scan: SyntaxScan) -> list[
         for index in statements
         if isinstance(scan.tree.body[index], ast.ClassDef)
     }
+    calling = {
+        scan.statement_of(call)
+        for call in scan.every_call()
+        if isinstance(call.func, ast.Name) and call.func.id in names
+    }
     return [
         statement
-        for statement in scan.tree.body
-        if isinstance(statement, ast.ClassDef)
-        and any(
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
-            for node in ast.walk(statement)
-        )
+        for index, statement in enumerate(scan.tree.body)
+        if isinstance(statement, ast.ClassDef) and index in calling
     ]
 
 

@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Optional, Sequence, Union
 import libcst as cst
 
 from .. import torch_api
-from ..node_search import nodes_of_type
+from ..node_search import nodes_of_type, visit_fields
 from .einops_patterns import einops_function
 from .torch_shapes import (
     CONSTRUCTORS,
@@ -368,7 +368,7 @@ class Interpreter:
     def _forget(self, node: cst.CSTNode, env: Env) -> Env:
         """What a statement not modelled (``match``, a class) may bind becomes unknown."""
         targets = _TargetNames(self._self_name)
-        node.visit(targets)
+        visit_fields(node, targets)
         for name in targets.names:
             env[name] = None
         return env

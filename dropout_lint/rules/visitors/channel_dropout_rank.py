@@ -17,6 +17,7 @@ from ...analysis.channel_dropout import (
     dropout_for,
     renamed_attribute,
 )
+from ...analysis.node_search import visit_fields
 from ...analysis.rank import Application, RankAnalysis, SourceFacts, Tensor, analyze
 from ...analysis.torch_api import INPUT
 from ...engine.context import FileContext
@@ -147,9 +148,9 @@ class ChannelDropoutRankVisitor(ChannelDropoutRank, RuleVisitor):
         if not isinstance(classdef, cst.ClassDef):
             return None
         finder = _AttributeFinder({attribute, new_name})
-        self.context.module.visit(finder)
+        visit_fields(self.context.module, finder)
         inside = _AttributeFinder({attribute, new_name})
-        classdef.visit(inside)
+        visit_fields(classdef, inside)
         uses = [use for use in inside.uses if use.attr.value == attribute]
         if (
             finder.strings

@@ -9,6 +9,7 @@ import libcst as cst
 
 from ...analysis.call_arguments import argument
 from ...analysis.module_classes import Method, ModuleClasses
+from ...analysis.node_search import visit_fields
 from ...engine.diagnostics import Diagnostic, Fix
 from ...engine.rule_visitor import RuleVisitor
 from ...fixes.node_edits import NodeEdits
@@ -70,7 +71,7 @@ def _sets_own_train(method: Method, classes: ModuleClasses) -> bool:
 
 def _assigns_train(classdef: cst.ClassDef) -> bool:
     finder = _TrainAssignmentFinder()
-    classdef.visit(finder)
+    visit_fields(classdef, finder)
     return finder.found
 
 
