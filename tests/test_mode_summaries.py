@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from dropout_lint.analysis import mode_flow
 from dropout_lint.analysis.mode_flow import file_mode_summaries
 from dropout_lint.analysis.mode_summaries import (
     FunctionSummary,
@@ -13,8 +14,10 @@ from dropout_lint.analysis.mode_summaries import (
     import_names,
     imported_names,
     modules_named,
+    top_level_function_spans,
 )
 from dropout_lint.analysis.project_index import absolute_name
+from dropout_lint.prefilter.byte_scan import ByteScan
 from dropout_lint.rules import ALL_RULES
 from dropout_lint.workspace import runner
 from dropout_lint.workspace.runner import index_mode_summaries
@@ -115,7 +118,9 @@ def test_a_helper_without_a_top_level_function_is_not_parsed(tmp_path, monkeypat
     (tmp_path / "utils.py").write_text("def evaluate(model):\n    model.eval()\n")
     parsed = []
     summarise = runner.file_mode_summaries
-    monkeypatch.setattr(runner, "file_mode_summaries", lambda source: parsed.append(source) or summarise(source))
+    monkeypatch.setattr(
+        runner, "file_mode_summaries", lambda source, spans: parsed.append(source) or summarise(source, spans)
+    )
     project = index_mode_summaries([str(tmp_path / name) for name in ("train.py", "model.py", "utils.py")], ALL_RULES)
     assert project.find("utils.evaluate") and parsed == [(tmp_path / "utils.py").read_bytes()]
 
@@ -133,6 +138,36 @@ def test_every_way_a_top_level_function_may_start_is_seen():
         assert defines_top_level_function(source), source
         assert any(isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) for node in ast.parse(source).body)
     assert not defines_top_level_function(b"class A:\n    def f(self): pass\ndefault = 1\nasyncio = 2\n")
+
+
+HELPERS = b"""\
+import torch
+
+
+def make_head(model, dim):
+    \"\"\"A head.
+class Head: a line of this string that starts like a class.
+\"\"\"
+    return torch.nn.Linear(dim, 2)
+
+
+class Net(torch.nn.Module):
+    def reset(self):
+        self.eval()
+"""
+
+
+def test_only_a_helper_whose_functions_change_a_mode_is_parsed(monkeypatch):
+    """A model file with a top-level function and its `.eval()` in a method is not parsed;
+    the text after a string's line that starts like a class still counts as the function's."""
+    parsed = []
+    parse = mode_flow.ast.parse
+    monkeypatch.setattr(mode_flow.ast, "parse", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
+    assert runner._summarised(HELPERS) == () and HELPERS not in parsed
+    in_function = HELPERS.replace(b"    return torch", b"    model.eval()\n    return torch")
+    assert top_level_function_spans(ByteScan(in_function).code_text)
+    assert runner._summarised(in_function) == mode_flow.file_mode_summaries(in_function)
+    assert in_function in parsed and runner._summarised(in_function)[0].name == "make_head"
 
 
 TRAIN_LOOP = """\

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Optional, Union
@@ -465,10 +465,20 @@ class ModeFlow:
         return []
 
 
-def file_mode_summaries(source: bytes) -> tuple[FunctionSummary, ...]:
+def file_mode_summaries(
+    source: bytes, function_spans: Callable[[], Optional[Sequence[range]]] = lambda: None
+) -> tuple[FunctionSummary, ...]:
     """The summaries other files may use of this file's top-level functions (none for a
-    file that does not parse, or has no mode change or training step)."""
+    file that does not parse, or has no mode change or training step).
+
+    ``function_spans`` may give byte ranges that hold every top-level function (see
+    :func:`~.mode_summaries.top_level_function_spans`), or None: a file none of whose ranges
+    holds a mode change or a step is not parsed. It is asked only of a file that holds one.
+    """
     if _MODE_OR_STEP.search(source) is None:
+        return ()
+    spans = function_spans()
+    if spans is not None and not any(_MODE_OR_STEP.search(source, span.start, span.stop) for span in spans):
         return ()
     try:
         tree = ast.parse(source)

@@ -114,6 +114,23 @@ def defines_top_level_function(source: bytes) -> bool:
     return _TOP_LEVEL_DEF.search(source) is not None
 
 
+# The same, and `class`: what ends a top-level function's text, outside strings.
+_TOP_LEVEL_DEFINITION = re.compile(
+    rb"(?:^|\r|\A\xef\xbb\xbf)\f*(?:(def|async)|class)(?![A-Za-z0-9_\x80-\xff])", re.MULTILINE
+)
+
+
+def top_level_function_spans(code: bytes) -> list[range]:
+    """Byte ranges of ``code`` that together hold every top-level function's text, from its
+    ``def`` on: each from a line that starts with ``def`` or ``async`` to the next that starts
+    with one of those or ``class`` (with any other statements between). ``code`` is a file's
+    bytes with comments and strings blanked at the same positions, so that no line of a
+    string counts (``ByteScan.code_text``)."""
+    starts = [(match.start(), match.group(1) is not None) for match in _TOP_LEVEL_DEFINITION.finditer(code)]
+    ends = [start for start, _ in starts[1:]] + [len(code)]
+    return [range(start, end) for (start, is_function), end in zip(starts, ends) if is_function]
+
+
 # `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, each kept only
 # at a line's start: searched from their keyword, which is fast, where `^[ \t]*from` in
 # MULTILINE mode is tried at every line.
