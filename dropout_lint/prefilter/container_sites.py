@@ -64,6 +64,9 @@ _STATEMENT_END = re.compile(_LINE_GAP + rb"(?:[\r\n;]|\Z)")
 _GROUP_TOKEN = re.compile(rb"[][(){},]|(?<![A-Za-z0-9_\x80-\xff])for(?![A-Za-z0-9_\x80-\xff])")
 _CONTAINER_CALLS = (b"list", b"tuple", b"dict")
 _CONSTANTS = (b"None", b"True", b"False")
+# The tokens an item of a container may come after, a branch of `a if c else b` too (None:
+# unreadable, a comment between).
+_ITEM_TOKENS = (b"[", b"(", b",", b"{", b":", b"else", None)
 
 
 def may_build_dropout_into_container(scan: ByteScan, names: Iterable[str]) -> bool:
@@ -73,16 +76,28 @@ def may_build_dropout_into_container(scan: ByteScan, names: Iterable[str]) -> bo
     data = scan.data
     if _GIVEN_CONTAINER.search(data) is None:
         return False
-    code = scan.code_text
-    if any(
-        code is None or _may_be_stored_item(code, start)
-        for name in names
-        for start in scan.callee_starts(name)
-    ):
-        return _ATTRIBUTE_GIVEN_CONTAINER.search(data) is not None
+    if _may_store_an_item(scan, names):
+        return True
     if _DROPOUT_AS.search(data):
         return True  # imported under another name, which a base may spell
     return any(_DROPOUT in bases.group(1) for bases in _CLASS_WITH_BASES.finditer(data))
+
+
+def _may_store_an_item(scan: ByteScan, names: Iterable[str]) -> bool:
+    """Whether a call of one of ``names`` may be an item of a container stored in an
+    attribute, or be added to one. The token before each call, read in the bytes, rules out
+    most (``= nn.Dropout(p)``); the code is read only around the others, in a file that
+    gives some attribute a container display."""
+    starts = [
+        start
+        for name in names
+        for start in scan.callee_starts(name)
+        if token_before_chain(scan.data, start)[0] in _ITEM_TOKENS
+    ]
+    if not starts or _ATTRIBUTE_GIVEN_CONTAINER.search(scan.data) is None:
+        return False
+    code = scan.code_text
+    return code is None or any(_may_be_stored_item(code, start) for start in starts)
 
 
 # The reading of the code around a call below follows _built_into_container's reading of
