@@ -136,3 +136,25 @@ def test_libcst_is_imported_only_for_a_file_that_reaches_it(
     lines = result.stdout.splitlines()
     assert lines[-1] == repr(imported)
     assert any(": DRP" in line for line in lines) == ("libcst" in imported)
+
+
+def test_plugin_reports_what_the_command_does_without_working_out_fixes(monkeypatch) -> None:
+    """flake8 shows no fixes: the plugin's findings are the engine's, with no fix computed."""
+    import ast
+
+    from flake8.options.parse_args import parse_args
+
+    from dropout_lint.engine import lint as engine
+    from dropout_lint.engine.lint import LintOptions, lint_source
+    from dropout_lint.integrations.flake8_plugin import DropoutLintPlugin
+    from dropout_lint.rules import ALL_RULES
+
+    parse_args(["--isolated", "net.py"])  # the plugin's options, as flake8 sets them
+    expected = [
+        (d.line, d.column - 1, f"{d.code} {d.message}")
+        for d in lint_source(SOURCE, "net.py", LintOptions(rules=DropoutLintPlugin.options.rules))
+    ]
+    assert any(d.fix is not None for d in lint_source(SOURCE, "net.py", LintOptions(rules=ALL_RULES)))
+    monkeypatch.setattr(engine, "_with_fix_edits", lambda *args: pytest.fail("a fix was worked out"))
+    plugin = DropoutLintPlugin(ast.parse(SOURCE), SOURCE.splitlines(keepends=True), "net.py")
+    assert [finding[:3] for finding in plugin.run()] == expected != []

@@ -82,3 +82,20 @@ def test_positions_are_rendered_only_for_a_file_with_findings(monkeypatch: pytes
     rendered, findings = _rendered_positions(monkeypatch, CHANNEL_DROPOUT.format(input="self.conv(x).flatten(1)"))
     assert rendered == 1 and [d.code for d in findings] == ["DRP010"]
     assert "after `.flatten()` at line 11" in findings[0].message
+
+
+def test_a_lint_without_fixes_makes_no_libcst_visit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A libcst visit rebuilds every node: the rules' traversal reads the nodes' fields, and
+    positions are rendered without the whole-module visit ``MetadataWrapper.resolve`` adds.
+    (Fixes may visit a statement to edit it.)"""
+    from dropout_lint.engine.lint import LintOptions, lint_source
+
+    def no_visit(self, visitor):
+        raise AssertionError(f"libcst visited {type(self).__name__} with {type(visitor).__name__}")
+
+    monkeypatch.setattr(cst.CSTNode, "visit", no_visit)
+    source = CHANNEL_DROPOUT.format(input="self.conv(x).flatten(1)") + SOURCE.replace(
+        ", training=self.training", ""
+    ).replace("class Net", "class Other")
+    findings = lint_source(source, "model.py", LintOptions(rules=list(ALL_RULES), fixes=False))
+    assert sorted(d.code for d in findings) == ["DRP001", "DRP010"]

@@ -44,8 +44,10 @@ class FileContext:
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
         """Where each node is, resolved on first use: only a file with a finding needs it,
-        and it costs a rendering of the whole module."""
-        return self.wrapper.resolve(PositionProvider)
+        and it costs a rendering of the whole module. Asked of the provider itself:
+        ``self.wrapper.resolve(PositionProvider)`` would follow the rendering with a visit of
+        the whole module for batchable providers, even with none to run."""
+        return PositionProvider()._gen(self.wrapper)
 
     @cached_property
     def layout(self) -> ModuleLayout:

@@ -50,6 +50,9 @@ class LintOptions:
     fix_style: str = "module"
     # Attribute names the project sets after construction (analysis.attribute_writes).
     reassigned_attributes: Collection[str] = frozenset()
+    # Whether findings carry their fixes: a caller that only reports them (the flake8
+    # plugin) spares working out the edits.
+    fixes: bool = True
 
 
 @dataclass
@@ -127,7 +130,7 @@ def check_module(
 
     A rule that crashes is reported as DRP901 with its code; the other rules still run.
     """
-    return check_context(file_context(module, path, options), rules, options.rules)
+    return check_context(file_context(module, path, options), rules, options.rules, options.fixes)
 
 
 def file_context(module: cst.Module, path: str, options: LintOptions) -> FileContext:
@@ -147,10 +150,13 @@ def file_context(module: cst.Module, path: str, options: LintOptions) -> FileCon
 
 
 def check_context(
-    context: FileContext, rules: Sequence[type[Rule]], enabled: Optional[Sequence[type[Rule]]] = None
+    context: FileContext,
+    rules: Sequence[type[Rule]],
+    enabled: Optional[Sequence[type[Rule]]] = None,
+    fixes: bool = True,
 ) -> list[Diagnostic]:
     """Run ``rules`` over the module of ``context``; see :func:`check_module`. ``enabled``
-    defaults to ``rules``."""
+    defaults to ``rules``; without ``fixes``, findings carry none."""
     from ..analysis.node_search import visit_batched_fields
 
     visitors = [rule.visitor()(context) for rule in rules]
@@ -167,7 +173,10 @@ def check_context(
     found: list[Diagnostic] = []
     for visitor in visitors:
         reported = list(unsuppressed(visitor.diagnostics, source))
-        found.extend(call_with_deep_stack(lambda: _with_fix_edits(visitor, reported)))
+        if fixes:
+            found.extend(call_with_deep_stack(lambda: _with_fix_edits(visitor, reported)))
+        else:
+            found.extend(replace(diagnostic, fix=None) for diagnostic in reported)
     every = [d for visitor in visitors for d in visitor.diagnostics]
     for rule in judges:
         found.extend(rule.check_suppressions(context.path, source, every, enabled or rules))

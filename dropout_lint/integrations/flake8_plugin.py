@@ -4,7 +4,7 @@ flake8 hands over the file's lines and CPython's tree of them, so the file is ne
 nor parsed by Python twice; a file that never mentions dropout costs one regular-expression
 scan, and libcst (with the rules' visitors) is imported only when a file gets past the
 gates. DRP003 is off by default, as in the command line, and a rule flake8 would not
-report is not run at all.
+report is not run at all; flake8 shows no fixes, so none is worked out.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ _NO_SIZE_LIMIT = 1 << 62
 class DropoutLintPlugin:
     name = "dropout-lint"
     version = __version__
-    options: ClassVar[LintOptions] = LintOptions(rules=ALL_RULES, max_file_size=_NO_SIZE_LIMIT)
+    options: ClassVar[LintOptions] = LintOptions(
+        rules=ALL_RULES, max_file_size=_NO_SIZE_LIMIT, fixes=False
+    )
 
     def __init__(self, tree: ast.Module, lines: Sequence[str], filename: str) -> None:
         self._tree = tree
@@ -39,7 +41,9 @@ class DropoutLintPlugin:
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         """Keep the rules flake8's select and ignore options let it report."""
-        cls.options = LintOptions(rules=_reported_rules(options), max_file_size=_NO_SIZE_LIMIT)
+        cls.options = LintOptions(
+            rules=_reported_rules(options), max_file_size=_NO_SIZE_LIMIT, fixes=False
+        )
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         for diagnostic in lint_source("".join(self._lines), self._filename, self.options, self._tree):
