@@ -29,9 +29,6 @@ _CLASS = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*:")
 _IMPORTED = re.compile(rb"import(?<![A-Za-z0-9_]import)(?:[ \t]*\(([^)]*)\)|[ \t]+([^\n#;]*))")
 _FROM = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+")
 _NAME_AS_ALIAS = re.compile(r"([\w.]+|\*)(?:\s+as\s+(\w+))?")
-# What a name that may bind a class holds, unless a base starts with it: a capital (one of
-# Latin-1's, as names are decoded, that `str.isupper` knows), or the `*` of a star import.
-_MAY_BIND_A_CLASS = re.compile(rb"[A-Z\xc0-\xd6\xd8-\xde*]")
 
 # One statement that binds a name in a file: (kind, name, values), where kind is
 # "class" (values: its bases as written), "import" (values: the one dotted name it binds,
@@ -90,18 +87,15 @@ def _bases(text: str) -> tuple[str, ...]:
 def _imports(source: bytes, base_roots: Collection[str]) -> Iterable[ClassStatement]:
     """``import a.b as c`` and ``from m import a as b, *``, by the names they bind: those
     that may bind a class (see :func:`class_statements`)."""
-    roots = [root.encode("latin-1") for root in base_roots]
     for match in _IMPORTED.finditer(source):
-        names = match.group(1) or match.group(2) or b""
-        if _MAY_BIND_A_CLASS.search(names) is None and not any(root in names for root in roots):
-            continue  # most imports: no capital, no star, no base's first name
         line_start = source.rfind(b"\n", 0, match.start()) + 1
         head = source[line_start : match.start()].strip(b" \t")
+        names = match.group(1) or match.group(2) or b""
         if not head:
-            for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
-                # `import a.b` binds `a` to `a` itself: nothing to resolve
-                if alias and _may_bind_a_class(alias, base_roots):
-                    yield "import", alias, (name,)
+            if b"as" in names:  # `import a.b` binds `a` to `a` itself: nothing to resolve
+                for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
+                    if alias and _may_bind_a_class(alias, base_roots):
+                        yield "import", alias, (name,)
             continue
         origin = _FROM.fullmatch(head + b" ")
         if origin is None:
