@@ -138,6 +138,7 @@ def test_every_way_a_top_level_function_may_start_is_seen():
         assert defines_top_level_function(source), source
         assert any(isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) for node in ast.parse(source).body)
     assert not defines_top_level_function(b"class A:\n    def f(self): pass\ndefault = 1\nasyncio = 2\n")
+    assert not defines_top_level_function(b"if x:\n    def f(): pass\n\tasync def g(): pass\r  def h(): pass\n")
 
 
 HELPERS = b"""\

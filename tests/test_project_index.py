@@ -87,6 +87,21 @@ class Net(nn.Module):
     )
 
 
+def test_the_scan_keeps_latin1_capitals_and_names_a_base_starts_with() -> None:
+    source = (
+        "from m import \u00c9t\u00e9, \u00e9t\u00e9\n"
+        "from torch import nn as tnn, functional\n"
+        "import a.b as mods, c.d as other\n"
+        "class X(tnn.Module, mods.Base): pass\n"
+    ).encode("latin-1")
+    assert class_statements(source) == (
+        ("class", "X", ("tnn.Module", "mods.Base")),
+        ("import", "\u00c9t\u00e9", ("m.\u00c9t\u00e9",)),
+        ("import", "tnn", ("torch.nn",)),
+        ("import", "mods", ("a.b",)),
+    )
+
+
 def test_a_module_named_after_import_hides_no_import() -> None:
     # `dynamic_import import` holds the word twice: the first is a name's end, and the
     # scan must go on to the keyword after it.

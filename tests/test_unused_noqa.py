@@ -75,3 +75,23 @@ def test_the_fix_removes_only_the_unused_codes(project: Path, capsys) -> None:
     assert (project / "model.py").read_text() == FIXED
     assert run(capsys, "--extend-select", "DRP100", "--fix", ".")[0] == 0
     assert (project / "model.py").read_text() == FIXED
+
+
+@pytest.mark.parametrize(
+    ("source", "passes"),
+    [
+        (b"x = 1  # noqa: DRP001\n", True),
+        (b"x = 1  # NoQA : e501, drp001\n", True),
+        (b"x = 1  # NOQA:\tE501 DRP\r\n", True),
+        (b"x = 1  # noqa: E501\n", False),
+        (b"x = 1  # noqa\n# see DRP001\n", False),
+        (b"x = 1  # noqa:\nDRP = 2\n", False),
+        (b"x = 1  # noqa:\rDRP = 2\n", False),
+        (b"x = 1  # DRP001\n", False),
+    ],
+)
+def test_the_gate_lets_through_directives_naming_a_drp_code_in_any_case(source: bytes, passes: bool) -> None:
+    from dropout_lint.prefilter.stages import byte_stage
+    from dropout_lint.rules.unused_noqa import UnusedNoqa
+
+    assert byte_stage(source, [UnusedNoqa]) == ([UnusedNoqa] if passes else [])

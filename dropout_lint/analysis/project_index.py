@@ -23,9 +23,10 @@ from .torch_api import is_module_base
 # `class Name(bases):`, searched from its keyword (fast) and kept only at the start of a
 # line, as `^[ \t]*class ...` in MULTILINE mode would find it (slow: tried at every line).
 _CLASS = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*:")
-# The names after `import`: `(a as b,\n c)` over lines, or the rest of the line. (No
-# `\b` before it: that would cost the search its fast literal prefix; _imports checks.)
-_IMPORTED = re.compile(rb"import(?:[ \t]*\(([^)]*)\)|[ \t]+([^\n#;]*))")
+# `import` as a word, then the names after it: `(a as b,\n c)` over lines, or the rest of
+# the line. The look-behind that makes it a word comes after the keyword, not as a `\b`
+# before it, which would cost the search its fast literal prefix.
+_IMPORTED = re.compile(rb"import(?<![A-Za-z0-9_]import)(?:[ \t]*\(([^)]*)\)|[ \t]+([^\n#;]*))")
 _FROM = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+")
 _NAME_AS_ALIAS = re.compile(r"([\w.]+|\*)(?:\s+as\s+(\w+))?")
 
@@ -46,12 +47,7 @@ def class_statements(source: bytes) -> tuple[ClassStatement, ...]:
     """
     classes = list(_classes(source))
     base_roots = {base.split(".", 1)[0] for _, _, bases in classes for base in bases}
-    imports = [
-        statement
-        for statement in _imports(source)
-        if statement[1] in base_roots or statement[1][:1].isupper() or statement[0] == "*"
-    ]
-    return (*classes, *imports)
+    return (*classes, *_imports(source, base_roots))
 
 
 def matches_at_line_starts(pattern: re.Pattern[bytes], source: bytes) -> Iterator[re.Match[bytes]]:
@@ -88,36 +84,35 @@ def _bases(text: str) -> tuple[str, ...]:
     return tuple(bases)
 
 
-def _imports(source: bytes) -> Iterable[ClassStatement]:
-    """``import a.b as c`` and ``from m import a as b, *``, by the names they bind."""
-    match = _IMPORTED.search(source)
-    while match is not None:
-        before = source[match.start() - 1 : match.start()]
-        if before.isalnum() or before == b"_":
-            # `dynamic_import import x`: the end of a name, not the keyword; look again
-            # right after it, as the match ran on to the end of the line.
-            match = _IMPORTED.search(source, match.start() + len(b"import"))
-            continue
-        end = match.end()
+def _imports(source: bytes, base_roots: Collection[str]) -> Iterable[ClassStatement]:
+    """``import a.b as c`` and ``from m import a as b, *``, by the names they bind: those
+    that may bind a class (see :func:`class_statements`)."""
+    for match in _IMPORTED.finditer(source):
         line_start = source.rfind(b"\n", 0, match.start()) + 1
         head = source[line_start : match.start()].strip(b" \t")
-        names = (match.group(1) or match.group(2) or b"").decode("latin-1")
-        match = _IMPORTED.search(source, end)
+        names = match.group(1) or match.group(2) or b""
         if not head:
-            for name, alias in _NAME_AS_ALIAS.findall(names):
-                if alias:  # `import a.b` binds `a` to `a` itself: nothing to resolve
-                    yield "import", alias, (name,)
+            if b"as" in names:  # `import a.b` binds `a` to `a` itself: nothing to resolve
+                for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
+                    if alias and _may_bind_a_class(alias, base_roots):
+                        yield "import", alias, (name,)
             continue
         origin = _FROM.fullmatch(head + b" ")
         if origin is None:
             continue
         module = origin.group(1).decode("latin-1")
-        for name, alias in _NAME_AS_ALIAS.findall(names):
+        for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
             if name == "*":
                 yield "*", "*", (module,)
-            elif "." not in name:
+            elif "." not in name and _may_bind_a_class(alias or name, base_roots):
                 target = module + name if module.endswith(".") else f"{module}.{name}"
                 yield "import", alias or name, (target,)
+
+
+def _may_bind_a_class(name: str, base_roots: Collection[str]) -> bool:
+    """Whether an imported name is capitalised (a class by convention, which other files
+    may import from here) or is what a base of this file starts with (``nn``)."""
+    return name[:1].isupper() or name in base_roots
 
 
 def module_key(path: str) -> str:

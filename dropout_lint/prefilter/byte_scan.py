@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Iterator, Optional
+from functools import cached_property, lru_cache
+from typing import Iterable, Iterator, Mapping, Optional
 
 from ..analysis.call_arguments import Parameter, bound
 
@@ -31,6 +31,7 @@ WORD_BYTES = frozenset(
     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 ) | frozenset(range(0x80, 0x100))
 _WORD = rb"[A-Za-z0-9_\x80-\xff]+"
+_WORD_TAIL = rb"[A-Za-z0-9_\x80-\xff]*"
 _WORD_RE = re.compile(_WORD)
 _NOT_WORD = rb"(?![A-Za-z0-9_\x80-\xff])"
 # What follows ``import``: the rest of the logical line, then maybe a parenthesised list.
@@ -130,6 +131,35 @@ class ByteScan:
         self.data = data
         self._calls: dict[str, tuple[CallSite, ...]] = {}
         self._callee_positions: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._words_containing: dict[bytes, dict[bytes, tuple[int, ...]]] = {}
+
+    def words_containing(self, fragment: bytes) -> Mapping[bytes, tuple[int, ...]]:
+        """Every whole word that contains ``fragment``, with where each of its occurrences
+        ends, in order.
+
+        Found in one pass for all the names that share the fragment (``dropout`` for
+        ``dropout2d`` and ``alpha_dropout``): looking for each name in turn would pass over
+        the whole file for each, and most names are not in it. :meth:`calls_to` then finds
+        a name containing the fragment here.
+        """
+        words = self._words_containing.get(fragment)
+        if words is None:
+            ends: dict[bytes, list[int]] = {}
+            for match in _word_tail_after(fragment).finditer(self.data):
+                start = match.start()
+                while start > 0 and self.data[start - 1] in WORD_BYTES:
+                    start -= 1
+                ends.setdefault(self.data[start : match.end()], []).append(match.end())
+            words = self._words_containing[fragment] = {word: tuple(at) for word, at in ends.items()}
+        return words
+
+    def _word_ends(self, word: bytes) -> Iterable[int]:
+        """Where ``word`` ends as a whole word: read from :meth:`words_containing` when the
+        words containing a part of it were found, else searched for."""
+        for fragment, words in self._words_containing.items():
+            if fragment in word:
+                return words.get(word, ())
+        return word_ends(self.data, word)
 
     @cached_property
     def import_bound_names(self) -> frozenset[bytes]:
@@ -216,7 +246,7 @@ class ByteScan:
         seen = {name}
         while callees:
             callee = callees.pop()
-            for end in word_ends(self.data, callee):
+            for end in self._word_ends(callee):
                 if callee is name:
                     alias = _ALIAS.match(self.data, end)
                     if alias is not None and alias.group(1) not in seen:
@@ -228,6 +258,13 @@ class ByteScan:
                 root = _chain_root(self.data, end - len(callee))
                 if root is None or root in self._roots:
                     yield end - len(callee), opening.end() - 1
+
+
+@lru_cache(maxsize=None)
+def _word_tail_after(fragment: bytes) -> re.Pattern[bytes]:
+    """``fragment`` and the rest of the word it is in: searched from the fragment, a
+    literal, which is fast (a search from the word's start would try every byte)."""
+    return re.compile(re.escape(fragment) + _WORD_TAIL)
 
 
 def word_ends(data: bytes, word: bytes) -> Iterator[int]:

@@ -8,6 +8,7 @@ statements libcst must see, and which methods of their classes (:mod:`.reduction
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -32,7 +33,15 @@ def byte_stage(data: bytes, rules: Sequence[type[Rule]]) -> list[type[Rule]]:
     """The rules whose trigger matches the bytes and whose ``may_fire`` says yes: no other can
     report in the file."""
     scan = ByteScan(data)
-    return [rule for rule in rules if rule.trigger.search(data) and rule.may_fire(scan)]
+    matched: dict[re.Pattern[bytes], bool] = {}  # rules may share one (DRP001 and DRP003)
+    return [rule for rule in rules if _matches(rule.trigger, data, matched) and rule.may_fire(scan)]
+
+
+def _matches(trigger: re.Pattern[bytes], data: bytes, matched: dict[re.Pattern[bytes], bool]) -> bool:
+    """Whether ``trigger`` matches ``data``, searched once for the rules that share it."""
+    if trigger not in matched:
+        matched[trigger] = trigger.search(data) is not None
+    return matched[trigger]
 
 
 def syntax_stage(rules: Sequence[type[Rule]], scan: SyntaxScan) -> tuple[list[type[Rule]], Optional[Sites]]:

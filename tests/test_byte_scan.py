@@ -1,0 +1,51 @@
+"""The byte scan's shared pass: the words containing a fragment, found once for several
+names, give each name the calls that searching for it alone gives."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dropout_lint.prefilter.byte_scan import ByteScan
+
+SOURCE = b"""\
+import torch.nn.functional as F
+from torch.nn.functional import alpha_dropout as ad, dropout2d
+x = F.dropout(x, 0.5) + self.attention_dropout(x)  # F.dropout(x)
+y = ad(x, 0.1) + F.feature_alpha_dropout(y) + dropout2d(y) + dropout_(y)
+\xc3\xa9dropout(y) + F.dropout
+"""
+
+
+def whole_word_ends(word: bytes) -> tuple[int, ...]:
+    around = rb"(?<![A-Za-z0-9_\x80-\xff])" + word + rb"(?![A-Za-z0-9_\x80-\xff])"
+    return tuple(match.end() for match in re.finditer(around, SOURCE))
+
+
+def test_words_containing_finds_every_whole_word_with_the_fragment_and_its_ends() -> None:
+    words = ByteScan(SOURCE).words_containing(b"dropout")
+    assert set(words) == {
+        b"alpha_dropout",
+        b"dropout2d",
+        b"dropout",
+        b"attention_dropout",
+        b"feature_alpha_dropout",
+        b"dropout_",
+        b"\xc3\xa9dropout",
+    }
+    assert {word: whole_word_ends(word) for word in words} == words
+    assert len(words[b"dropout"]) == 3  # in the code, in the comment, at the end
+
+
+@pytest.mark.parametrize(
+    "name", ["dropout", "alpha_dropout", "dropout2d", "feature_alpha_dropout", "dropout_", "dropout1d"]
+)
+def test_calls_found_from_the_shared_pass_are_those_found_alone(name: str) -> None:
+    alone = ByteScan(SOURCE).calls_to(name)
+    shared = ByteScan(SOURCE)
+    shared.words_containing(b"dropout")
+    shared.words_containing(b"Dropout")
+    assert shared.calls_to(name) == alone
+    # `dropout_` is called, but no import binds it; `dropout1d` is not there
+    assert bool(alone) == (name not in ("dropout_", "dropout1d"))
