@@ -114,7 +114,7 @@ class NameAttributeRead:
 
 
 @dataclass(frozen=True)
-class _Code:
+class CodeText:
     """A file's bytes with every comment blanked and every string literal (its prefix too)
     turned into quotes, so that a word found in ``text`` is code; and the f-strings with
     replacement fields, whose fields are code too."""
@@ -177,7 +177,7 @@ class ByteScan:
         """
         if not self.may_read_attribute(attribute):
             return ()
-        code = self._code
+        code = self.code
         if code is None or any(
             ByteScan(literal).may_read_attribute(attribute) for literal in code.f_strings
         ):
@@ -190,7 +190,9 @@ class ByteScan:
         return tuple(reads)
 
     @cached_property
-    def _code(self) -> Optional[_Code]:
+    def code(self) -> Optional[CodeText]:
+        """The bytes with comments blanked and string literals quoted out (see
+        :class:`CodeText`); None when the strings cannot be told apart."""
         return _code_of(self.data)
 
     def tokens_before_calls(self, name: str) -> tuple[tuple[Optional[bytes], int], ...]:
@@ -378,8 +380,8 @@ _BLANK_BYTES = frozenset(b" \t\f\r\n")
 _LINE_GAP = re.compile(rb"(?:[ \t\f]|\\\r?\n|\\\r)*")
 
 
-def _code_of(data: bytes) -> Optional[_Code]:
-    """:class:`_Code` for ``data``; None if a quote starts no complete string, or an
+def _code_of(data: bytes) -> Optional[CodeText]:
+    """:class:`CodeText` for ``data``; None if a quote starts no complete string, or an
     f-string's replacement field is still open at its closing quote (Python 3.12 lets the
     field hold that quote, so the literal may go on)."""
     code = bytearray(data)
@@ -388,7 +390,7 @@ def _code_of(data: bytes) -> Optional[_Code]:
     while True:
         found = _LITERAL_START.search(data, position)
         if found is None:
-            return _Code(bytes(code), tuple(f_strings))
+            return CodeText(bytes(code), tuple(f_strings))
         start = found.start()
         if data[start] == ord("#"):
             end = _line_end(data, start)
@@ -435,7 +437,7 @@ def _has_open_field(literal: bytes) -> bool:
 
 
 def _name_attribute_read(code: bytes, start: int, end: int) -> Optional[NameAttributeRead]:
-    """The read of the attribute at ``start:end`` of ``code`` (see :class:`_Code`), if it is
+    """The read of the attribute at ``start:end`` of ``code`` (see :class:`CodeText`), if it is
     one: after ``<name>.``, and not followed on its line by a call, subscript or attribute."""
     following = _next_on_line(code, end)
     if following < len(code) and code[following] in b"([.":
