@@ -91,6 +91,12 @@ class ProjectModeSummaries:
             if any(not to_train for _, _, to_train, _ in found.summary.effects)
         )
 
+    @cached_property
+    def stepping_names(self) -> frozenset[str]:
+        """The own names of the summarised functions that take a training step: a file that
+        writes none of them (and no step of its own) takes no step."""
+        return frozenset(found.summary.name for found in self._by_name.values() if found.summary.stepping)
+
     def function_names(self) -> frozenset[str]:
         """The summarised functions' own names: :meth:`find` finds only a name ending in one."""
         return frozenset(self._by_last_name)
