@@ -158,6 +158,10 @@ class ByteScan:
             )
         return self._calls[name]
 
+    def callee_starts(self, name: str) -> tuple[int, ...]:
+        """Where the last name of each call :meth:`calls_to` finds starts, in the same order."""
+        return tuple(start for start, _ in self._callees(name))
+
     def may_read_attribute(self, name: str) -> bool:
         """Whether some ``x.name`` may be used other than by calling it on the spot."""
         for end in _word_ends(self.data, name.encode()):
