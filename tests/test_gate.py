@@ -312,3 +312,71 @@ def test_drp002_gate_is_conservative_on_generated_reads(source: bytes) -> None:
     rule = RULES_BY_CODE["DRP002"]
     if not gate_says_may_fire(rule, source):
         assert findings_without_gate(rule, source) == []
+
+
+# A call the arguments allow must then be code, in a file that writes torch in code, and,
+# for the rules that look in methods only, that has a class.
+@pytest.mark.parametrize(
+    "source, code",
+    [
+        # chainer's F.dropout: nothing binds a torch name ("pytorch" is another word)
+        ("import chainer.functions as F  # as in pytorch: torch\nimport espnet.nets.pytorch_backend\n\n\n"
+         "class Net:\n    def forward(self, x):\n        return F.dropout(x)\n", "DRP001"),
+        # a docstring's argument list, read as a call of `dropout`
+        ('import torch\n\n\nclass Block(torch.nn.Module):\n    """A block.\n\n    Args:\n'
+         "        hidden (int): its width.\n        dropout (float): the rate.\n"
+         '    """\n', "DRP001"),
+        ("import torch.nn.functional as F\n\n\nclass Net:\n    def forward(self, x):\n"
+         "        return x  # not F.dropout(x, 0.5)\n", "DRP001"),
+        ("import torch.nn.functional as F\n\n\nclass Net:\n    def forward(self, x):\n"
+         "        return log('F.dropout(x, 0.5)', f'{x}')\n", "DRP001"),
+        # free functions only: no class, so no method
+        ("from torch.nn.functional import dropout, scaled_dot_product_attention as sdpa\n\n\n"
+         "def head(x, p):\n    return dropout(x, p=p)\n\n\n"
+         "def attend(q, k, v, p):\n    return sdpa(q, k, v, dropout_p=p)\n", "DRP001"),
+        ("from torch.nn.functional import scaled_dot_product_attention as sdpa\n\n\n"
+         "def attend(q, k, v, p):\n    return sdpa(q, k, v, dropout_p=p)  # class\n", "DRP004"),
+    ],
+)
+def test_call_gate_stops_calls_outside_code_torch_or_classes(source: str, code: str) -> None:
+    data = source.encode()
+    rule = RULES_BY_CODE[code]
+    assert rule.trigger.search(data)  # the bytes spell a call's name
+    assert not gate_says_may_fire(rule, data)
+    assert byte_stage(data, [rule]) == []
+    assert findings_without_gate(rule, data) == []
+
+
+@pytest.mark.parametrize(
+    "source, code",
+    [
+        ("import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
+         '    """dropout (float): the rate."""\n\n    def forward(self, x):\n'
+         "        return F.dropout(x, 0.5)  # dropout (float)\n", "DRP001"),
+        ("import torch.nn as nn\nfrom torch.nn.functional import dropout as d\n\n\n"
+         "class Net(nn.Module):\n    def forward(self, x):\n        return (d)(x, 0.5)\n", "DRP001"),
+        ("\ufeffimport torch\nclass Net(torch.nn.Module):\n    def forward(self, x):\n"
+         "        return torch.dropout(x, 0.5, True) + torch.nn.functional.dropout(x)\n", "DRP001"),
+        ("import torch\n\f\nclass Net(torch.nn.Module):\n    def forward(self, x):\n"
+         "        return torch.nn.functional.dropout(\n            x, 0.5)\n", "DRP001"),
+        ("import torch\r\rclass Net(torch.nn.Module):\r    def forward(self, x):\r"
+         "        return torch.nn.functional.dropout(x)\r", "DRP001"),
+        ("import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Attention(nn.Module):\n"
+         "    def forward(self, q, k, v):\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=self.p)\n", "DRP004"),
+    ],
+)
+def test_call_gate_lets_calls_in_code_through(source: str, code: str) -> None:
+    data = source.encode()
+    rule = RULES_BY_CODE[code]
+    assert gate_says_may_fire(rule, data)
+    assert [found for _, found in findings_without_gate(rule, data)] == [code]
+
+
+def test_call_gate_reads_torch_in_an_f_strings_field_as_code() -> None:
+    """(libcst resolves no unbound `torch` there, but the gate does not rely on it.)"""
+    data = (
+        b"import lightning.pytorch as pl\n\n\nclass Net(pl.LightningModule):\n"
+        b"    def forward(self, x):\n        return f'{torch.nn.functional.dropout(x, 0.5)}'\n"
+    )
+    assert gate_says_may_fire(RULES_BY_CODE["DRP001"], data)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Generic, Optional, Sequence, TypeVar, Union
 
 from .attribute_reads import AttributeReads
-from .byte_scan import ByteScan, CallSite
+from .byte_scan import ByteScan, CallSite, CodeText
 from .syntax_scan import SyntaxScan
 
 T = TypeVar("T")
@@ -46,8 +46,30 @@ class CallSites(Generic[T]):
         return {name for name, _ in self.names}
 
     def may_fire(self, scan: ByteScan) -> bool:
-        """Whether the bytes hold a call that may be one of these: never wrongly False."""
-        return any(self._allows(site, fact) for name, fact in self.names for site in scan.calls_to(name))
+        """Whether the bytes hold a call that may be one of these: never wrongly False.
+
+        A call allowed by its arguments must then be in code, not in a comment or string
+        (a docstring's ``dropout (float): ...``); torch must be written in code (a callee
+        resolves to a torch name only through it: ``chainer.functions.dropout`` does not);
+        and a call kept in methods needs a class. Those need the file's strings told apart,
+        which costs more than the rest: they are read last, for the few files left.
+        """
+        allowed = [
+            (name, index)
+            for name, fact in self.names
+            for index, site in enumerate(scan.calls_to(name))
+            if self._allows(site, fact)
+        ]
+        if not allowed:
+            return False
+        code = scan.code
+        if code is None:
+            return True
+        if not _written_in_code(_TORCH, code) or (
+            (self.in_method or self.outside_init) and not _written_in_code(_CLASS, code)
+        ):
+            return False
+        return any(_in_code(scan, code, name, index) for name, index in allowed)
 
     def sites(self, scan: SyntaxScan) -> list[ast.AST]:
         """The calls in CPython's tree that may be one of these."""
@@ -66,6 +88,24 @@ class CallSites(Generic[T]):
         if not (self.in_method or self.outside_init):
             return True
         return method is not None and not (self.outside_init and method.name == "__init__")  # type: ignore[attr-defined]
+
+
+# `torch` as a word; a class statement, which starts a line (after blanks, or a byte order mark).
+_TORCH = re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])torch(?![A-Za-z0-9_\x80-\xff])")
+_CLASS = re.compile(rb"(?:\A(?:\xef\xbb\xbf)?|[\r\n])[ \t\f]*class(?![A-Za-z0-9_\x80-\xff])")
+
+
+def _written_in_code(pattern: re.Pattern[bytes], code: CodeText) -> bool:
+    """Whether the pattern is found in code, or may be in an f-string's replacement field."""
+    return pattern.search(code.text) is not None or any(map(pattern.search, code.f_strings))
+
+
+def _in_code(scan: ByteScan, code: CodeText, name: str, index: int) -> bool:
+    """Whether the callee of the ``index``-th call ``scan.calls_to(name)`` finds may be code:
+    not in a comment or a string literal (where ``code`` blanked it), or in an f-string's
+    replacement field (any f-string that spells the name may hold it in one)."""
+    start = scan.callee_starts(name)[index]
+    return code.text[start] == scan.data[start] or any(name.encode() in f for f in code.f_strings)
 
 
 def trigger_for(statements: Sequence[Union[CallSites, AttributeReads]]) -> re.Pattern[bytes]:
