@@ -380,3 +380,89 @@ def test_call_gate_reads_torch_in_an_f_strings_field_as_code() -> None:
         b"    def forward(self, x):\n        return f'{torch.nn.functional.dropout(x, 0.5)}'\n"
     )
     assert gate_says_may_fire(RULES_BY_CODE["DRP001"], data)
+
+
+# Rules that look in methods only read the file's blocks: a call in a function, at module
+# level or in a class body is in no method; DRP004 reads its rate's assignments there.
+ATTENTION_MODULE = """import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.functional import dropout
+
+
+class Attention(nn.Module):
+{body}
+"""
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ("    pass\n\n\ndef head(x, p):\n    return dropout(x, p=p)\n", "DRP001"),
+        ("    y = dropout(z, 0.5)\n", "DRP001"),
+        ("    pass\n\n\nif True:\n    class Other:\n        pass\n    dropout(z, 0.5)\n", "DRP001"),
+        ("    if True:\n        def forward(self, x):\n            return dropout(x, 0.5)\n", "DRP001"),
+        ("    pass\n\n\ndef attend(q, k, v, p):\n    return F.scaled_dot_product_attention(\n"
+         "        q, k, v, dropout_p=p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p if self.training else 0.0\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        if self.training:\n"
+         "            dropout_p = self.p if self.training else 0.\n        else:\n"
+         "            dropout_p = 0.0 if not self.training else self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, None, dropout_p)\n", "DRP004"),
+    ],
+)
+def test_method_gate_stops_calls_outside_methods_and_tied_rates(body: str, code: str) -> None:
+    data = ATTENTION_MODULE.format(body=body).encode()
+    rule = RULES_BY_CODE[code]
+    assert rule.trigger.search(data)
+    assert not gate_says_may_fire(rule, data)
+    assert findings_without_gate(rule, data) == []
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ("    def forward(self, x):\n        return dropout(x, 0.5)\n", "DRP001"),
+        ("    async def forward(self, x):\n        return dropout(x, 0.5)\n", "DRP001"),
+        ("    def forward(self, x):\n        def inner(y):\n            return dropout(y, 0.5)\n"
+         "        return inner(x)\n", "DRP001"),
+        ("    def forward(self, x):\n        class Local:\n            pass\n"
+         "        return dropout(x, 0.5)\n", "DRP001"),
+        ("    def forward(self, x): return dropout(x, 0.5)\n", "DRP001"),
+        ("    def forward(self, x):\n        return (\n    dropout(x, 0.5))\n", "DRP001"),
+        ("    def forward(self, x):\n        y = [\nx]\n        return dropout(x, 0.5)\n", "DRP001"),
+        ("    def forward(self, x):\n        y = x + \\\n1\n        return dropout(x, 0.5)\n", "DRP001"),
+        ("\tdef forward(self, x):\n\t\treturn dropout(x, 0.5)\n", "DRP001"),
+        ("    def forward(self, q, k, v):\n        return F.scaled_dot_product_attention(\n"
+         "            q, k, v, dropout_p=self.p)\n", "DRP004"),
+        # the rate is also assigned otherwise: kept for the syntax stage to judge
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p if self.training else 0.0\n"
+         "        dropout_p = self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n\n"
+         "    def other(self):\n        dropout_p = self.p if self.training else 0.0\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p if self.training else 0.0\n"
+         "        x = dropout_p = self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p if self.training else 0.0\n"
+         "        (dropout_p) = self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p if self.training else 0.0\n"
+         "        if q is None: dropout_p = self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p if self.training else 0.0; "
+         "dropout_p = self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = self.p if self.training else 0.0\n"
+         "        dropout_p = \\\n            self.p\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+        ("    def forward(self, q, k, v):\n        dropout_p = a if self.b else self.p if self.training else 0.0\n"
+         "        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)\n", "DRP004"),
+    ],
+)
+def test_method_gate_lets_calls_in_methods_through(body: str, code: str) -> None:
+    data = ATTENTION_MODULE.format(body=body).encode()
+    rule = RULES_BY_CODE[code]
+    assert gate_says_may_fire(rule, data)
+    assert [found for _, found in findings_without_gate(rule, data)] == [code]

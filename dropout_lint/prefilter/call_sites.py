@@ -14,10 +14,12 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Generic, Optional, Sequence, TypeVar, Union
 
 from .attribute_reads import AttributeReads
 from .byte_scan import ByteScan, CallSite, CodeText
+from .code_blocks import CodeBlocks, Method
 from .syntax_scan import SyntaxScan
 
 T = TypeVar("T")
@@ -41,6 +43,7 @@ class CallSites(Generic[T]):
     in_method: bool = False
     outside_init: bool = False
     called_at_once: bool = False
+    accepts_in_method: Callable[[CallSite, T, Method], bool] = lambda site, fact, method: True
 
     def trigger_words(self) -> set[str]:
         return {name for name, _ in self.names}
@@ -51,11 +54,12 @@ class CallSites(Generic[T]):
         A call allowed by its arguments must then be in code, not in a comment or string
         (a docstring's ``dropout (float): ...``); torch must be written in code (a callee
         resolves to a torch name only through it: ``chainer.functions.dropout`` does not);
-        and a call kept in methods needs a class. Those need the file's strings told apart,
+        and a call kept in methods must be in one (:mod:`.code_blocks`), which
+        ``accepts_in_method`` may then read. Those need the file's strings told apart,
         which costs more than the rest: they are read last, for the few files left.
         """
         allowed = [
-            (name, index)
+            (scan.callee_starts(name)[index], site, fact)
             for name, fact in self.names
             for index, site in enumerate(scan.calls_to(name))
             if self._allows(site, fact)
@@ -65,11 +69,23 @@ class CallSites(Generic[T]):
         code = scan.code
         if code is None:
             return True
-        if not _written_in_code(_TORCH, code) or (
-            (self.in_method or self.outside_init) and not _written_in_code(_CLASS, code)
-        ):
+        if not _written_in_code(_TORCH, code):
             return False
-        return any(_in_code(scan, code, name, index) for name, index in allowed)
+        in_code = [call for call in allowed if _in_code(scan, code, call[0])]
+        if not in_code or not (self.in_method or self.outside_init):
+            return bool(in_code)
+        blocks = code_blocks(code.text)
+        return blocks is None or any(self._may_be_in_place(blocks, *call) for call in in_code)
+
+    def _may_be_in_place(self, blocks: CodeBlocks, start: int, site: CallSite, fact: T) -> bool:
+        """Whether a call at ``start`` may be in a method (outside ``__init__`` too, when
+        asked) that ``accepts_in_method`` allows, by the file's blocks."""
+        if blocks.in_function_header(start):
+            return True
+        method = blocks.method_at(start)
+        if method is None or (self.outside_init and method.name == b"__init__"):
+            return False
+        return self.accepts_in_method(site, fact, method)
 
     def sites(self, scan: SyntaxScan) -> list[ast.AST]:
         """The calls in CPython's tree that may be one of these."""
@@ -90,9 +106,9 @@ class CallSites(Generic[T]):
         return method is not None and not (self.outside_init and method.name == "__init__")  # type: ignore[attr-defined]
 
 
-# `torch` as a word; a class statement, which starts a line (after blanks, or a byte order mark).
+# `torch` as a word.
+_WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 _TORCH = re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])torch(?![A-Za-z0-9_\x80-\xff])")
-_CLASS = re.compile(rb"(?:\A(?:\xef\xbb\xbf)?|[\r\n])[ \t\f]*class(?![A-Za-z0-9_\x80-\xff])")
 
 
 def _written_in_code(pattern: re.Pattern[bytes], code: CodeText) -> bool:
@@ -100,12 +116,19 @@ def _written_in_code(pattern: re.Pattern[bytes], code: CodeText) -> bool:
     return pattern.search(code.text) is not None or any(map(pattern.search, code.f_strings))
 
 
-def _in_code(scan: ByteScan, code: CodeText, name: str, index: int) -> bool:
-    """Whether the callee of the ``index``-th call ``scan.calls_to(name)`` finds may be code:
-    not in a comment or a string literal (where ``code`` blanked it), or in an f-string's
-    replacement field (any f-string that spells the name may hold it in one)."""
-    start = scan.callee_starts(name)[index]
-    return code.text[start] == scan.data[start] or any(name.encode() in f for f in code.f_strings)
+def _in_code(scan: ByteScan, code: CodeText, start: int) -> bool:
+    """Whether the name at ``start`` may be code: not in a comment or string literal (which
+    ``code`` blanks), or in an f-string that spells it (its replacement fields are code)."""
+    if code.text[start] == scan.data[start]:
+        return True
+    name = _WORD.match(scan.data, start).group()
+    return any(name in literal for literal in code.f_strings)
+
+
+@lru_cache(maxsize=4)
+def code_blocks(code: bytes) -> Optional[CodeBlocks]:
+    """The file's blocks, read once for the rules that ask (``bytes`` keep their hash)."""
+    return CodeBlocks.of(code)
 
 
 def trigger_for(statements: Sequence[Union[CallSites, AttributeReads]]) -> re.Pattern[bytes]:
