@@ -466,3 +466,61 @@ def test_method_gate_lets_calls_in_methods_through(body: str, code: str) -> None
     rule = RULES_BY_CODE[code]
     assert gate_says_may_fire(rule, data)
     assert [found for _, found in findings_without_gate(rule, data)] == [code]
+
+
+# Where a call is, as the blocks read it: in a method or not, however the lines around it
+# are indented, bracketed and continued; with the assignments DRP004 reads of its rate.
+PLACEMENTS = st.sampled_from(
+    [
+        "class Net(nn.Module):\n    def forward(self, x):\n        {s}\n        return x\n",
+        "class Net(nn.Module):\n    def forward(self, x):\n        def inner(y):\n            {s}\n"
+        "        return x\n",
+        "class Net(nn.Module):\n    @decorate(\n        1)\n    def forward(self, x):\n        {s}\n",
+        "class Net(nn.Module):\n    def forward(self, x, y=[\n1]):\n        {s}\n",
+        "class Net(nn.Module):\n    async def forward(self, x): {s}\n",
+        "class Net(nn.Module):\n    if True:\n        def forward(self, x):\n            {s}\n",
+        "class Net(nn.Module):\n    y = 1\n    {s}\n",
+        "def forward(self, x):\n    {s}\n",
+        "def build():\n    class Net(nn.Module):\n        def forward(self, x):\n            {s}\n"
+        "    return Net\n",
+        "class Outer(nn.Module):\n    def forward(self, x):\n        class Net:\n            {s}\n",
+        "class Net(nn.Module):\n\tdef forward(self, x):\n\t\t{s}\n",
+        "class Net(nn.Module):\n    def forward(self, x):\n        z = (1,\n2)\n        {s}\n",
+        "class Net(nn.Module):\n    def forward(self, x):\n        z = 1 + \\\n2\n        {s}\n",
+        "class Net(nn.Module):\n    def forward(self, x):\n        '''\nclass A:\n'''\n        {s}\n",
+        "class Net(nn.Module):\n    def forward(self, x):\n        pass\n# class A:\n        {s}\n",
+        "{s}\n",
+    ]
+)
+RATE_ASSIGNMENTS = st.sampled_from(
+    ["", "dropout_p = self.p if self.training else 0.0", "dropout_p = 0.0 if not self.training else p",
+     "dropout_p = self.p", "dropout_p = self.p if self.training else 0.0; dropout_p = 1",
+     "x = dropout_p = self.p", "(dropout_p) = self.p", "dropout_p: float = self.p",
+     "dropout_p += 1", "if x: dropout_p = self.p", "dropout_p = \\\n            self.p",
+     "dropout_p, y = self.p, 1", "dropout_p = (self.p\n            )", "f(dropout_p=1)"]
+)
+ATTENTION_CALLS = st.sampled_from(
+    ["F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)",
+     "F.scaled_dot_product_attention(q, k, v, None, dropout_p)",
+     "F.scaled_dot_product_attention(q, k, v, dropout_p=self.p)"]
+)
+
+
+@st.composite
+def placed_modules(draw: st.DrawFn) -> bytes:
+    call = draw(st.one_of(calls(), ATTENTION_CALLS))
+    rate = draw(RATE_ASSIGNMENTS)
+    statements = f"{rate}\n{{indent}}y = {call}" if rate else f"y = {call}"
+    template = draw(PLACEMENTS)
+    line = next(line for line in template.splitlines() if "{s}" in line)
+    indent = line[: len(line) - len(line.lstrip())]
+    body = template.replace("{s}", statements.replace("{indent}", indent))
+    imports = "".join(draw(st.lists(IMPORTS, min_size=1, max_size=3, unique=True)))
+    return f"{imports}import torch.nn as nn\nimport torch.nn.functional as F\n\n\n{body}".encode()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(placed_modules())
+def test_gate_is_conservative_on_generated_placements(source: bytes) -> None:
+    assume(not isinstance(parse(source, "<generated>"), Diagnostic))
+    assert_conservative(source)
