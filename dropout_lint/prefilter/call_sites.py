@@ -15,7 +15,8 @@ import ast
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Generic, Optional, Sequence, TypeVar, Union
+from itertools import chain
+from typing import Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
 
 from .attribute_reads import AttributeReads
 from .byte_scan import ByteScan, CallSite, CodeText
@@ -58,24 +59,37 @@ class CallSites(Generic[T]):
         ``accepts_in_method`` may then read. Those need the file's strings told apart,
         which costs more than the rest: they are read last, for the few files left.
         """
-        allowed = [
-            (scan.callee_starts(name)[index], site, fact)
-            for name, fact in self.names
-            for index, site in enumerate(scan.calls_to(name))
-            if self._allows(site, fact)
-        ]
-        if not allowed:
+        allowed = self._allowed_calls(scan)
+        first = next(allowed, None)
+        if first is None:
             return False
         code = scan.code
         if code is None:
             return True
         if not _written_in_code(_TORCH, code):
             return False
-        in_code = [call for call in allowed if _in_code(scan, code, call[0])]
-        if not in_code or not (self.in_method or self.outside_init):
-            return bool(in_code)
-        blocks = code_blocks(code.text)
-        return blocks is None or any(self._may_be_in_place(blocks, *call) for call in in_code)
+        blocks: Optional[CodeBlocks] = None
+        for start, site, fact in chain([first], allowed):
+            if not _in_code(scan, code, start):
+                continue
+            if not (self.in_method or self.outside_init):
+                return True
+            if blocks is None:
+                blocks = code_blocks(code.text)
+                if blocks is None:
+                    return True
+            if self._may_be_in_place(blocks, start, site, fact):
+                return True
+        return False
+
+    def _allowed_calls(self, scan: ByteScan) -> Iterator[tuple[int, CallSite, T]]:
+        """The calls the arguments allow, with where their callee's last name starts."""
+        for name, fact in self.names:
+            starts: Optional[tuple[int, ...]] = None
+            for index, site in enumerate(scan.calls_to(name)):
+                if self._allows(site, fact):
+                    starts = starts or scan.callee_starts(name)
+                    yield starts[index], site, fact
 
     def _may_be_in_place(self, blocks: CodeBlocks, start: int, site: CallSite, fact: T) -> bool:
         """Whether a call at ``start`` may be in a method (outside ``__init__`` too, when
