@@ -524,3 +524,22 @@ def placed_modules(draw: st.DrawFn) -> bytes:
 def test_gate_is_conservative_on_generated_placements(source: bytes) -> None:
     assume(not isinstance(parse(source, "<generated>"), Diagnostic))
     assert_conservative(source)
+
+
+@pytest.mark.parametrize(
+    "rate",
+    [
+        "a if b else self.p if self.training else 0.0",  # tied to `b`, not to the mode
+        "lambda: self.p if self.training else 0.0",
+        "self.p if self.training else 0.0 if x else 1.0",
+    ],
+)
+def test_drp004_gate_reads_a_rate_tied_only_when_its_test_is_the_mode(rate: str) -> None:
+    data = ATTENTION_MODULE.format(
+        body=f"    def forward(self, q, k, v):\n        return F.scaled_dot_product_attention(q, k, v, dropout_p={rate})\n"
+    ).encode()
+    rule = RULES_BY_CODE["DRP004"]
+    found = findings_without_gate(rule, data)
+    assert gate_says_may_fire(rule, data) or found == []
+    if rate.startswith("a if b"):
+        assert [code for _, code in found] == ["DRP004"]

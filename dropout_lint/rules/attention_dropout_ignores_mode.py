@@ -15,8 +15,6 @@ from ..prefilter.syntax_scan import LocatedCall
 
 # A rate written as zero (`0`, `0.`, `0.0`, `0e0`): the bytes say it cannot drop.
 _ZERO = re.compile(rb"[ \t\r\n]*0*(?:\.0*)?(?:[eE][+-]?\d+)?[ \t\r\n]*")
-# `p if self.training else 0.0` and `0.0 if not self.training else p`, exactly: rates
-# visit_Call finds tied to the mode, so the bytes may rule them out.
 # A name, as an assignment's target (ASCII: Python reads other letters as their NFKC form).
 _NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # What `_is_tied_ifexp` takes, in its plainest spellings only: `<name> if <x.>training else
@@ -25,8 +23,11 @@ _TIED_VALUE = re.compile(
     rb"[\w.]+[ \t\f]+if[ \t\f]+(?:\w+[ \t\f]*\.[ \t\f]*)*training[ \t\f]+else[ \t\f]+(?:0(?:\.0*)?|\.0+)"
     rb"|(?:0(?:\.0*)?|\.0+)[ \t\f]+if[ \t\f]+not[ \t\f]+(?:\w+[ \t\f]*\.[ \t\f]*)*training[ \t\f]+else[ \t\f]+[\w.]+"
 )
+# `p if self.training else 0.0` and `0.0 if not self.training else p`, exactly: rates
+# visit_Call finds tied to the mode, so the bytes may rule them out. `p` holds no `if`
+# (`a if b else p if self.training else 0.0` is tied to `b`), `lambda` or `:=`.
 _TIED_RATE = re.compile(
-    rb"[^\n]*?[ \t\r\n]if[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[ \t\r\n]+0*\.?0*[ \t\r\n]*"
+    rb"(?:(?!\b(?:if|lambda)\b|:=)[^\n])*?[ \t\r\n]if[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[ \t\r\n]+0*\.?0*[ \t\r\n]*"
     rb"|[ \t\r\n]*0*\.?0*[ \t\r\n]+if[ \t\r\n]+not[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[^\n]*"
 )
 
