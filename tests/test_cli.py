@@ -123,12 +123,15 @@ class _Stdin:
 
 
 def test_bad_files_are_reported_and_the_run_goes_on(project: Path, capsys) -> None:
-    # Syntax errors are reported in files a rule must parse: here, for the call of F.dropout.
+    # Syntax errors are reported in files a rule must parse: here, for the call of F.dropout
+    # (in a method: DRP001's gate reads that a call in no method cannot be reported).
     (project / "pkg" / "broken.py").write_text(
         "import torch.nn.functional as F\ndef f(:\n    F.dropout(x)\n"
     )
     (project / "pkg" / "binary.py").write_bytes(b"dropout\0\x01\x02")
-    (project / "pkg" / "latin.py").write_bytes(b"from torch import dropout\ndropout(x) # \xff\xfe\n")
+    (project / "pkg" / "latin.py").write_bytes(
+        b"from torch import dropout\nclass A:\n    def f(self, x):\n        dropout(x) # \xff\xfe\n"
+    )
     code, out = run(capsys, "pkg")
     assert code == 2
     lines = out.splitlines()

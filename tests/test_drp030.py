@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from dropout_lint.analysis.mode_summaries import ProjectModeSummaries
 from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.prefilter.syntax_scan import SyntaxScan
 from dropout_lint.rules import RULES_BY_CODE
@@ -142,3 +145,80 @@ def test_a_mode_change_written_across_lines_is_still_found():
         source = LOOP.format(change=change)
         found = lint_source(source, "fit.py", LintOptions(rules=[RULE]))
         assert [d.code for d in found] == ["DRP030"], change
+
+
+# The gate before the parse reads the code, not strings and comments: a loop loses a mode
+# only with a change to eval (`.eval()`, `.train(False)`) and a training step (`.backward(`,
+# an optimizer's or a scaler's `.step(`), or the name of another file's function making one.
+@pytest.mark.parametrize(
+    "change, step",
+    [
+        ('"""Call `model.eval()` to evaluate."""', "optimizer.step()"),
+        ("# model.eval() here would lose the mode", "optimizer.step()"),
+        ("score = editdistance.eval(prediction, target)", "optimizer.step()"),
+        ("model.train()", "optimizer.step()"),
+        ("model.train(True)", "optimizer.step()"),
+        ("model.eval()", "scheduler.step()"),
+        ("model.eval()", "self.search.step(x)"),
+        ("model.eval()", "x[0].step()"),
+        ("model.eval()", "adopt.step()"),
+        ("model.eval()", "# optimizer.step() and loss.backward() in a comment"),
+        ("model.eval()", "log('loss.backward() done')"),
+    ],
+)
+def test_the_gate_stops_files_whose_code_cannot_lose_a_mode(change, step):
+    source = GATE_LOOP.format(change=change, step=step)
+    assert RULE.trigger.search(source.encode())
+    assert not RULE.may_fire_in_project(source, ProjectModeSummaries())
+    assert lint_source(source, "fit.py", LintOptions(rules=[RULE])) == []
+
+
+GATE_LOOP = """
+def fit(model, loader, optimizer, scheduler, editdistance, log, x, adopt):
+    for x in loader:
+        model(x).sum()
+        {step}
+        {change}
+"""
+
+
+@pytest.mark.parametrize(
+    "change, step",
+    [
+        ("model.eval()", "optimizer.step()"),
+        ("model.eval( )", "self.optim_g.step()"),
+        ("model.\\\n            eval()", "scaler.step(optimizer)"),
+        ("(model  # c\n         .eval())", "(optimizer).step()"),
+        ("model.train(False)", "opt.step()"),
+        ("model.train(mode=False)", "AdamOptimizer.step()"),
+        ("model.train((False))", "loss.backward()"),
+        ("model.train(  # off\n            False)", "accelerator.backward(loss)"),
+        ("print(f'{model.eval()}')", "loss.backward()"),
+        # Python reads it as `eval` (the ASCII `.train` in the comment passes the first check)
+        ("model.ｅｖａｌ()  # not model.train()", "loss.backward()"),
+    ],
+)
+def test_the_gate_lets_through_every_spelling_of_a_lost_mode(change, step):
+    source = GATE_LOOP.format(change=change, step=step)
+    assert RULE.may_fire_in_project(source, ProjectModeSummaries())
+    found = lint_source(source, "fit.py", LintOptions(rules=[RULE]))
+    assert [d.code for d in found] == ["DRP030"], (change, step)
+
+
+def test_the_gate_lets_through_a_step_taken_by_another_files_function(tmp_path):
+    """The loop's only step is in a helper of another file: the file's own `.step()` is in a
+    comment (the trigger), and the helper's name is in the code."""
+    train = (
+        "from utils import evaluate, train_one_epoch\n\n\n"
+        "def fit(model, loader, optimizer, epochs):\n"
+        "    for epoch in range(epochs):\n"
+        "        train_one_epoch(model, loader, optimizer)  # optimizer.step() is in there\n"
+        "        evaluate(model, loader)\n"
+    )
+    helpers = EVALUATE + (
+        "\n\ndef train_one_epoch(model, loader, optimizer):\n    for x in loader:\n"
+        "        model(x).sum().backward()\n        optimizer.step()\n"
+    )
+    write_project(tmp_path, {"train.py": train, "utils.py": helpers})
+    result = lint(tmp_path, "--select", "DRP030", "--format", "concise")
+    assert f"{tmp_path / 'train.py'}:7:9: DRP030" in result.stdout

@@ -166,7 +166,7 @@ def test_only_a_helper_whose_functions_change_a_mode_is_parsed(monkeypatch):
     monkeypatch.setattr(mode_flow.ast, "parse", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
     assert runner._summarised(HELPERS) == () and HELPERS not in parsed
     in_function = HELPERS.replace(b"    return torch", b"    model.eval()\n    return torch")
-    assert top_level_function_spans(ByteScan(in_function).code_text)
+    assert top_level_function_spans(ByteScan(in_function).code.text)
     assert runner._summarised(in_function) == mode_flow.file_mode_summaries(in_function)
     assert in_function in parsed and runner._summarised(in_function)[0].name == "make_head"
 

@@ -27,6 +27,7 @@ from functools import cached_property
 from typing import Optional, Union
 
 from ..engine.source_text import first_line, line_starts
+from ..prefilter.byte_scan import ByteScan
 from .mode_summaries import FunctionSummary, ImportedSummary, ProjectModeSummaries, imported_names
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -53,6 +54,18 @@ _DOT = r"\.(?:\s|\\|#[^\r\n]*)*"
 _MODE_CHANGE_TEXT = re.compile(_DOT + r"(?:eval|train)\b")
 # A mode change or a training step, as Python may write them.
 _MODE_OR_STEP_TEXT = re.compile(_DOT + r"(?:eval|train|backward|step)\b")
+# In code (comments blanked, strings quoted out: `ByteScan.code`), a call that may change a
+# mode to eval as `direct_mode_change` reads it: `.eval()` with no argument, or `.train(`
+# with a literal `False` before any `)` (its one argument, maybe in parentheses or `mode=`).
+_EVAL_CHANGE_CODE = re.compile(
+    rb"\.[\s\\]*(?:eval[\s\\]*\([\s\\]*\)|train[\s\\]*\([^)]*False)"
+)
+# In code, a call that may be a training step as `is_training_step` reads it: `.backward(`,
+# or `.step(` on a name that `_OPTIMIZER` takes (or in parentheses: `(optimizer).step()`).
+_STEP_CODE = re.compile(
+    rb"\.[\s\\]*backward[\s\\]*\("
+    rb"|(?:\)|(?i:\b\w*(?:optim|scaler)\w*|\bopt\b))[\s\\]*\.[\s\\]*step[\s\\]*\("
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,24 @@ def may_change_mode(text: str) -> bool:
     """Whether the source may hold a mode change (:func:`direct_mode_change`): False only
     when it writes no ``.eval`` or ``.train``, in code, strings or comments."""
     return _MODE_CHANGE_TEXT.search(text) is not None
+
+
+def may_lose_mode(text: str, summaries: ProjectModeSummaries) -> bool:
+    """Whether a loop of the source may lose a mode, by its code (strings and comments
+    aside): it must hold a change to eval, or the name of another file's function that makes
+    one, and a training step, or the name of another file's function that takes one (the
+    file's own functions make them only by such calls). True when the code cannot be told
+    apart from strings, or has names in other letters (Python reads `ｅｖａｌ` as `eval`)."""
+    code = ByteScan(text.encode("utf-8", "surrogatepass")).code
+    if (
+        code is None
+        or not code.text.isascii()
+        or any(_MODE_OR_STEP_TEXT.search(literal.decode("latin-1")) for literal in code.f_strings)
+    ):
+        return True
+    return bool(
+        _EVAL_CHANGE_CODE.search(code.text) or any(name in text for name in summaries.evaluating_names)
+    ) and bool(_STEP_CODE.search(code.text) or any(name in text for name in summaries.stepping_names))
 
 
 def related(first: str, second: str) -> bool:

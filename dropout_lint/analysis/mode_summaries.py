@@ -91,6 +91,12 @@ class ProjectModeSummaries:
             if any(not to_train for _, _, to_train, _ in found.summary.effects)
         )
 
+    @cached_property
+    def stepping_names(self) -> frozenset[str]:
+        """The own names of the summarised functions that take a training step: a file that
+        writes none of them (and no step of its own) takes no step."""
+        return frozenset(found.summary.name for found in self._by_name.values() if found.summary.stepping)
+
     def function_names(self) -> frozenset[str]:
         """The summarised functions' own names: :meth:`find` finds only a name ending in one."""
         return frozenset(self._by_last_name)
@@ -131,7 +137,7 @@ def top_level_function_spans(code: bytes) -> list[range]:
     ``def`` on: each from a line that starts with ``def`` or ``async`` to the next that starts
     with one of those or ``class`` (with any other statements between). ``code`` is a file's
     bytes with comments and strings blanked at the same positions, so that no line of a
-    string counts (``ByteScan.code_text``)."""
+    string counts (``ByteScan.code``)."""
     first = _TOP_LEVEL_DEFINITION_FIRST.match(code)
     starts = [] if first is None else [(0, first.group(1) is not None)]
     starts += [

@@ -115,7 +115,7 @@ class NameAttributeRead:
 
 
 @dataclass(frozen=True)
-class _Code:
+class CodeText:
     """A file's bytes with every comment blanked and every string literal (its prefix too)
     turned into quotes, so that a word found in ``text`` is code; and the f-strings with
     replacement fields, whose fields are code too."""
@@ -188,6 +188,10 @@ class ByteScan:
             )
         return self._calls[name]
 
+    def callee_starts(self, name: str) -> tuple[int, ...]:
+        """Where the last name of each call :meth:`calls_to` finds starts, in the same order."""
+        return tuple(start for start, _ in self._callees(name))
+
     def may_read_attribute(self, name: str) -> bool:
         """Whether some ``x.name`` may be used other than by calling it on the spot."""
         for end in word_ends(self.data, name.encode()):
@@ -207,7 +211,7 @@ class ByteScan:
         """
         if not self.may_read_attribute(attribute):
             return ()
-        code = self._code
+        code = self.code
         if code is None or any(
             ByteScan(literal).may_read_attribute(attribute) for literal in code.f_strings
         ):
@@ -220,20 +224,10 @@ class ByteScan:
         return tuple(reads)
 
     @cached_property
-    def _code(self) -> Optional[_Code]:
+    def code(self) -> Optional[CodeText]:
+        """The bytes with comments blanked and string literals quoted out (see
+        :class:`CodeText`); None when the strings cannot be told apart."""
         return _code_of(self.data)
-
-    @property
-    def code_text(self) -> Optional[bytes]:
-        """The bytes with every comment blanked and every string literal turned into quotes,
-        at the same positions, so brackets and words found in it are code; None when the
-        strings cannot be told apart (see :func:`_code_of`)."""
-        code = self._code
-        return None if code is None else code.text
-
-    def callee_starts(self, name: str) -> tuple[int, ...]:
-        """Where the callee's last name starts, for each call :meth:`calls_to` finds."""
-        return tuple(start for start, _ in self._callees(name))
 
     def _callees(self, name: str) -> tuple[tuple[int, int], ...]:
         """Where each call that may be of ``name`` has its callee's last name and its ``(``."""
@@ -421,8 +415,8 @@ _BLANK_BYTES = frozenset(b" \t\f\r\n")
 _LINE_GAP = re.compile(rb"(?:[ \t\f]|\\\r?\n|\\\r)*")
 
 
-def _code_of(data: bytes) -> Optional[_Code]:
-    """:class:`_Code` for ``data``; None if a quote starts no complete string, or an
+def _code_of(data: bytes) -> Optional[CodeText]:
+    """:class:`CodeText` for ``data``; None if a quote starts no complete string, or an
     f-string's replacement field is still open at its closing quote (Python 3.12 lets the
     field hold that quote, so the literal may go on)."""
     code = bytearray(data)
@@ -431,7 +425,7 @@ def _code_of(data: bytes) -> Optional[_Code]:
     while True:
         found = _LITERAL_START.search(data, position)
         if found is None:
-            return _Code(bytes(code), tuple(f_strings))
+            return CodeText(bytes(code), tuple(f_strings))
         start = found.start()
         if data[start] == ord("#"):
             end = _line_end(data, start)
@@ -478,7 +472,7 @@ def _has_open_field(literal: bytes) -> bool:
 
 
 def _name_attribute_read(code: bytes, start: int, end: int) -> Optional[NameAttributeRead]:
-    """The read of the attribute at ``start:end`` of ``code`` (see :class:`_Code`), if it is
+    """The read of the attribute at ``start:end`` of ``code`` (see :class:`CodeText`), if it is
     one: after ``<name>.``, and not followed on its line by a call, subscript or attribute."""
     following = _next_on_line(code, end)
     if following < len(code) and code[following] in b"([.":

@@ -14,11 +14,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Callable, Generic, Optional, Sequence, TypeVar, Union
+from functools import cached_property, lru_cache
+from itertools import chain
+from typing import Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
 
 from .attribute_reads import AttributeReads
-from .byte_scan import ByteScan, CallSite
+from .byte_scan import ByteScan, CallSite, CodeText
+from .code_blocks import CodeBlocks, Method
 from .syntax_scan import SyntaxScan
 
 T = TypeVar("T")
@@ -42,21 +44,66 @@ class CallSites(Generic[T]):
     in_method: bool = False
     outside_init: bool = False
     called_at_once: bool = False
+    accepts_in_method: Callable[[CallSite, T, Method], bool] = lambda site, fact, method: True
 
     def trigger_words(self) -> set[str]:
         return {name for name, _ in self.names}
 
     def may_fire(self, scan: ByteScan) -> bool:
         """Whether the bytes hold a call that may be one of these: never wrongly False.
-        Only the names the bytes spell are looked for (a call through an alias spells the
-        name in its import)."""
+        A call allowed by its arguments must then be in code, not in a comment or string
+        (a docstring's ``dropout (float): ...``); torch must be written in code (a callee
+        resolves to a torch name only through it: ``chainer.functions.dropout`` does not);
+        and a call kept in methods must be in one (:mod:`.code_blocks`), which
+        ``accepts_in_method`` may then read. Those need the file's strings told apart,
+        which costs more than the rest: they are read last, for the few files left. Only
+        the names the bytes spell are looked for (a call through an alias spells the name
+        in its import).
+        """
+        allowed = self._allowed_calls(scan)
+        first = next(allowed, None)
+        if first is None:
+            return False
+        code = scan.code
+        if code is None:
+            return True
+        if not _written_in_code(_TORCH, code):
+            return False
+        blocks: Optional[CodeBlocks] = None
+        for start, site, fact in chain([first], allowed):
+            if not _in_code(scan, code, start):
+                continue
+            if not (self.in_method or self.outside_init):
+                return True
+            if blocks is None:
+                blocks = code_blocks(code.text)
+                if blocks is None:
+                    return True
+            if self._may_be_in_place(blocks, start, site, fact):
+                return True
+        return False
+
+    def _allowed_calls(self, scan: ByteScan) -> Iterator[tuple[int, CallSite, T]]:
+        """The calls the arguments allow, with where their callee's last name starts."""
         spelled = scan.words_containing(self._shared_text) if self._shared_text else None
-        return any(
-            self._allows(site, fact)
-            for name, fact in self.names
-            if spelled is None or name.encode() in spelled
-            for site in scan.calls_to(name)
-        )
+        for name, fact in self.names:
+            if spelled is not None and name.encode() not in spelled:
+                continue
+            starts: Optional[tuple[int, ...]] = None
+            for index, site in enumerate(scan.calls_to(name)):
+                if self._allows(site, fact):
+                    starts = starts or scan.callee_starts(name)
+                    yield starts[index], site, fact
+
+    def _may_be_in_place(self, blocks: CodeBlocks, start: int, site: CallSite, fact: T) -> bool:
+        """Whether a call at ``start`` may be in a method (outside ``__init__`` too, when
+        asked) that ``accepts_in_method`` allows, by the file's blocks."""
+        if blocks.in_function_header(start):
+            return True
+        method = blocks.method_at(start)
+        if method is None or (self.outside_init and method.name == b"__init__"):
+            return False
+        return self.accepts_in_method(site, fact, method)
 
     @cached_property
     def _shared_text(self) -> bytes:
@@ -84,6 +131,31 @@ class CallSites(Generic[T]):
         if not (self.in_method or self.outside_init):
             return True
         return method is not None and not (self.outside_init and method.name == "__init__")  # type: ignore[attr-defined]
+
+
+# `torch` as a word.
+_WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
+_TORCH = re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])torch(?![A-Za-z0-9_\x80-\xff])")
+
+
+def _written_in_code(pattern: re.Pattern[bytes], code: CodeText) -> bool:
+    """Whether the pattern is found in code, or may be in an f-string's replacement field."""
+    return pattern.search(code.text) is not None or any(map(pattern.search, code.f_strings))
+
+
+def _in_code(scan: ByteScan, code: CodeText, start: int) -> bool:
+    """Whether the name at ``start`` may be code: not in a comment or string literal (which
+    ``code`` blanks), or in an f-string that spells it (its replacement fields are code)."""
+    if code.text[start] == scan.data[start]:
+        return True
+    name = _WORD.match(scan.data, start).group()
+    return any(name in literal for literal in code.f_strings)
+
+
+@lru_cache(maxsize=4)
+def code_blocks(code: bytes) -> Optional[CodeBlocks]:
+    """The file's blocks, read once for the rules that ask (``bytes`` keep their hash)."""
+    return CodeBlocks.of(code)
 
 
 def trigger_for(statements: Sequence[Union[CallSites, AttributeReads]]) -> re.Pattern[bytes]:

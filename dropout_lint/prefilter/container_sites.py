@@ -10,7 +10,7 @@ gives a container (``x.a = []``). Classes of the file that derive from one of th
 are built the same way: a file that defines one lets the byte gate through.
 
 The byte gate reads the same from the code around each call, with comments and strings
-blanked (:attr:`ByteScan.code_text`): the brackets that hold it and what comes before
+blanked (:attr:`ByteScan.code`): the brackets that hold it and what comes before
 them. It turns away a container that is a call's argument (``nn.ModuleList([...])``),
 nested in another, or added to a name or to an attribute every assignment gives a call
 (``self.to_out = nn.ModuleList([])``); the rest passes. The bytes must also give some
@@ -96,12 +96,12 @@ def _may_store_an_item(scan: ByteScan, names: Iterable[str]) -> bool:
     ]
     if not starts or _ATTRIBUTE_GIVEN_CONTAINER.search(scan.data) is None:
         return False
-    code = scan.code_text
-    return code is None or any(_may_be_stored_item(code, start) for start in starts)
+    code = scan.code
+    return code is None or any(_may_be_stored_item(code.text, start) for start in starts)
 
 
 # The reading of the code around a call below follows _built_into_container's reading of
-# CPython's tree, erring towards "maybe". `code` is ByteScan.code_text: no comment or
+# CPython's tree, erring towards "maybe". `code` is the text of ByteScan.code: no comment or
 # string can fool a search for brackets or words in it.
 
 

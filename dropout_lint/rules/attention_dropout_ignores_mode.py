@@ -9,15 +9,25 @@ from ..analysis.torch_api import ATTENTION_FUNCTIONS, AttentionFunction, attenti
 from ..engine.rule import Invalid, Rule, Valid
 from ..prefilter.byte_scan import ArgumentText, CallSite
 from ..prefilter.call_sites import CallSites
+from ..prefilter.code_blocks import Method
 from ..prefilter.reduction import ClassReads
 from ..prefilter.syntax_scan import LocatedCall
 
 # A rate written as zero (`0`, `0.`, `0.0`, `0e0`): the bytes say it cannot drop.
 _ZERO = re.compile(rb"[ \t\r\n]*0*(?:\.0*)?(?:[eE][+-]?\d+)?[ \t\r\n]*")
+# A name, as an assignment's target (ASCII: Python reads other letters as their NFKC form).
+_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# What `_is_tied_ifexp` takes, in its plainest spellings only: `<name> if <x.>training else
+# 0.0` and `0.0 if not <x.>training else <name>` (a name or number, dotted).
+_TIED_VALUE = re.compile(
+    rb"[\w.]+[ \t\f]+if[ \t\f]+(?:\w+[ \t\f]*\.[ \t\f]*)*training[ \t\f]+else[ \t\f]+(?:0(?:\.0*)?|\.0+)"
+    rb"|(?:0(?:\.0*)?|\.0+)[ \t\f]+if[ \t\f]+not[ \t\f]+(?:\w+[ \t\f]*\.[ \t\f]*)*training[ \t\f]+else[ \t\f]+[\w.]+"
+)
 # `p if self.training else 0.0` and `0.0 if not self.training else p`, exactly: rates
-# visit_Call finds tied to the mode, so the bytes may rule them out.
+# visit_Call finds tied to the mode, so the bytes may rule them out. `p` holds no `if`
+# (`a if b else p if self.training else 0.0` is tied to `b`), `lambda` or `:=`.
 _TIED_RATE = re.compile(
-    rb"[^\n]*?[ \t\r\n]if[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[ \t\r\n]+0*\.?0*[ \t\r\n]*"
+    rb"(?:(?!\b(?:if|lambda)\b|:=)[^\n])*?[ \t\r\n]if[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[ \t\r\n]+0*\.?0*[ \t\r\n]*"
     rb"|[ \t\r\n]*0*\.?0*[ \t\r\n]+if[ \t\r\n]+not[ \t\r\n]+[\w.]*\btraining[ \t\r\n]+else[^\n]*"
 )
 
@@ -80,6 +90,9 @@ static method, where there is no module to ask for its mode.
             lookup=attention_function,
             accepts=lambda site, function: _may_fire_on(site, function)
             and not (isinstance(site, LocatedCall) and _rate_assigned_tied(site, function)),
+            accepts_in_method=lambda site, function, method: not _rate_assigned_tied_in_code(
+                site, function, method
+            ),
             in_method=True,
         ),
     )
@@ -195,6 +208,15 @@ def _rate_assigned_tied(site: LocatedCall, function: AttentionFunction) -> bool:
         and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
     ]
     return bool(values) and all(_is_tied_ifexp(value) for value in values)
+
+
+def _rate_assigned_tied_in_code(site: CallSite, function: AttentionFunction, method: Method) -> bool:
+    """:func:`_rate_assigned_tied`, read from the method's code: every assignment of the
+    rate's name there is ``p if self.training else 0.0`` (or its mirror), plainly written."""
+    rate = site.argument(function.rate)
+    name = rate.value.strip() if rate is not None else b""
+    values = method.assigned_values(name) if _NAME.fullmatch(name) else None
+    return bool(values) and all(_TIED_VALUE.fullmatch(value) for value in values)  # type: ignore[union-attr]
 
 
 def _is_tied_ifexp(value: ast.expr) -> bool:

@@ -257,10 +257,14 @@ class Trainer:
         """A mode is lost only after a change to eval: one the file writes (in a function of
         its own too), or one made by a function of another file, whose name it then writes
         (in the call, or in the import that binds it). Most files with a ``.step()`` have
-        neither, and are never parsed for this rule."""
-        from ..analysis.mode_flow import may_change_mode
+        neither, and are never parsed for this rule. Of the others, those whose changes or
+        steps are all in strings and comments (or are calls to train, or no calls) are not
+        parsed either."""
+        from ..analysis.mode_flow import may_change_mode, may_lose_mode
 
-        return may_change_mode(text) or any(name in text for name in mode_summaries.evaluating_names)
+        return (
+            may_change_mode(text) or any(name in text for name in mode_summaries.evaluating_names)
+        ) and may_lose_mode(text, mode_summaries)
 
     @classmethod
     def sites(cls, scan: SyntaxScan) -> list[ast.AST]:

@@ -199,8 +199,8 @@ def _summarised(source: bytes) -> tuple[FunctionSummary, ...]:
         return ()
 
     def function_spans() -> Optional[list[range]]:
-        code = ByteScan(source).code_text
-        return None if code is None else top_level_function_spans(code)
+        code = ByteScan(source).code
+        return None if code is None else top_level_function_spans(code.text)
 
     return file_mode_summaries(source, function_spans)
 
