@@ -8,6 +8,8 @@ out passes, and the rule decides.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -132,3 +134,16 @@ def test_gate_is_conservative_on_generated_containers(
         return
     if not gate_passes(source):
         assert findings_without_gate(source) == []
+
+
+def test_gate_reads_hostile_code_in_bounded_time() -> None:
+    """Deep parentheses and many long assignments to the attribute a call adds to: the gate
+    reads a bounded stretch around each call and says "maybe" past it."""
+    deep = net("self.a = []\n        self.b = " + "(" * 5000 + "nn.Dropout(p)" + ")" * 5000)
+    assignment = "self.a = nn.ModuleList(" + "x, " * 1000 + ")\n        "
+    appends = "self.a.append(nn.Dropout(p))\n        " * 50
+    started = time.monotonic()
+    assert gate_passes(deep)  # CPython's parser refuses it, and says so
+    assert not gate_passes(net("self.b = [x]\n        " + assignment * 900 + appends))
+    assert gate_passes(net("self.b = [x]\n        " + assignment * 1100 + appends))  # too many
+    assert time.monotonic() - started < 30

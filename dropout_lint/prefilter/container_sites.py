@@ -22,13 +22,19 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+from functools import lru_cache
 from typing import Callable, Iterable, Optional
 
 from .byte_scan import WORD_BYTES, ByteScan, previous_code_byte, token_before_chain, word_ends
 from .syntax_scan import SyntaxScan
 
 _BRACKET = re.compile(rb"[][(){}]")
+# How far the code around a call is read, so that no input makes the gate slow; past
+# these, the answer is "maybe".
 _LOOK_BACK = 4000
+_LOOK_AHEAD = 20_000
+_MAX_USES = 1000  # of an attribute's name, for its assignments
+_MAX_NESTING = 200  # parentheses within parentheses: CPython's parser allows no more
 _ADDING_METHODS = ("append", "insert")
 _CONTAINERS = (
     ast.List,
@@ -118,22 +124,27 @@ def _may_be_stored_item(code: bytes, name_start: int) -> bool:
 def _may_be_item_after(code: bytes, token: Optional[bytes], start: int) -> bool:
     """:func:`_may_be_stored_item` for an expression after ``token``, which starts at
     ``start``: a word, one byte of punctuation, ``b""`` at the start, None if unreadable."""
-    if token == b",":
-        start = _open_bracket_before(code, start)
-        if start < 0:
-            return True  # at the top of a statement (`x.a = b, c`), or far: maybe
-        token = code[start : start + 1]
-        if token == b"(" and not _is_call(code, start):
-            return _may_be_stored(code, start)  # an item of a tuple
-    if token == b"(":
+    for _ in range(_MAX_NESTING):
+        if token == b",":
+            start = _open_bracket_before(code, start)
+            if start < 0:
+                return True  # at the top of a statement (`x.a = b, c`), or far: maybe
+            token = code[start : start + 1]
+            if token == b"(" and not _is_call(code, start):
+                return _may_be_stored(code, start)  # an item of a tuple
+        if token != b"(":
+            if token in (b"[", b"{"):
+                return _may_be_stored(code, start)
+            return token in (b":", b"else", None)  # a dict's value, `a if c else b`, unreadable
         if _is_call(code, start):
             return _may_be_added(code, start, _ADDING_METHODS)
-        if _holds_one_expression(code, start):
-            return _may_be_item_after(code, *_token_before(code, start))  # parenthesised
-        return _may_be_stored(code, start)  # a tuple or a generator
-    if token in (b"[", b"{"):
-        return _may_be_stored(code, start)
-    return token in (b":", b"else", None)  # a dict's value, `a if c else b`, unreadable
+        one_expression = _holds_one_expression(code, start)
+        if one_expression is None:
+            return True  # too long to read: maybe
+        if not one_expression:
+            return _may_be_stored(code, start)  # a tuple or a generator
+        token, start = _token_before(code, start)  # parenthesised: what holds the parentheses
+    return True  # nested deeper than Python's parser allows, which will say so
 
 
 def _may_be_stored(code: bytes, opening: int) -> bool:
@@ -178,10 +189,14 @@ def _attribute_may_be_given_container(code: bytes, end: int) -> bool:
     return _is_word(name) and dot == b"." and _may_be_given_container(code, name)
 
 
+@lru_cache(maxsize=16)
 def _may_be_given_container(code: bytes, attribute: bytes) -> bool:
     """Whether some assignment to ``<x>.attribute`` may give it a container: any whose
-    value is not plainly something else (``nn.ModuleList([])``, ``None``, ``x.a[:n]``)."""
-    for end in word_ends(code, attribute):
+    value is not plainly something else (``nn.ModuleList([])``, ``None``, ``x.a[:n]``).
+    Kept for the calls of a file that add to the same attribute."""
+    for count, end in enumerate(word_ends(code, attribute)):
+        if count == _MAX_USES:
+            return True  # too many to read: maybe
         dot, _ = _token_before(code, end - len(attribute))
         assignment = _ASSIGNED.match(code, end)
         if dot == b"." and assignment and not _is_plainly_no_container(code, assignment.end()):
@@ -241,11 +256,12 @@ def _is_call(code: bytes, paren: int) -> bool:
     return token in (b")", b"]", b"'")
 
 
-def _holds_one_expression(code: bytes, paren: int) -> bool:
+def _holds_one_expression(code: bytes, paren: int) -> Optional[bool]:
     """Whether the parentheses opening at ``paren`` hold one expression: no ``,`` or
-    ``for`` among the tokens they hold directly (not a tuple or a generator)."""
+    ``for`` among the tokens they hold directly (not a tuple or a generator); None when
+    they do not close within a long way."""
     depth = 0
-    for match in _GROUP_TOKEN.finditer(code, paren):
+    for match in _GROUP_TOKEN.finditer(code, paren, paren + _LOOK_AHEAD):
         token = match.group()
         if token in b"([{":
             depth += 1
@@ -255,7 +271,7 @@ def _holds_one_expression(code: bytes, paren: int) -> bool:
                 return True
         elif depth == 1:
             return False  # `,` or `for`
-    return False
+    return None
 
 
 def _open_bracket_before(code: bytes, position: int) -> int:
@@ -274,9 +290,9 @@ def _open_bracket_before(code: bytes, position: int) -> int:
 
 
 def _closing_bracket(code: bytes, opening: int) -> int:
-    """Where the bracket opening at ``opening`` closes; -1 if it does not."""
+    """Where the bracket opening at ``opening`` closes; -1 if it does not within a long way."""
     depth = 0
-    for match in _BRACKET.finditer(code, opening):
+    for match in _BRACKET.finditer(code, opening, opening + _LOOK_AHEAD):
         if match.group() in b"([{":
             depth += 1
         else:
