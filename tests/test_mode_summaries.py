@@ -118,9 +118,7 @@ def test_a_helper_without_a_top_level_function_is_not_parsed(tmp_path, monkeypat
     (tmp_path / "utils.py").write_text("def evaluate(model):\n    model.eval()\n")
     parsed = []
     summarise = runner.file_mode_summaries
-    monkeypatch.setattr(
-        runner, "file_mode_summaries", lambda source, spans: parsed.append(source) or summarise(source, spans)
-    )
+    monkeypatch.setattr(runner, "file_mode_summaries", lambda source: parsed.append(source) or summarise(source))
     project = index_mode_summaries([str(tmp_path / name) for name in ("train.py", "model.py", "utils.py")], ALL_RULES)
     assert project.find("utils.evaluate") and parsed == [(tmp_path / "utils.py").read_bytes()]
 

@@ -21,14 +21,20 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Optional, Union
 
 from ..engine.source_text import first_line, line_starts
 from ..prefilter.byte_scan import ByteScan
-from .mode_summaries import FunctionSummary, ImportedSummary, ProjectModeSummaries, imported_names
+from .mode_summaries import (
+    FunctionSummary,
+    ImportedSummary,
+    ProjectModeSummaries,
+    imported_names,
+    top_level_function_spans,
+)
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 # What a call resolves to: a function of the file, or one of another file.
@@ -496,20 +502,20 @@ class ModeFlow:
         return []
 
 
-def file_mode_summaries(
-    source: bytes, function_spans: Callable[[], Optional[Sequence[range]]] = lambda: None
-) -> tuple[FunctionSummary, ...]:
+def file_mode_summaries(source: bytes) -> tuple[FunctionSummary, ...]:
     """The summaries other files may use of this file's top-level functions (none for a
     file that does not parse, or has no mode change or training step).
 
-    ``function_spans`` may give byte ranges that hold every top-level function (see
-    :func:`~.mode_summaries.top_level_function_spans`), or None: a file none of whose ranges
-    holds a mode change or a step is not parsed. It is asked only of a file that holds one.
+    Most files are model files, whose mode changes are in methods: one whose top-level
+    functions' text (read with strings blanked, :func:`~.mode_summaries.top_level_function_spans`)
+    holds no mode change or step is not parsed.
     """
     if _MODE_OR_STEP.search(source) is None:
         return ()
-    spans = function_spans()
-    if spans is not None and not any(_MODE_OR_STEP.search(source, span.start, span.stop) for span in spans):
+    code = ByteScan(source).code
+    if code is not None and not any(
+        _MODE_OR_STEP.search(source, span.start, span.stop) for span in top_level_function_spans(code.text)
+    ):
         return ()
     try:
         tree = ast.parse(source)

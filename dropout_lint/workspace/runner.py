@@ -32,7 +32,6 @@ from ..analysis.mode_summaries import (
     defines_top_level_function,
     import_names,
     modules_named,
-    top_level_function_spans,
 )
 from ..analysis.project_index import (
     ClassStatement,
@@ -55,7 +54,6 @@ from ..integrations.notebook import (
     lint_notebook,
     notebook_python_source,
 )
-from ..prefilter.byte_scan import ByteScan
 from ..prefilter.stages import byte_stage
 from ..rules import ALL_RULES
 from ..rules.model_left_in_eval_mode import ModelLeftInEvalMode
@@ -193,16 +191,9 @@ def _file_mode_summaries(
 
 
 def _summarised(source: bytes) -> tuple[FunctionSummary, ...]:
-    """Most helpers DRP030 may follow are model files: classes, few functions, and mode
-    changes only in methods. Such a file is not parsed."""
     if not defines_top_level_function(source):
-        return ()
-
-    def function_spans() -> Optional[list[range]]:
-        code = ByteScan(source).code
-        return None if code is None else top_level_function_spans(code.text)
-
-    return file_mode_summaries(source, function_spans)
+        return ()  # most helpers DRP030 may follow are model files: classes, no functions
+    return file_mode_summaries(source)
 
 
 def python_source(path: str) -> bytes:
