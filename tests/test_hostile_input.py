@@ -136,6 +136,34 @@ def test_a_20_mb_file_is_skipped_by_the_default_limit_quickly(tmp_path: Path) ->
     assert "small.py:7:16: DRP001" in result.stdout
 
 
+BANNER = "#" * 72 + "\n"
+
+
+def test_a_banner_comment_after_a_full_stop_is_read_in_linear_time(tmp_path: Path) -> None:
+    """A line of `#` after a sentence (a comment or docstring ending in a full stop) once
+    sent DRP030's search for `.eval` into exponential backtracking: the run never ended."""
+    source = (
+        "# Training loop.\n" + BANNER + "def fit(model, loader, val_loader, optimizer, k):\n"
+        "    model.train()\n"
+        "    for epoch in range(10):\n"
+        "        for x in loader:\n"
+        "            model(x).sum().backward()\n"
+        "            optimizer.step()\n"
+        "        if epoch % k == 0:  # every k-th epoch, and training goes on.\n"
+        "            " + BANNER + "            model.eval()\n"
+        "            evaluate(model, val_loader)\n"
+    )
+    (tmp_path / "fit.py").write_text(source)
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", "DRP030", "fit.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert time.monotonic() - started < 60
+    assert result.returncode == 1, result.stderr
+    assert "fit.py:11:13: DRP030" in result.stdout
+
+
 def test_a_2_mb_file_under_the_limit_is_linted(tmp_path: Path) -> None:
     """Mostly docstrings, as big generated files are: libcst's cost is in nodes, not bytes."""
     docstring = '    """' + "Weights table, kept for reference. " * 3000 + '"""\n'

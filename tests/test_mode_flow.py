@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dropout_lint.analysis.mode_flow import ModeFlow, file_mode_summaries
+from dropout_lint.analysis.mode_flow import _MODE_CHANGE_TEXT, ModeFlow, file_mode_summaries, may_change_mode
 from dropout_lint.analysis.mode_summaries import ProjectModeSummaries
 from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.rules import RULES_BY_CODE
@@ -381,3 +381,30 @@ def modules(draw) -> str:
 def test_generated_files_are_judged_as_by_a_full_walk(source):
     assert_judged_as_by_a_full_walk(source)
     assert_judged_as_by_a_full_walk(source, ProjectModeSummaries())
+
+
+# The pieces `may_change_mode` must get right: dots, the words, what may stand between (spaces,
+# line breaks of every kind, backslashes, comments) and what may not.
+MODE_TEXT_PIECES = [".", " ", "\t", "\n", "\r", "\x0c", "\x85", "\u2028", "\\", "#", "eval", "train", "ing", "x", "_", "é"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(MODE_TEXT_PIECES), max_size=16).map("".join))
+def test_may_change_mode_answers_as_the_search_from_every_dot(text):
+    """It reads each word back to its dot instead of searching from every dot: same answer."""
+    assert may_change_mode(text) == (_MODE_CHANGE_TEXT.search(text) is not None)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("model.eval()", True),
+        ("model .\\\n    train(False)", True),
+        ("model.  # switch\n    eval()", True),
+        ("x = retrain()  # model.evaluate", False),
+        ("# see model. # eval\n", False),
+        ("evaluate(model); model.training", False),
+    ],
+)
+def test_may_change_mode_reads_dots_spaces_and_comments(text, expected):
+    assert may_change_mode(text) is expected

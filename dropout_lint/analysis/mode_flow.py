@@ -54,10 +54,14 @@ ANYTHING = "*"
 # The calls a summary rests on: a mode change or a training step.
 _MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
 # An attribute's dot as Python may write it: with spaces, line breaks (in brackets or after a
-# backslash) and comments between the dot and the name.
-_DOT = r"\.(?:\s|\\|#[^\r\n]*)*"
+# backslash) and comments between the dot and the name. A comment runs to the end of its
+# line, so each character has one way to match: a comment that could end anywhere made a
+# banner of `#` after a full stop (`# Training loop.` then `#####...`) take exponential time.
+_DOT = r"\.(?:\s|\\|#[^\r\n]*(?![^\r\n]))*"
 # `.eval` or `.train`, as Python may write them.
 _MODE_CHANGE_TEXT = re.compile(_DOT + r"(?:eval|train)\b")
+# The words of `_MODE_CHANGE_TEXT`, where `may_change_mode` starts looking.
+_MODE_CHANGE_WORDS = (re.compile(r"eval\b"), re.compile(r"train\b"))
 # A mode change or a training step, as Python may write them.
 _MODE_OR_STEP_TEXT = re.compile(_DOT + r"(?:eval|train|backward|step)\b")
 # In code (comments blanked, strings quoted out: `ByteScan.code`), a call that may change a
@@ -141,8 +145,37 @@ def direct_mode_change(call: ast.Call) -> Optional[ModeChange]:
 
 def may_change_mode(text: str) -> bool:
     """Whether the source may hold a mode change (:func:`direct_mode_change`): False only
-    when it writes no ``.eval`` or ``.train``, in code, strings or comments."""
-    return _MODE_CHANGE_TEXT.search(text) is not None
+    when it writes no ``.eval`` or ``.train``, in code, strings or comments.
+
+    The answer is ``_MODE_CHANGE_TEXT.search``'s, found from the other end: that search tries
+    every dot of the text, and most files have far more dots than these words. Each word is
+    read back over whitespace and backslashes to a dot; where a comment may stand between
+    the two (a ``#`` earlier on the line reached), the search itself decides.
+    """
+    for word in _MODE_CHANGE_WORDS:
+        scanned = line_start = 0
+        last_hash = -1
+        for match in word.finditer(text):
+            start = _gap_start(text, match.start())
+            if start > 0 and text[start - 1] == ".":
+                return True
+            # Found incrementally (words come in order), so long lines cost no more.
+            line_start = max(
+                line_start, text.rfind("\n", scanned, start) + 1, text.rfind("\r", scanned, start) + 1
+            )
+            last_hash = max(last_hash, text.rfind("#", scanned, start))
+            scanned = start
+            if last_hash >= line_start:
+                return _MODE_CHANGE_TEXT.search(text) is not None
+    return False
+
+
+def _gap_start(text: str, end: int) -> int:
+    """Where the whitespace and backslashes just before ``end`` start."""
+    start = end
+    while start > 0 and (text[start - 1].isspace() or text[start - 1] == "\\"):
+        start -= 1
+    return start
 
 
 def may_lose_mode(text: str, summaries: ProjectModeSummaries) -> bool:
