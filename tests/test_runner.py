@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import signal
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -140,3 +142,41 @@ def test_each_pass_gives_its_job_to_its_workers_once(tmp_path: Path, pool, monke
     sent = b"".join(pickled)
     assert b"_run_job" in sent  # what the workers are sent: the files, to the job they hold
     assert b"_Job" not in sent and b"_Survey" not in sent
+
+
+TRAINING_LOOP = (
+    "def fit(model, loader, optimizer):\n"
+    "    for x in loader:\n"
+    "        model(x).sum().backward()\n"
+    "        optimizer.step()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("sources", "parent_imports"),
+    [
+        ([BUGGY.format(p="0.5")] * 2, True),  # both files reach libcst: the workers share one import
+        ([BUGGY.format(p="0.5"), TRAINING_LOOP], False),  # one file does: its worker imports it
+        ([TRAINING_LOOP] * 2, False),  # DRP030's project check stops both before any parse
+    ],
+)
+def test_the_parent_imports_libcst_for_the_lint_workers_only_when_several_may_need_it(
+    tmp_path: Path, sources: list[str], parent_imports: bool
+) -> None:
+    """Workers forked after the parent imported libcst share that import; one that imports
+    it itself pays a fifth of a second. So the parent imports it first only when at least
+    as many files as there are workers may fire for a rule that asks nothing of the project."""
+    for index, source in enumerate(sources):
+        (tmp_path / f"m{index}.py").write_text(source)
+    probe = (
+        "import sys; from dropout_lint.workspace.runner import lint_files;"
+        "from dropout_lint.workspace.settings import Settings;"
+        "found = list(lint_files(sys.argv[2:], Settings(root=sys.argv[1]), jobs=2));"
+        "print(sum(len(d) for _, d in found), 'libcst' in sys.modules)"
+    )
+    paths = [str(tmp_path / f"m{index}.py") for index in range(len(sources))]
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path), *paths], capture_output=True, text=True, check=True
+    )
+    findings = sum(source.startswith("import torch") for source in sources)
+    assert result.stdout.split() == [str(findings), str(parent_imports)]

@@ -98,6 +98,11 @@ class Rule:
         return True
 
     @classmethod
+    def asks_project(cls) -> bool:
+        """Whether the rule has a ``may_fire_in_project`` of its own."""
+        return cls.may_fire_in_project.__func__ is not Rule.may_fire_in_project.__func__  # type: ignore[attr-defined]
+
+    @classmethod
     def sites(cls, scan: "SyntaxScan") -> Optional[Iterable[ast.AST]]:
         """The nodes of CPython's tree around which the rule may report; None: anywhere.
 
