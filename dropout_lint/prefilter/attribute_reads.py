@@ -69,6 +69,7 @@ class AttributeReads(Generic[T]):
         """The same reads in CPython's tree: of the method's own instance, used as a mode,
         in a class that stores no attribute of that name; a positional argument of any call
         ``lookup`` may know counts as its mode."""
+        stores: dict[ast.ClassDef, bool] = {}  # each class walked once, for all its reads
         return [
             node
             for node in scan.nodes()
@@ -76,19 +77,24 @@ class AttributeReads(Generic[T]):
             and node.attr == self.attribute
             and isinstance(node.value, ast.Name)
             and self._is_use(node, scan)
-            and self._is_instance_read(node, scan)
+            and self._is_instance_read(node, scan, stores)
         ]
 
     def is_keyword(self, keyword: Optional[str]) -> bool:
         """Whether a keyword argument of that name takes a mode."""
         return keyword in self.keywords
 
-    def _is_instance_read(self, node: ast.Attribute, scan: SyntaxScan) -> bool:
+    def _is_instance_read(self, node: ast.Attribute, scan: SyntaxScan, stores: dict[ast.ClassDef, bool]) -> bool:
         method = scan.method_of(node)
         if method is None or ast_instance_parameter_of(method) != node.value.id:  # type: ignore[attr-defined]
             return False
         owner = scan.parent(method)
-        return not any(self._stores(c) for c in scan.classes_in_hierarchy(owner))  # type: ignore[arg-type]
+        for classdef in scan.classes_in_hierarchy(owner):  # type: ignore[arg-type]
+            if classdef not in stores:
+                stores[classdef] = self._stores(classdef)
+            if stores[classdef]:
+                return False
+        return True
 
     def _is_use(self, node: ast.Attribute, scan: SyntaxScan) -> bool:
         parent = scan.parent(node)
