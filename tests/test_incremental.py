@@ -368,6 +368,22 @@ def test_a_fix_inserting_an_import_is_kept_for_the_classes_not_relinted() -> Non
     assert len(inserting) == 2  # Other's and Caller's, reused from the last lint
 
 
+def test_writing_the_name_a_fix_elsewhere_imports_relints_the_file() -> None:
+    """Caller's fix adds `import torch.nn as nn` only while no statement uses `nn`: once an
+    edit in Other writes `nn`, a full lint gives Caller `training=self.training` instead, so
+    Caller's last fix cannot be kept; and when the use goes, the import is back."""
+    texts = applied(
+        MODEL_GROUPS_IMPORTING,
+        [insert("        self.rate = 0.2", "self.conv = nn.Conv2d(1, 1, 1)"), delete("self.conv = nn.Conv2d")],
+    )
+    lint_each(texts)
+    imports = [
+        sum(any(edit.content == "import torch.nn as nn\n" for edit in d.fix.edits) for d in full_lint(text, PATH, DEFAULT) if d.fix)
+        for text in texts
+    ]
+    assert imports[0] > 0 and imports[1] == 0 and imports[2] == imports[0]
+
+
 def fixture_edits(text: str) -> list[Edit]:
     """Lines typed between statements and into the first and last bodies of a fixture, then
     taken out again."""

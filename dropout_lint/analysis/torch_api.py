@@ -107,6 +107,8 @@ MODULE_DICT_ATTRIBUTES = frozenset(
     training type update values xpu zero_grad
     """.split()
 )
+# The name a fix's `import torch.nn as nn` binds: added only where no statement uses it.
+TORCH_NN_ALIAS = "nn"
 # Modules with no parameters or buffers besides dropout: registering one keeps a state dict.
 STATELESS_MODULES = frozenset({"Identity"})
 # Module base classes from outside torch.nn, by qualified name.

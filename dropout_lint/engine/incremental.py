@@ -26,7 +26,9 @@ file's first line ending and indentation). libcst sees the file as a full lint d
 with the statements the hierarchy mentions by their headers only, and every other
 definition as one string over its lines (lines and columns unchanged). Its findings
 replace those of the hierarchy; the other statements keep theirs, moved. Every finding and
-fix of that lint must lie in the hierarchy, off the emptied and removed lines.
+fix of that lint must lie in the hierarchy, off the emptied and removed lines. The other
+statements' fixes are kept only if the edit neither writes nor removes the name a fix's
+``import torch.nn as nn`` binds, which a fix adds only where no statement uses it.
 
 The fix loop lints each round's output with :func:`lint_after_fixes`, which keeps the
 last findings of the statements a round did not change on the same grounds (a round edits
@@ -53,6 +55,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterator, Optional, Sequence
 
+from ..analysis.torch_api import TORCH_NN_ALIAS
 from ..prefilter.attribute_reads import AttributeReads
 from ..prefilter.reduction import Reduction, reduced, without_lines
 from ..prefilter.stages import byte_stage, syntax_stage
@@ -268,11 +271,21 @@ def _relinted_statement(
             return None
     kept = []
     old_starts = [each.start for each in last.segments]
+    # A fix elsewhere adds `import torch.nn as nn` only where no statement uses `nn`: it is
+    # kept only if the edit neither wrote nor removed that name.
+    old_names, new_names = statement_names(old), statement_names(new)
+    same_alias_use = (
+        old_names is not None
+        and new_names is not None
+        and (TORCH_NN_ALIAS in old_names.identifiers) == (TORCH_NN_ALIAS in new_names.identifiers)
+    )
     for finding in last.findings:
         at = _segment_at(old_starts, last.segments, finding.line - 1)
         if at is None or not definitions[at]:
             return None
         if at not in hierarchy:
+            if finding.fix is not None and not same_alias_use:
+                return None
             where = _moved(finding, region, moved)
             if where is None:
                 return None

@@ -42,6 +42,9 @@ class StatementNames:
     mentions: frozenset[str]
     derives: frozenset[str]
     is_definition: bool
+    # Every identifier it holds as a name: names, parameters, definitions, imports,
+    # keywords, those in its strings (not attributes).
+    identifiers: frozenset[str]
 
 
 @lru_cache(maxsize=4096)
@@ -57,7 +60,9 @@ def statement_names(text: str) -> Optional[StatementNames]:
     inner: set[str] = set()
     mentions: set[str] = set()
     derives: set[str] = set()
+    identifiers: set[str] = set()
     for node in ast.walk(tree):
+        identifiers.update(_identifiers_of(node))
         if isinstance(node, ast.Name):
             mentions.add(node.id)
             if not definition and isinstance(node.ctx, ast.Store):
@@ -74,7 +79,24 @@ def statement_names(text: str) -> Optional[StatementNames]:
             inner.update(node.names)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             mentions.update(_IDENTIFIER.findall(node.value))
-    return StatementNames(frozenset(binds), frozenset(inner - binds), frozenset(mentions), frozenset(derives), definition)
+    return StatementNames(
+        frozenset(binds),
+        frozenset(inner - binds),
+        frozenset(mentions),
+        frozenset(derives),
+        definition,
+        frozenset(identifiers | mentions),
+    )
+
+
+def _identifiers_of(node: ast.AST) -> Iterator[str]:
+    """The identifiers a node itself holds (not its children's)."""
+    for field in ("id", "arg", "name", "asname"):
+        value = getattr(node, field, None)
+        if isinstance(value, str):
+            yield from value.split(".")
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        yield from node.names
 
 
 def _base_names(bases: Iterable[ast.expr]) -> Iterator[str]:

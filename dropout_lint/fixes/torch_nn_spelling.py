@@ -11,6 +11,7 @@ from typing import Iterator, Optional, Union
 
 import libcst as cst
 
+from ..analysis.torch_api import TORCH_NN_ALIAS
 from ..engine.context import FileContext
 from .class_facts import ClassFacts
 from .portable_expressions import InitPortability
@@ -50,9 +51,9 @@ class TorchNnSpelling:
                 )
         if choices:
             return min(choices, key=lambda choice: choice[0])[1], None
-        if self._name_in_use("nn"):
+        if self._name_in_use(TORCH_NN_ALIAS):
             return None
-        spelled = cst.Attribute(cst.Name("nn"), cst.Name(module_class))
+        spelled = cst.Attribute(cst.Name(TORCH_NN_ALIAS), cst.Name(module_class))
         if self._added_import is None:
             self._added_import = self._import_torch_nn()
         return (spelled, self._added_import) if self._added_import is not None else None
@@ -98,9 +99,9 @@ class TorchNnSpelling:
         torch = [(index, small, module) for index, small, module in torch if module.split(".")[0] == "torch"]
         from_style = bool(torch) and all(isinstance(small, cst.ImportFrom) for _, small, _ in torch)
         kind, module, line = (
-            (cst.ImportFrom, "torch", "from torch import nn\n")
+            (cst.ImportFrom, "torch", f"from torch import {TORCH_NN_ALIAS}\n")
             if from_style
-            else (cst.Import, "torch.nn", "import torch.nn as nn\n")
+            else (cst.Import, "torch.nn", f"import torch.nn as {TORCH_NN_ALIAS}\n")
         )
         same_kind = [(index, module_) for index, small, module_ in torch if isinstance(small, kind)]
         later = [index for index, module_ in same_kind if module_ > module]
