@@ -397,17 +397,24 @@ def _arguments(
     return tuple(arguments)
 
 
-# Where a comment or string literal may start.
-_LITERAL_START = re.compile(rb"[#'\"]")
-# A string literal from its opening quote, whole: one of the four quotings.
-_STRING = re.compile(
-    rb"'''(?:[^'\\]|\\(?:\r\n|.)|'(?!''))*'''"
-    rb'|"""(?:[^"\\]|\\(?:\r\n|.)|"(?!""))*"""'
-    rb"|'(?:[^'\\\r\n]|\\(?:\r\n|.))*'"
-    rb'|"(?:[^"\\\r\n]|\\(?:\r\n|.))*"',
+# A comment (to its line's end), or a string literal from its opening quote, whole (one of
+# the four quotings), or else a quote alone: one that starts no complete string. One
+# search finds them all in turn, as the tokenizer meets them. A literal's text is read in
+# runs of plain bytes, which `re` steps through fast, and never given back (`*+`): a
+# body can end only where a closing quote may follow, so backtracking finds no other end.
+_LITERAL = re.compile(
+    rb"#[^\r\n]*"
+    rb"|'''[^'\\]*+(?:(?:\\(?:\r\n|.)|'(?!''))[^'\\]*+)*+'''"
+    rb'|"""[^"\\]*+(?:(?:\\(?:\r\n|.)|"(?!""))[^"\\]*+)*+"""'
+    rb"|'[^'\\\r\n]*+(?:\\(?:\r\n|.)[^'\\\r\n]*+)*+'"
+    rb'|"[^"\\\r\n]*+(?:\\(?:\r\n|.)[^"\\\r\n]*+)*+"'
+    rb"|['\"]",
     re.DOTALL,
 )
 _STRING_PREFIX_BYTES = frozenset(b"rRbBuUfF")
+_HASH = ord("#")
+_BRACE = re.compile(rb"[{}]")
+_OPEN_BRACE = ord("{")
 # The operators that end in `=` but are not an assignment's or a keyword argument's `=`.
 _OPERATOR_BYTES = frozenset(b"=!<>:+-*/%&|^@")
 _BLANK_BYTES = frozenset(b" \t\f\r\n")
@@ -421,53 +428,50 @@ def _code_of(data: bytes) -> Optional[CodeText]:
     field hold that quote, so the literal may go on)."""
     code = bytearray(data)
     f_strings = []
-    position = 0
-    while True:
-        found = _LITERAL_START.search(data, position)
-        if found is None:
-            return CodeText(bytes(code), tuple(f_strings))
-        start = found.start()
-        if data[start] == ord("#"):
-            end = _line_end(data, start)
+    for literal in _LITERAL.finditer(data):
+        start, end = literal.span()
+        if data[start] == _HASH:
             code[start:end] = b" " * (end - start)
-            position = end
             continue
-        literal = _STRING.match(data, start)
-        if literal is None:
+        if end - start == 1:  # a quote alone (a string is two at least)
             return None
-        prefix_start = start
-        while prefix_start > 0 and data[prefix_start - 1] in WORD_BYTES:
-            prefix_start -= 1
-        prefix = data[prefix_start:start]
-        if len(prefix) > 2 or not set(prefix) <= _STRING_PREFIX_BYTES:
-            prefix_start, prefix = start, b""
-        if b"f" in prefix.lower() and b"{" in literal.group():
-            if _has_open_field(literal.group()):
-                return None
-            f_strings.append(data[prefix_start : literal.end()])
-        code[prefix_start : literal.end()] = b"'" * (literal.end() - prefix_start)
-        position = literal.end()
+        if start and data[start - 1] in WORD_BYTES:  # maybe a prefix: `rb"..."`, `f"..."`
+            start = _prefix_start(data, start)
+            if b"f" in data[start : literal.start()].lower() and b"{" in literal.group():
+                if _has_open_field(literal.group()):
+                    return None
+                f_strings.append(data[start:end])
+        code[start:end] = b"'" * (end - start)
+    return CodeText(bytes(code), tuple(f_strings))
 
 
-def _line_end(data: bytes, position: int) -> int:
-    ends = [end for end in (data.find(b"\n", position), data.find(b"\r", position)) if end != -1]
-    return min(ends, default=len(data))
+def _prefix_start(data: bytes, quote: int) -> int:
+    """Where the prefix (``rb``, ``f``) of the string literal whose quote is at ``quote``
+    starts: the word before the quote, if it is one; else the quote itself."""
+    start = quote
+    while start > 0 and data[start - 1] in WORD_BYTES:
+        start -= 1
+    if quote - start > 2 or not set(data[start:quote]) <= _STRING_PREFIX_BYTES:
+        return quote
+    return start
 
 
 def _has_open_field(literal: bytes) -> bool:
-    """Whether an f-string's replacement field is open at its last quote."""
+    """Whether an f-string's replacement field is open at its last quote: read brace by
+    brace, where ``{{`` and ``}}`` outside a field are a brace of the text."""
     depth = 0
-    index = 0
-    while index < len(literal):
-        pair = literal[index : index + 2]
-        if depth == 0 and pair in (b"{{", b"}}"):
-            index += 2
+    escaped = -1  # the second brace of such a pair
+    for brace in _BRACE.finditer(literal):
+        index = brace.start()
+        if index == escaped:
             continue
-        if literal[index] == ord("{"):
+        byte = literal[index]
+        if depth == 0 and literal[index + 1 : index + 2] == bytes((byte,)):
+            escaped = index + 1
+        elif byte == _OPEN_BRACE:
             depth += 1
-        elif literal[index] == ord("}") and depth:
+        elif depth:
             depth -= 1
-        index += 1
     return depth > 0
 
 
