@@ -86,3 +86,19 @@ def test_code_keeps_the_f_strings_with_fields_whole() -> None:
     assert code is not None
     assert code.f_strings == (b"f'{a}'", b"f'{{b}}'", b'rf"{c}}}"')
     assert code.text == b"x = '''''' + '''''''' + ''''''''' + ''''''\n"
+
+
+def test_import_bound_names_are_the_words_after_each_import_keyword() -> None:
+    source = b"""\
+import torch.nn.functional as F, \\
+    numpy
+from torch.nn import (  # the layers
+    Dropout as Drop,
+)
+x = 1; from m import a; b = 2
+# reimport c, import_d e
+"""
+    assert ByteScan(source).import_bound_names == {
+        b"torch", b"nn", b"functional", b"as", b"F", b"numpy",
+        b"the", b"layers", b"Dropout", b"Drop", b"a",
+    }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import chain
 from typing import Iterable, Iterator, Mapping, Optional
 
 from ..analysis.call_arguments import Parameter, bound
@@ -34,9 +35,13 @@ _WORD = rb"[A-Za-z0-9_\x80-\xff]+"
 _WORD_TAIL = rb"[A-Za-z0-9_\x80-\xff]*"
 _WORD_RE = re.compile(_WORD)
 _NOT_WORD = rb"(?![A-Za-z0-9_\x80-\xff])"
-# What follows ``import``: the rest of the logical line, then maybe a parenthesised list.
+# ``import`` as a whole word, and what follows it: the rest of the logical line, then maybe
+# a parenthesised list. What follows is read in a look-ahead, so the next search starts
+# right after the keyword: an ``import`` in that text is read too. Its text is read in
+# runs of plain bytes, never given back (`*+`): each part can end in one place only.
 _IMPORTED = re.compile(
-    rb"((?:[^\r\n\\(;#]|\\\r?\n)*)(?:\(((?:[^)#]|" + _COMMENT + rb")*)\))?"
+    rb"import(?<![A-Za-z0-9_\x80-\xff]import)" + _NOT_WORD
+    + rb"(?=([^\r\n\\(;#]*+(?:\\\r?\n[^\r\n\\(;#]*+)*+)(?:\(([^)#]*+(?:" + _COMMENT + rb"[^)#]*+)*+)\))?)"
 )
 # What follows a torch name imported under another: ``dropout as drop``.
 _ALIAS = re.compile(GAP + rb"as" + _NOT_WORD + GAP + rb"(" + _WORD + rb")")
@@ -164,12 +169,8 @@ class ByteScan:
     @cached_property
     def import_bound_names(self) -> frozenset[bytes]:
         """Every word in an import statement: a superset of the names imports bind."""
-        names: set[bytes] = set()
-        for end in word_ends(self.data, b"import"):
-            for group in _IMPORTED.match(self.data, end).groups():
-                if group:
-                    names.update(_WORD_RE.findall(group))
-        return frozenset(names)
+        statements = _IMPORTED.findall(self.data)
+        return frozenset(_WORD_RE.findall(b" ".join(chain.from_iterable(statements))))
 
     @cached_property
     def _roots(self) -> frozenset[bytes]:
