@@ -73,13 +73,15 @@ def _at_line_start(source: bytes, position: int) -> bool:
 
 def _classes(source: bytes) -> Iterable[ClassStatement]:
     for match in matches_at_line_starts(_CLASS, source):
-        name, bases = match.group(1).decode("latin-1"), match.group(2).decode("latin-1")
-        yield "class", name, _bases(bases)
+        yield "class", match.group(1).decode("latin-1"), _bases(match.group(2))
 
 
-def _bases(text: str) -> tuple[str, ...]:
+@lru_cache(maxsize=4096)
+def _bases(written: bytes) -> tuple[str, ...]:
+    """The bases of a class statement, from the text between its parentheses: read once
+    per text, as most classes of a project share their bases (``nn.Module``)."""
     bases = []
-    for part in text.split(","):
+    for part in written.decode("latin-1").split(","):
         base = part.strip().split("[", 1)[0].strip()
         if base and "=" not in base and not base.startswith("*"):
             bases.append(base)
