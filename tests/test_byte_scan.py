@@ -49,3 +49,56 @@ def test_calls_found_from_the_shared_pass_are_those_found_alone(name: str) -> No
     assert shared.calls_to(name) == alone
     # `dropout_` is called, but no import binds it; `dropout1d` is not there
     assert bool(alone) == (name not in ("dropout_", "dropout1d"))
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        (b"x = 1  # drop 'it'\ny = 2\r\n", b"x = 1             \ny = 2\r\n"),
+        (b"a = rb'x' + 'it\\'s' + \"q\\\"\"\n", b"a = ''''' + ''''''' + '''''\n"),
+        (b'"""one "two" \'\'\'\n"""\nx', b"'" * 20 + b"\nx"),
+        (b"s = '''a'' b'''\n", b"s = " + b"'" * 11 + b"\n"),
+        (b"s = 'a\\\r\nb'\n", b"s = " + b"'" * 7 + b"\n"),
+        (b"ab'x'", b"ab'''"),
+    ],
+)
+def test_code_blanks_comments_and_quotes_out_strings_with_their_prefix(source: bytes, text: bytes) -> None:
+    code = ByteScan(source).code
+    assert code is not None and code.text == text and len(text) == len(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"x = 'open\ny = 1\n",
+        b'x = """never closed\n',
+        b"s = '''a''''\n",
+        b"x = f'{a[\"k\"]'\n",
+        b"x = f'{{}}{'\n",
+    ],
+)
+def test_code_is_unknown_where_a_string_may_go_on(source: bytes) -> None:
+    assert ByteScan(source).code is None
+
+
+def test_code_keeps_the_f_strings_with_fields_whole() -> None:
+    code = ByteScan(b"x = f'{a}' + f'{{b}}' + rf\"{c}}}\" + 'd{e}'\n").code
+    assert code is not None
+    assert code.f_strings == (b"f'{a}'", b"f'{{b}}'", b'rf"{c}}}"')
+    assert code.text == b"x = '''''' + '''''''' + ''''''''' + ''''''\n"
+
+
+def test_import_bound_names_are_the_words_after_each_import_keyword() -> None:
+    source = b"""\
+import torch.nn.functional as F, \\
+    numpy
+from torch.nn import (  # the layers
+    Dropout as Drop,
+)
+x = 1; from m import a; b = 2
+# reimport c, import_d e
+"""
+    assert ByteScan(source).import_bound_names == {
+        b"torch", b"nn", b"functional", b"as", b"F", b"numpy",
+        b"the", b"layers", b"Dropout", b"Drop", b"a",
+    }

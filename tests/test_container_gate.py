@@ -69,6 +69,9 @@ STORED = [
     "self.drops = []\n        (self.drops).append(nn.Dropout(p))",
     "self.drops = []\n        self.drops.insert(0, nn.Dropout(p))",
     "self.drops = []\n        self.drops.extend([nn.Dropout(p)])",
+    # the attribute's `=` and the display past an annotation and line continuations
+    "self.drops: list \\\n            = \\\n            [nn.Dropout(p)]",
+    "self.drops \\\n            = (nn.Identity(), nn.Dropout(p))",
 ]
 TURNED_AWAY = [
     "self.drops = nn.ModuleList([nn.Dropout(p) for _ in range(2)])",

@@ -112,6 +112,44 @@ def test_a_module_named_after_import_hides_no_import() -> None:
     )
 
 
+def test_the_scan_reads_an_import_only_where_it_starts_a_statement() -> None:
+    source = b"""\
+try:
+    from .blocks import Block
+except ImportError:
+    from .import Head
+from . import *
+x = 1; import a.b as Left
+if x: from m import Right
+# see: from m import Commented
+import torch.nn.functional as F, torch.nn as nn
+from m import a.b
+"""
+    assert class_statements(source) == (
+        ("import", "Block", (".blocks.Block",)),
+        ("import", "Head", (".Head",)),
+        ("*", "*", (".",)),
+        ("import", "F", ("torch.nn.functional",)),
+    )
+
+
+def test_the_same_import_keeps_a_lowercase_name_only_in_the_file_whose_base_starts_with_it() -> None:
+    # what one import gives is read once for every file that writes it: the file's own
+    # bases still decide whether `nn` is kept
+    imports = b"from torch import nn, Tensor\nimport torch.nn as tnn\n"
+    assert class_statements(imports + b"class Net(nn.Module): pass\n") == (
+        ("class", "Net", ("nn.Module",)),
+        ("import", "nn", ("torch.nn",)),
+        ("import", "Tensor", ("torch.Tensor",)),
+    )
+    assert class_statements(imports + b"class Net(tnn.Module): pass\n") == (
+        ("class", "Net", ("tnn.Module",)),
+        ("import", "Tensor", ("torch.Tensor",)),
+        ("import", "tnn", ("torch.nn",)),
+    )
+    assert class_statements(imports) == (("import", "Tensor", ("torch.Tensor",)),)
+
+
 def test_a_base_imported_from_a_module_named_after_import_is_followed(tmp_path: Path) -> None:
     index = index_of(
         tmp_path,

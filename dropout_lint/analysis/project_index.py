@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Optional, Sequence
 
 from .torch_api import is_module_base
 
@@ -27,7 +27,9 @@ _CLASS = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*:")
 # the line. The look-behind that makes it a word comes after the keyword, not as a `\b`
 # before it, which would cost the search its fast literal prefix.
 _IMPORTED = re.compile(rb"import(?<![A-Za-z0-9_]import)(?:[ \t]*\(([^)]*)\)|[ \t]+([^\n#;]*))")
-_FROM = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+")
+# What may precede `import` on its line in a statement: blanks, and `from module` (group 1)
+# in a from-import. Matched from the line's start to the keyword, with no slicing.
+_IMPORT_HEAD = re.compile(rb"[ \t]*(?:from[ \t]+([\w.]+)[ \t]*)?")
 _NAME_AS_ALIAS = re.compile(r"([\w.]+|\*)(?:\s+as\s+(\w+))?")
 
 # One statement that binds a name in a file: (kind, name, values), where kind is
@@ -71,48 +73,69 @@ def _at_line_start(source: bytes, position: int) -> bool:
 
 def _classes(source: bytes) -> Iterable[ClassStatement]:
     for match in matches_at_line_starts(_CLASS, source):
-        name, bases = match.group(1).decode("latin-1"), match.group(2).decode("latin-1")
-        yield "class", name, _bases(bases)
+        yield "class", match.group(1).decode("latin-1"), _bases(match.group(2))
 
 
-def _bases(text: str) -> tuple[str, ...]:
+@lru_cache(maxsize=4096)
+def _bases(written: bytes) -> tuple[str, ...]:
+    """The bases of a class statement, from the text between its parentheses: read once
+    per text, as most classes of a project share their bases (``nn.Module``)."""
     bases = []
-    for part in text.split(","):
+    for part in written.decode("latin-1").split(","):
         base = part.strip().split("[", 1)[0].strip()
         if base and "=" not in base and not base.startswith("*"):
             bases.append(base)
     return tuple(bases)
 
 
-def _imports(source: bytes, base_roots: Collection[str]) -> Iterable[ClassStatement]:
+def _imports(source: bytes, base_roots: Collection[str]) -> list[ClassStatement]:
     """``import a.b as c`` and ``from m import a as b, *``, by the names they bind: those
     that may bind a class (see :func:`class_statements`)."""
+    found = []
     for match in _IMPORTED.finditer(source):
-        line_start = source.rfind(b"\n", 0, match.start()) + 1
-        head = source[line_start : match.start()].strip(b" \t")
-        names = match.group(1) or match.group(2) or b""
-        if not head:
-            if b"as" in names:  # `import a.b` binds `a` to `a` itself: nothing to resolve
-                for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
-                    if alias and _may_bind_a_class(alias, base_roots):
-                        yield "import", alias, (name,)
+        start = match.start()
+        head = _IMPORT_HEAD.fullmatch(source, source.rfind(b"\n", 0, start) + 1, start)
+        if head is None:  # not a statement of its own: `x; import y`, prose in a docstring
             continue
-        origin = _FROM.fullmatch(head + b" ")
-        if origin is None:
-            continue
-        module = origin.group(1).decode("latin-1")
-        for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
-            if name == "*":
-                yield "*", "*", (module,)
-            elif "." not in name and _may_bind_a_class(alias or name, base_roots):
-                target = module + name if module.endswith(".") else f"{module}.{name}"
-                yield "import", alias or name, (target,)
+        for statement, root in _import_bindings(head[1], match[1] or match[2] or b""):
+            if root is None or root in base_roots:
+                found.append(statement)
+    return found
 
 
-def _may_bind_a_class(name: str, base_roots: Collection[str]) -> bool:
-    """Whether an imported name is capitalised (a class by convention, which other files
-    may import from here) or is what a base of this file starts with (``nn``)."""
-    return name[:1].isupper() or name in base_roots
+@lru_cache(maxsize=4096)
+def _import_bindings(module: Optional[bytes], names: bytes) -> tuple[tuple[ClassStatement, Optional[str]], ...]:
+    """The statements one import (``from module import names``, or ``import names`` where
+    ``module`` is None) may give, each with the name it binds where that name is not
+    capitalised (kept only in a file with a base that starts with it), else None (kept).
+
+    Read once per distinct import: most files repeat their neighbours' imports, and
+    what an import gives depends on the file only through its bases' roots.
+    """
+    if module is None:
+        if b"as" not in names:  # `import a.b` binds `a` to `a` itself: nothing to resolve
+            return ()
+        return tuple(
+            (("import", alias, (name,)), _root_condition(alias))
+            for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1"))
+            if alias
+        )
+    origin = module.decode("latin-1")
+    bindings: list[tuple[ClassStatement, Optional[str]]] = []
+    for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
+        if name == "*":
+            bindings.append((("*", "*", (origin,)), None))
+        elif "." not in name:
+            target = origin + name if origin.endswith(".") else f"{origin}.{name}"
+            bindings.append((("import", alias or name, (target,)), _root_condition(alias or name)))
+    return tuple(bindings)
+
+
+def _root_condition(bound: str) -> Optional[str]:
+    """None for an imported name that is capitalised (a class by convention, which other
+    files may import from here), kept whatever the file's bases; else the name itself,
+    kept only where a base of the file starts with it (``nn`` of ``nn.Module``)."""
+    return None if bound[:1].isupper() else bound
 
 
 def module_key(path: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import chain
 from typing import Iterable, Iterator, Mapping, Optional
 
 from ..analysis.call_arguments import Parameter, bound
@@ -34,9 +35,13 @@ _WORD = rb"[A-Za-z0-9_\x80-\xff]+"
 _WORD_TAIL = rb"[A-Za-z0-9_\x80-\xff]*"
 _WORD_RE = re.compile(_WORD)
 _NOT_WORD = rb"(?![A-Za-z0-9_\x80-\xff])"
-# What follows ``import``: the rest of the logical line, then maybe a parenthesised list.
+# ``import`` as a whole word, and what follows it: the rest of the logical line, then maybe
+# a parenthesised list. What follows is read in a look-ahead, so the next search starts
+# right after the keyword: an ``import`` in that text is read too. Its text is read in
+# runs of plain bytes, never given back (`*+`): each part can end in one place only.
 _IMPORTED = re.compile(
-    rb"((?:[^\r\n\\(;#]|\\\r?\n)*)(?:\(((?:[^)#]|" + _COMMENT + rb")*)\))?"
+    rb"import(?<![A-Za-z0-9_\x80-\xff]import)" + _NOT_WORD
+    + rb"(?=([^\r\n\\(;#]*+(?:\\\r?\n[^\r\n\\(;#]*+)*+)(?:\(([^)#]*+(?:" + _COMMENT + rb"[^)#]*+)*+)\))?)"
 )
 # What follows a torch name imported under another: ``dropout as drop``.
 _ALIAS = re.compile(GAP + rb"as" + _NOT_WORD + GAP + rb"(" + _WORD + rb")")
@@ -164,12 +169,8 @@ class ByteScan:
     @cached_property
     def import_bound_names(self) -> frozenset[bytes]:
         """Every word in an import statement: a superset of the names imports bind."""
-        names: set[bytes] = set()
-        for end in word_ends(self.data, b"import"):
-            for group in _IMPORTED.match(self.data, end).groups():
-                if group:
-                    names.update(_WORD_RE.findall(group))
-        return frozenset(names)
+        statements = _IMPORTED.findall(self.data)
+        return frozenset(_WORD_RE.findall(b" ".join(chain.from_iterable(statements))))
 
     @cached_property
     def _roots(self) -> frozenset[bytes]:
@@ -397,17 +398,23 @@ def _arguments(
     return tuple(arguments)
 
 
-# Where a comment or string literal may start.
-_LITERAL_START = re.compile(rb"[#'\"]")
-# A string literal from its opening quote, whole: one of the four quotings.
+# A string literal from its opening quote, whole (one of the four quotings), or else the
+# quote alone: one that starts no complete string. A literal's text is read in runs of
+# plain bytes, which `re` steps through fast, and never given back (`*+`): a body can end
+# only where a closing quote may follow, so backtracking finds no other end.
 _STRING = re.compile(
-    rb"'''(?:[^'\\]|\\(?:\r\n|.)|'(?!''))*'''"
-    rb'|"""(?:[^"\\]|\\(?:\r\n|.)|"(?!""))*"""'
-    rb"|'(?:[^'\\\r\n]|\\(?:\r\n|.))*'"
-    rb'|"(?:[^"\\\r\n]|\\(?:\r\n|.))*"',
+    rb"'''[^'\\]*+(?:(?:\\(?:\r\n|.)|'(?!''))[^'\\]*+)*+'''"
+    rb'|"""[^"\\]*+(?:(?:\\(?:\r\n|.)|"(?!""))[^"\\]*+)*+"""'
+    rb"|'[^'\\\r\n]*+(?:\\(?:\r\n|.)[^'\\\r\n]*+)*+'"
+    rb'|"[^"\\\r\n]*+(?:\\(?:\r\n|.)[^"\\\r\n]*+)*+"'
+    rb"|['\"]",
     re.DOTALL,
 )
+# A comment, to its line's end.
+_COMMENT_TEXT = re.compile(rb"#[^\r\n]*")
 _STRING_PREFIX_BYTES = frozenset(b"rRbBuUfF")
+_BRACE = re.compile(rb"[{}]")
+_OPEN_BRACE = ord("{")
 # The operators that end in `=` but are not an assignment's or a keyword argument's `=`.
 _OPERATOR_BYTES = frozenset(b"=!<>:+-*/%&|^@")
 _BLANK_BYTES = frozenset(b" \t\f\r\n")
@@ -420,54 +427,80 @@ def _code_of(data: bytes) -> Optional[CodeText]:
     f-string's replacement field is still open at its closing quote (Python 3.12 lets the
     field hold that quote, so the literal may go on)."""
     code = bytearray(data)
-    f_strings = []
-    position = 0
+    f_strings: list[bytes] = []
+    # Where the next `#`, `'` and `"` are, each found again by `bytes.find` once passed:
+    # it steps over code much faster than a search for any of the three.
+    comment, single, double = (_next(data, byte, 0) for byte in (b"#", b"'", b'"'))
     while True:
-        found = _LITERAL_START.search(data, position)
-        if found is None:
+        start = min(comment, single, double)
+        if start == len(data):
             return CodeText(bytes(code), tuple(f_strings))
-        start = found.start()
-        if data[start] == ord("#"):
-            end = _line_end(data, start)
+        if start == comment:
+            end = _COMMENT_TEXT.match(data, start).end()
             code[start:end] = b" " * (end - start)
-            position = end
-            continue
-        literal = _STRING.match(data, start)
-        if literal is None:
-            return None
-        prefix_start = start
-        while prefix_start > 0 and data[prefix_start - 1] in WORD_BYTES:
-            prefix_start -= 1
-        prefix = data[prefix_start:start]
-        if len(prefix) > 2 or not set(prefix) <= _STRING_PREFIX_BYTES:
-            prefix_start, prefix = start, b""
-        if b"f" in prefix.lower() and b"{" in literal.group():
+        else:
+            end = _quote_out(data, start, code, f_strings)
+            if end is None:
+                return None
+        if comment < end:
+            comment = _next(data, b"#", end)
+        if single < end:
+            single = _next(data, b"'", end)
+        if double < end:
+            double = _next(data, b'"', end)
+
+
+def _next(data: bytes, byte: bytes, position: int) -> int:
+    """Where ``byte`` is next from ``position`` on; the length of ``data`` if nowhere."""
+    found = data.find(byte, position)
+    return found if found >= 0 else len(data)
+
+
+def _quote_out(data: bytes, quote: int, code: bytearray, f_strings: list[bytes]) -> Optional[int]:
+    """Turn the string literal whose opening quote is at ``quote`` into quotes in ``code``,
+    its prefix too, and keep it in ``f_strings`` if it is an f-string with fields; where it
+    ends, or None if it cannot be read (see :func:`_code_of`)."""
+    literal = _STRING.match(data, quote)
+    start, end = quote, literal.end()
+    if end - start == 1:  # a quote alone (a string is two at least)
+        return None
+    if start and data[start - 1] in WORD_BYTES:  # maybe a prefix: `rb"..."`, `f"..."`
+        start = _prefix_start(data, start)
+        if b"f" in data[start:quote].lower() and b"{" in literal.group():
             if _has_open_field(literal.group()):
                 return None
-            f_strings.append(data[prefix_start : literal.end()])
-        code[prefix_start : literal.end()] = b"'" * (literal.end() - prefix_start)
-        position = literal.end()
+            f_strings.append(data[start:end])
+    code[start:end] = b"'" * (end - start)
+    return end
 
 
-def _line_end(data: bytes, position: int) -> int:
-    ends = [end for end in (data.find(b"\n", position), data.find(b"\r", position)) if end != -1]
-    return min(ends, default=len(data))
+def _prefix_start(data: bytes, quote: int) -> int:
+    """Where the prefix (``rb``, ``f``) of the string literal whose quote is at ``quote``
+    starts: the word before the quote, if it is one; else the quote itself."""
+    start = quote
+    while start > 0 and data[start - 1] in WORD_BYTES:
+        start -= 1
+    if quote - start > 2 or not set(data[start:quote]) <= _STRING_PREFIX_BYTES:
+        return quote
+    return start
 
 
 def _has_open_field(literal: bytes) -> bool:
-    """Whether an f-string's replacement field is open at its last quote."""
+    """Whether an f-string's replacement field is open at its last quote: read brace by
+    brace, where ``{{`` and ``}}`` outside a field are a brace of the text."""
     depth = 0
-    index = 0
-    while index < len(literal):
-        pair = literal[index : index + 2]
-        if depth == 0 and pair in (b"{{", b"}}"):
-            index += 2
+    escaped = -1  # the second brace of such a pair
+    for brace in _BRACE.finditer(literal):
+        index = brace.start()
+        if index == escaped:
             continue
-        if literal[index] == ord("{"):
+        byte = literal[index]
+        if depth == 0 and literal[index + 1 : index + 2] == bytes((byte,)):
+            escaped = index + 1
+        elif byte == _OPEN_BRACE:
             depth += 1
-        elif literal[index] == ord("}") and depth:
+        elif depth:
             depth -= 1
-        index += 1
     return depth > 0
 
 

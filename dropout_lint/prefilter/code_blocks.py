@@ -74,21 +74,21 @@ class CodeBlocks:
         continued = False
         for line in _PHYSICAL_LINE.finditer(code):
             text = line.group(1)
-            if not line.group() and line.start() == len(code) and line.start() > 0:
+            line_start = line.start()
+            if line_start == len(code) and line_start > 0:
                 break  # the empty match after the last line's ending
             if depth == 0 and not continued:
-                offset = len(_BYTE_ORDER_MARK) if line.start() == 0 and text.startswith(_BYTE_ORDER_MARK) else 0
+                offset = len(_BYTE_ORDER_MARK) if line_start == 0 and text.startswith(_BYTE_ORDER_MARK) else 0
                 indent = _INDENT.match(text, offset).end()
-                if text[indent:].strip(b" \t\f") == b"\\":
+                if text[indent : indent + 1] == b"\\" and not text[indent + 1 :].strip(b" \t\f"):
                     return None  # a line of a backslash alone: where its statement starts is unclear
                 if indent < len(text):
-                    starts.append(line.start() + indent)
+                    starts.append(line_start + indent)
                     indents.append(_column(text[offset:indent]))
                     ends.append(line.end(1))
             elif starts:
                 ends[-1] = line.end(1)
-            depth += sum(text.count(opener) for opener in (b"(", b"[", b"{"))
-            depth -= sum(text.count(closer) for closer in (b")", b"]", b"}"))
+            depth += _bracket_balance(text)
             if depth < 0:
                 return None
             continued = text.endswith(b"\\")
@@ -172,9 +172,20 @@ class CodeBlocks:
         return self._ends[last]
 
 
+def _bracket_balance(text: bytes) -> int:
+    """How many more brackets ``text`` opens than it closes; asked of every line of the
+    file, so counted with no generator."""
+    return (
+        text.count(b"(") + text.count(b"[") + text.count(b"{")
+        - text.count(b")") - text.count(b"]") - text.count(b"}")
+    )
+
+
 def _column(indentation: bytes) -> int:
     """The column Python's tokenizer gives a line's indentation: tabs to the next multiple
     of 8, a form feed back to 0."""
+    if b"\t" not in indentation and b"\f" not in indentation:
+        return len(indentation)  # spaces alone, as in most files
     column = 0
     for byte in indentation:
         if byte == 0x09:

@@ -57,10 +57,14 @@ _DROPOUT_AS = re.compile(rb"Dropout[A-Za-z0-9_]*(?:[ \t\f\r\n]|\\)+as\b")
 # same with the attribute, slower to search. An assignment is never inside brackets, so
 # only blanks and backslash continuations come between.
 _LINE_GAP = rb"(?:[ \t\f]|\\\r?\n)*"
+# The same, never given back (`*+`), where what follows cannot be a blank or a backslash:
+# it finds what _LINE_GAP finds, and fails at once where it fails (at each of the many
+# dots a search for an attribute tries).
+_HELD_LINE_GAP = rb"[ \t\f]*+(?:\\\r?\n[ \t\f]*+)*+"
 _CONTAINER_DISPLAY = rb"(?:[\[({]|(?:list|tuple|dict)\b)"
 _GIVEN_CONTAINER = re.compile(rb"=" + _LINE_GAP + _CONTAINER_DISPLAY)
 _ATTRIBUTE_GIVEN_CONTAINER = re.compile(
-    rb"\.[A-Za-z0-9_\x80-\xff]+" + _LINE_GAP + rb"(?::[^=]*)?=" + _LINE_GAP + _CONTAINER_DISPLAY
+    rb"\.[A-Za-z0-9_\x80-\xff]++" + _HELD_LINE_GAP + rb"(?::[^=]*+)?=" + _HELD_LINE_GAP + _CONTAINER_DISPLAY
 )
 # After an attribute: the ``=`` of an assignment to it, maybe past an annotation.
 _ASSIGNED = re.compile(_LINE_GAP + rb"(?::[^=]*)?=(?!=)")

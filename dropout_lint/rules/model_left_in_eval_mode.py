@@ -85,8 +85,10 @@ No automatic fix: where the loop should put the model back is for the author to 
 """
     # A training step, as mode_flow.is_training_step reads it: `.backward(` or `.step(`.
     # The eval may be in a helper of another file, so the file need not hold `.eval(`;
-    # a loop whose only steps are in helpers of other files is not checked.
-    trigger = re.compile(rb"\.[ \t]*(?:backward|step)\b")
+    # a loop whose only steps are in helpers of other files is not checked. The blanks
+    # are never given back (`*+`: a name cannot start with one), so each of a file's
+    # many dots is given up at once.
+    trigger = re.compile(rb"\.[ \t]*+(?:backward|step)\b")
 
     valid = (
         Valid(
