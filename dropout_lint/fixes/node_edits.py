@@ -123,13 +123,21 @@ class ModuleLayout:
             found.append(Edit((line, 1), (line, 1), self.module.code_for_node(statement)))
         return tuple(sorted(found, key=lambda edit: (edit.start, edit.end)))
 
-    def _top_level(self, node: cst.CSTNode, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> int:
+    def statement_holding(
+        self, node: cst.CSTNode, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]
+    ) -> Optional[int]:
+        """The index of the top-level statement ``node`` is in (or is); None for a node
+        outside every statement (the module, its header and footer lines)."""
         current: Optional[cst.CSTNode] = node
         while current is not None and id(current) not in self._index:
             current = parent(current)
-        if current is None:
+        return None if current is None else self._index[id(current)]
+
+    def _top_level(self, node: cst.CSTNode, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> int:
+        index = self.statement_holding(node, parent)
+        if index is None:
             raise ValueError(f"{type(node).__name__} is not in the module")
-        return self._index[id(current)]
+        return index
 
 
 def _holding(
