@@ -41,23 +41,22 @@ def test_finding_hooks_builds_no_fix_registrar(code: str) -> None:
     assert "_registrar" in vars(visitor)
 
 
-def _rendered_positions(monkeypatch: pytest.MonkeyPatch, source: str) -> tuple[int, list]:
-    """How many times libcst rendered the module for positions while linting ``source``,
+def _rendered_positions(monkeypatch: pytest.MonkeyPatch, source: str) -> tuple[list[str], list]:
+    """The types of the nodes libcst rendered with positions while linting ``source``,
     and the findings (all rules on)."""
-    from libcst.metadata import PositionProvider
-
     from dropout_lint.engine.lint import LintOptions, lint_source
+    from dropout_lint.engine.positions import NodePositions
 
-    rendered = []
-    generate = PositionProvider._gen_impl
+    rendered: list[str] = []
+    render = NodePositions._render
 
-    def counting(self, module):
-        rendered.append(module)
-        return generate(self, module)
+    def counting(self, node, line, indent):
+        rendered.append(type(node).__name__)
+        return render(self, node, line, indent)
 
-    monkeypatch.setattr(PositionProvider, "_gen_impl", counting)
+    monkeypatch.setattr(NodePositions, "_render", counting)
     findings = lint_source(source, "model.py", LintOptions(rules=list(ALL_RULES)))
-    return len(rendered), findings
+    return rendered, findings
 
 
 CHANNEL_DROPOUT = """
@@ -78,10 +77,12 @@ def test_positions_are_rendered_only_for_a_file_with_findings(monkeypatch: pytes
     # DRP010's rank analysis writes lines into every value's origin; a file with no
     # finding must not pay for them.
     rendered, findings = _rendered_positions(monkeypatch, CHANNEL_DROPOUT.format(input="self.conv(x)"))
-    assert (rendered, findings) == (0, [])
+    assert (rendered, findings) == ([], [])
     rendered, findings = _rendered_positions(monkeypatch, CHANNEL_DROPOUT.format(input="self.conv(x).flatten(1)"))
-    assert rendered == 1 and [d.code for d in findings] == ["DRP010"]
+    assert [d.code for d in findings] == ["DRP010"]
     assert "after `.flatten()` at line 11" in findings[0].message
+    # Only the statement holding the finding (and the `.flatten()` it names), never the module.
+    assert rendered == ["SimpleStatementLine"]
 
 
 def test_a_lint_without_fixes_makes_no_libcst_visit(monkeypatch: pytest.MonkeyPatch) -> None:

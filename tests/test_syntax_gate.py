@@ -9,6 +9,7 @@ rule example, and on generated files of many classes and functions.
 from __future__ import annotations
 
 import ast
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -268,6 +269,41 @@ def test_libcst_sees_the_statements_around_sites_their_bases_and_subclasses() ->
     assert "class Sibling(Base):\n" in kept and "return x + 1" not in kept
     (finding,) = lint_source(LONG_FILE, "<test>")
     assert (finding.line, finding.column, finding.code) == (18, 16, "DRP001")
+
+
+# Blocks a class can be defined in: it takes the place of ``CODE``, on the last line.
+NESTINGS = [
+    "CODE",
+    "if flag:\n    pass\nelse:\n    CODE",
+    "try:\n    pass\nexcept ImportError:\n    CODE",
+    "try:\n    pass\nfinally:\n    CODE",
+    "for _ in range(1):\n    pass\nelse:\n    CODE",
+    "while flag:\n    CODE",
+    "with lock:\n    CODE",
+    "match flag:\n    case 1:\n        CODE",
+    "class Holder:\n    CODE",
+]
+NET = "class Net(Base):\n    def forward(self, x):\n        return F.dropout(x, 0.5)\n"
+
+
+def _nested(nesting: str, code: str) -> str:
+    """A function whose body defines ``code`` inside the blocks ``nesting`` opens."""
+    indent = nesting.rsplit("\n", 1)[-1][: -len("CODE")]
+    body = nesting.replace(f"{indent}CODE", textwrap.indent(code, indent))
+    return "def make():\n" + textwrap.indent(body, "    ")
+
+
+@pytest.mark.parametrize("nesting", NESTINGS)
+def test_classes_in_any_block_of_a_definition_are_related(nesting: str) -> None:
+    # A subclass, and a base, of a site's class, each defined deep in a function's body.
+    subclass = "class Child(Net):\n    def forward(self, x):\n        return x * 2\n"
+    base = "class Base(nn.Module):\n    def forward(self, x):\n        return x + 1\n"
+    for related, kept_line in ((subclass, "return x * 2"), (base, "return x + 1")):
+        source = "import torch.nn as nn\n\n\n" + _nested(nesting, related) + "\n\n" + NET
+        tree = ast.parse(source)
+        assert kept_line in reduced(source, tree, {len(tree.body) - 1}).text
+        unrelated = source.replace("(Net)", "(Other)").replace("class Base(", "class Other(")
+        assert kept_line not in reduced(unrelated, ast.parse(unrelated), {len(tree.body) - 1}).text
 
 
 CLASS_FILE = """import torch.nn as nn

@@ -72,18 +72,21 @@ class ModuleClasses:
         # finding by walking every node made a file with many findings quadratic.
         self._calls_by_method_name: dict[str, list[cst.Call]] = {}
         self._calls_by_name: dict[str, list[cst.Call]] = {}
+        # Picked out by exact type, as the parser builds them: an ``isinstance`` against a
+        # libcst class runs Python code in ``abc`` for each node that is not one.
         for node in self._parents:
-            if isinstance(node, cst.ClassDef):
+            kind = type(node)
+            if kind is cst.ClassDef:
                 self._classes_by_name.setdefault(node.name.value, []).append(node)
-            elif (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and isinstance(node.func.value, cst.Name)
-            ):
-                self._calls_by_method_name.setdefault(node.func.attr.value, []).append(node)
-            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-                self._calls_by_name.setdefault(node.func.value, []).append(node)
+            elif kind is cst.Call:
+                self._index_call(node)
         self._is_module: dict[cst.ClassDef, bool] = {}
+
+    def _index_call(self, call: cst.Call) -> None:
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
+            self._calls_by_method_name.setdefault(call.func.attr.value, []).append(call)
+        elif isinstance(call.func, cst.Name):
+            self._calls_by_name.setdefault(call.func.value, []).append(call)
 
     @property
     def path(self) -> str:

@@ -154,6 +154,9 @@ class NameResolver:
         self._scopes = walk.scopes
         self._reads = walk.reads
         self._string_reads = walk.string_reads
+        # Each node's qualified names, worked out on first use: each rule resolves the
+        # callee of every call, so most nodes are asked about several times.
+        self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
 
     def scope_of(self, node: cst.CSTNode) -> Optional[Scope]:
         """The scope ``node`` is in; None for a node libcst's analysis does not reach
@@ -163,6 +166,15 @@ class NameResolver:
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         """The qualified names ``node`` may refer to (``torch.nn.functional.dropout`` for
         ``F.dropout`` after ``import torch.nn.functional as F``)."""
+        return set(self._qualified_names(node))
+
+    def _qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
+        found = self._qualified.get(node)
+        if found is None:
+            found = self._qualified[node] = frozenset(self._find_qualified_names(node))
+        return found
+
+    def _find_qualified_names(self, node: cst.CSTNode) -> set[str]:
         scope = self._scopes.get(node)
         if scope is None:
             return set()
@@ -178,7 +190,7 @@ class NameResolver:
         import chainer.functions as F``) only counts when every binding agrees, so the
         answer never depends on which one a set happens to yield first.
         """
-        answers = {lookup(name) for name in self.qualified_names(node)}
+        answers = {lookup(name) for name in self._qualified_names(node)}
         return answers.pop() if len(answers) == 1 else None
 
     def names(self) -> set[str]:

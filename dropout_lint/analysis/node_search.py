@@ -57,17 +57,30 @@ def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     return names
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+class _NodeTypes(dict[type, bool]):
+    """Whether a type is a node type, asked of ``CSTNode`` once per type: it is an
+    abstract class, and an ``isinstance`` against one runs Python code in ``abc``, for
+    every field of every node."""
+
+    def __missing__(self, kind: type) -> bool:
+        self[kind] = is_node = issubclass(kind, cst.CSTNode)
+        return is_node
+
+
+_IS_NODE = _NodeTypes()
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The nodes directly under ``node`` that hold code, in the order of the code: not
     those of its layout (whitespace, comments, parentheses, commas and the like)."""
+    found: list[cst.CSTNode] = []
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+        if isinstance(value, (tuple, list)):
+            found.extend([item for item in value if _IS_NODE[type(item)]])
+        elif _IS_NODE[type(value)]:
+            found.append(value)
+    return found
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -76,7 +89,7 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while pending:
         current = pending.pop()
         yield current
-        pending.extend(reversed(list(children(current))))
+        pending.extend(reversed(children(current)))
 
 
 def parents(node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
@@ -91,7 +104,7 @@ def parents(node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
             for child in below:
                 found[child] = current
             continue
-        below = list(children(current))
+        below = children(current)
         pending.append((current, below))
         pending.extend((child, None) for child in reversed(below))
     return found
@@ -116,7 +129,7 @@ def visit_fields(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
             continue
         pending.append((current, True))
         if visitor.on_visit(current):
-            pending.extend((child, False) for child in reversed(list(children(current))))
+            pending.extend((child, False) for child in reversed(children(current)))
 
 
 def visit_batched_fields(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Collection, Mapping
+from typing import Collection
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from ..analysis.mode_summaries import ProjectModeSummaries
 from ..analysis.module_classes import ModuleClasses
 from ..analysis.name_resolution import NameResolver
 from ..fixes.node_edits import ModuleLayout
+from .positions import NodePositions
 
 
 @dataclass
@@ -42,12 +43,10 @@ class FileContext:
         return ModuleClasses(self.module, self.names, self.project_module_classes, self.path)
 
     @cached_property
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        """Where each node is, resolved on first use: only a file with a finding needs it,
-        and it costs a rendering of the whole module. Asked of the provider itself:
-        ``self.wrapper.resolve(PositionProvider)`` would follow the rendering with a visit of
-        the whole module for batchable providers, even with none to run."""
-        return PositionProvider()._gen(self.wrapper)
+    def positions(self) -> NodePositions:
+        """Where each node is, found on first use: only a file with a finding needs it,
+        and it costs a rendering of the top-level statements asked about."""
+        return NodePositions(self.layout, self.classes.parent)
 
     @cached_property
     def layout(self) -> ModuleLayout:

@@ -7,9 +7,11 @@ top-level statements they change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState  # not exported; PositionProvider's state subclasses it
 
 from ..engine.diagnostics import Edit
 from ..engine.source_text import split_lines
@@ -91,15 +93,31 @@ def rendered(module: cst.Module, edits: NodeEdits) -> str:
 class ModuleLayout:
     """Each top-level statement's code and the line it starts on in the module's text, so
     that a fix renders only the statements it changes (a module's code is its header
-    lines, then its statements' code, then its footer)."""
+    lines, then its statements' code, then its footer); and, asked of a statement at any
+    depth, the line it starts on and the indentation it is in, so that positions are
+    rendered for that statement alone (``engine/positions.py``)."""
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
-        self.codes = [module.code_for_node(statement) for statement in module.body]
+        self._renderings = [_render(module, statement) for statement in module.body]
+        self.codes = ["".join(rendering.tokens) for rendering in self._renderings]
         self.first_lines = [1 + len(module.header)]
         for code in self.codes:
             self.first_lines.append(self.first_lines[-1] + len(split_lines(code)))
         self._index = {id(statement): index for index, statement in enumerate(module.body)}
+        self._starts: dict[cst.CSTNode, tuple[int, tuple[str, ...]]] = {}
+
+    def start_of(
+        self, statement: cst.BaseStatement, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]
+    ) -> tuple[int, tuple[str, ...]]:
+        """The line ``statement``, at any depth, starts on, and the indentation it is in;
+        found for all the statements of its top-level statement on first use."""
+        if statement not in self._starts:
+            index = self.statement_holding(statement, parent)
+            if index is None:
+                raise KeyError(statement)  # not in the module
+            self._starts.update(self._renderings[index].starts_from(self.first_lines[index]))
+        return self._starts[statement]
 
     def text_edits(
         self, edits: NodeEdits, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]
@@ -123,13 +141,21 @@ class ModuleLayout:
             found.append(Edit((line, 1), (line, 1), self.module.code_for_node(statement)))
         return tuple(sorted(found, key=lambda edit: (edit.start, edit.end)))
 
-    def _top_level(self, node: cst.CSTNode, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> int:
+    def statement_holding(
+        self, node: cst.CSTNode, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]
+    ) -> Optional[int]:
+        """The index of the top-level statement ``node`` is in (or is); None for a node
+        outside every statement (the module, its header and footer lines)."""
         current: Optional[cst.CSTNode] = node
         while current is not None and id(current) not in self._index:
             current = parent(current)
-        if current is None:
+        return None if current is None else self._index[id(current)]
+
+    def _top_level(self, node: cst.CSTNode, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> int:
+        index = self.statement_holding(node, parent)
+        if index is None:
             raise ValueError(f"{type(node).__name__} is not in the module")
-        return self._index[id(current)]
+        return index
 
 
 def _holding(
@@ -144,3 +170,47 @@ def _holding(
             found.add(current)
             current = parent(current)
     return found
+
+
+def _render(module: cst.Module, statement: cst.BaseStatement) -> _StatementStarts:
+    """``statement`` rendered as ``module.code_for_node`` renders it, noting where the
+    statements in it start."""
+    rendering = _StatementStarts(default_indent=module.default_indent, default_newline=module.default_newline)
+    statement._codegen(rendering)
+    return rendering
+
+
+@dataclass(frozen=False)
+class _StatementStarts(CodegenState):
+    """A rendering that notes, for each statement in it, how many tokens come before it
+    and the indentation it is in: a statement always starts a line."""
+
+    starts: dict[cst.CSTNode, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if _IS_STATEMENT[type(node)]:
+            self.starts[node] = (len(self.tokens), tuple(self.indent_tokens))
+
+    def starts_from(self, line: int) -> dict[cst.CSTNode, tuple[int, tuple[str, ...]]]:
+        """The line each statement starts on, and its indentation, the rendering
+        starting at ``line``."""
+        found = {}
+        counted = 0
+        for statement, (token, indent) in self.starts.items():  # in the order of the code
+            line += len(split_lines("".join(self.tokens[counted:token])))
+            counted = token
+            found[statement] = (line, indent)
+        return found
+
+
+class _StatementTypes(dict[type, bool]):
+    """Whether a node type is a statement's (a line of simple statements, or a compound
+    statement), asked of ``BaseStatement`` once per type: an ``isinstance`` against an
+    abstract class runs Python code in ``abc``, and this is asked of every node rendered."""
+
+    def __missing__(self, kind: type) -> bool:
+        self[kind] = is_statement = issubclass(kind, cst.BaseStatement)
+        return is_statement
+
+
+_IS_STATEMENT = _StatementTypes()

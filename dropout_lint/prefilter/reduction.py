@@ -24,7 +24,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Collection, Iterable, Optional, Sequence, Union
+from typing import Callable, Collection, Iterable, Iterator, Optional, Sequence, Union
 
 from ..analysis.torch_api import DROPOUT_MODULES
 from ..engine.diagnostics import Edit
@@ -241,16 +241,31 @@ def _with_related_classes(tree: ast.Module, sites: set[int]) -> set[int]:
     classes_in: dict[int, set[str]] = {}  # statement -> names of the classes it defines
     bases_in: dict[int, set[str]] = {}  # statement -> names its classes derive from
     for index, statement in enumerate(tree.body):
-        for node in ast.walk(statement):
-            if isinstance(node, ast.ClassDef):
-                defining.setdefault(node.name, set()).add(index)
-                classes_in.setdefault(index, set()).add(node.name)
-                for base in node.bases:
-                    if isinstance(base, ast.Name):
-                        deriving.setdefault(base.id, set()).add(index)
-                        bases_in.setdefault(index, set()).add(base.id)
+        for node in _class_definitions(statement):
+            defining.setdefault(node.name, set()).add(index)
+            classes_in.setdefault(index, set()).add(node.name)
+            for base in node.bases:
+                if isinstance(base, ast.Name):
+                    deriving.setdefault(base.id, set()).add(index)
+                    bases_in.setdefault(index, set()).add(base.id)
     with_subclasses = _closure(sites, lambda index: classes_in.get(index, ()), deriving)
     return _closure(with_subclasses, lambda index: bases_in.get(index, ()), defining)
+
+
+# The fields that hold statements: of statements, of ``except`` clauses and of ``case``
+# blocks. A class is a statement, so it is found without walking any expression.
+_STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _class_definitions(statement: ast.stmt) -> Iterator[ast.ClassDef]:
+    """The classes ``statement`` defines, itself included, at any depth of its blocks."""
+    pending: list[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.ClassDef):
+            yield node
+        for name in _STATEMENT_FIELDS:
+            pending.extend(getattr(node, name, ()))
 
 
 def _closure(

@@ -274,7 +274,7 @@ class _Swap:
 class _LineMarks:
     """The lines the rank analysis writes into a value's origin (``after `view` at line
     12``), as marks that only a reported finding turns into numbers: finding a line needs
-    the positions of the whole module, which a file with no finding never computes."""
+    positions, which a file with no finding never computes."""
 
     _MARK = re.compile("\0([0-9]+)\0")
 
