@@ -191,6 +191,32 @@ def test_a_comment_of_dots_and_hashes_is_read_in_linear_time(tmp_path: Path) -> 
     assert "fit.py:9:13: DRP030" in result.stdout
 
 
+HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+
+
+@pytest.mark.parametrize(
+    "name, line",
+    [
+        # A word searched for, then `#`: each read the rest of the line as a comment.
+        ("words before comments", "x = 1  # dropout" + "#dropout" * 60_000),
+        # Calls that stay open: each read its arguments to the end of the file.
+        ("calls left open", "y = (" + "torch.nn.Dropout2d(" * 30_000),
+        # A call followed by a comment of calls: each read the rest of the line.
+        ("calls in a comment", "z = F.dropout(x)  #" + "F.dropout(x)#" * 40_000),
+    ],
+)
+def test_long_lines_of_calls_and_comments_are_read_in_linear_time(tmp_path: Path, name: str, line: str) -> None:
+    """The survey reads every file under the size limit: each of these took minutes."""
+    (tmp_path / "case.py").write_text(HEADER + line + "\n")
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", "ALL", "case.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert time.monotonic() - started < 30, name
+    assert result.returncode in (0, 1, 2), result.stderr
+
+
 def test_a_2_mb_file_under_the_limit_is_linted(tmp_path: Path) -> None:
     """Mostly docstrings, as big generated files are: libcst's cost is in nodes, not bytes."""
     docstring = '    """' + "Weights table, kept for reference. " * 3000 + '"""\n'
