@@ -49,6 +49,9 @@ _ARGUMENT_TOKEN = re.compile(
     rb'|"""(?:[^"\\]|\\.|"(?!""))*"""'
     rb"|'(?:[^'\\\r\n]|\\.)*'"
     rb'|"(?:[^"\\\r\n]|\\.)*"))'
+    # A quote left open on its line, to the line's end: read once (every quote after it on
+    # the line would read to the end again), and the call is unreadable.
+    rb"|(?P<unclosed>'(?:[^'\\\r\n]|\\.)*" rb'|"(?:[^"\\\r\n]|\\.)*)'
     rb"|(?P<comment>#[^\r\n]*)"
     rb"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<comma>,)",
     re.DOTALL,
@@ -444,8 +447,9 @@ def _read_call(data: bytes, open_paren: int, gaps: _Gaps) -> CallSite:
             separators.append(token.start())
         elif kind == "comment":
             comments.append(token.span())
-        elif kind == "string" and _is_f_string_with_fields(token.group()):
-            # Its fields may hold quotes of its own kind (Python 3.12): unreadable here.
+        elif kind == "unclosed" or kind == "string" and _is_f_string_with_fields(token.group()):
+            # A quote left open (in a string or a comment, or a syntax error), or an
+            # f-string whose fields may hold quotes of its own kind (Python 3.12).
             gaps.argument_bytes_left -= token.end() - open_paren
             return CallSite(None, None)
     gaps.argument_bytes_left -= len(data) - open_paren
