@@ -205,6 +205,8 @@ HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n
         ("calls in a comment", "z = F.dropout(x)  #" + "F.dropout(x)#" * 40_000),
         # Escaped quotes in a call's arguments: each quote read to the end of the line.
         ("quotes left open", "y = F.dropout(x, " + "\\'" * 100_000),
+        # `noqa:` after `noqa:` (DRP100's gate): each read the rest of the line for a code.
+        ("noqa after noqa", "x = 1  # noqa:" + " noqa:" * 60_000),
     ],
 )
 def test_long_lines_of_calls_and_comments_are_read_in_linear_time(tmp_path: Path, name: str, line: str) -> None:
