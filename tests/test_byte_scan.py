@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dropout_lint.prefilter.byte_scan import ByteScan
+from dropout_lint.prefilter.byte_scan import GAP, ByteScan, _Gaps
 
 SOURCE = b"""\
 import torch.nn.functional as F
@@ -102,3 +104,23 @@ x = 1; from m import a; b = 2
         b"torch", b"nn", b"functional", b"as", b"F", b"numpy",
         b"the", b"layers", b"Dropout", b"Drop", b"a",
     }
+
+
+# What may follow a callee, as regular expressions: what `_Gaps` must answer.
+CALL_OPENING = re.compile(GAP + rb"(?:\)" + GAP + rb")*\(")
+ALIAS = re.compile(GAP + rb"as(?![A-Za-z0-9_\x80-\xff])" + GAP + rb"([A-Za-z0-9_\x80-\xff]+)")
+GAP_PIECES = [b" ", b"\t", b"\n", b"\r", b"\r\n", b"\\\n", b"\\\r\n", b"\\", b"#", b"#c", b"(", b")", b"as", b"a", b"x", b"\x0c"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(GAP_PIECES), max_size=16).map(b"".join), st.randoms(use_true_random=False))
+def test_gaps_answer_as_the_regular_expressions(data, random):
+    """Each comment line read once, in any order of positions: the same answers."""
+    positions = list(range(len(data) + 1)) * 2
+    random.shuffle(positions)
+    gaps = _Gaps(data)
+    for position in positions:
+        opening = CALL_OPENING.match(data, position)
+        assert gaps.call_opening(position) == (opening and opening.end() - 1), position
+        alias = ALIAS.match(data, position)
+        assert gaps.alias(position) == (alias and alias.group(1)), position

@@ -164,6 +164,63 @@ def test_a_banner_comment_after_a_full_stop_is_read_in_linear_time(tmp_path: Pat
     assert "fit.py:11:13: DRP030" in result.stdout
 
 
+def test_a_comment_of_dots_and_hashes_is_read_in_linear_time(tmp_path: Path) -> None:
+    """DRP030 looks for `.eval` and `.step` with comments between the dot and the name: the
+    search from every dot of ` #. #. #...` read the rest of the line from each (24 kB: 7 s;
+    150 kB: minutes)."""
+    source = (
+        "def fit(model, loader, val_loader, optimizer, k):\n"
+        "    # Dots and hashes: ." + " #." * 50_000 + "\n"
+        "    model.train()\n"
+        "    for epoch in range(10):\n"
+        "        for x in loader:\n"
+        "            model(x).sum().backward()\n"
+        "            optimizer.step()\n"
+        "        if epoch % k == 0:\n"
+        "            model.eval()\n"
+        "            evaluate(model, val_loader)\n"
+    )
+    (tmp_path / "fit.py").write_text(source)
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", "DRP030", "fit.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1, result.stderr
+    assert "fit.py:9:13: DRP030" in result.stdout
+
+
+HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+
+
+@pytest.mark.parametrize(
+    "name, line",
+    [
+        # A word searched for, then `#`: each read the rest of the line as a comment.
+        ("words before comments", "x = 1  # dropout" + "#dropout" * 60_000),
+        # Calls that stay open: each read its arguments to the end of the file.
+        ("calls left open", "y = (" + "torch.nn.Dropout2d(" * 30_000),
+        # A call followed by a comment of calls: each read the rest of the line.
+        ("calls in a comment", "z = F.dropout(x)  #" + "F.dropout(x)#" * 40_000),
+        # Escaped quotes in a call's arguments: each quote read to the end of the line.
+        ("quotes left open", "y = F.dropout(x, " + "\\'" * 100_000),
+        # `noqa:` after `noqa:` (DRP100's gate): each read the rest of the line for a code.
+        ("noqa after noqa", "x = 1  # noqa:" + " noqa:" * 60_000),
+    ],
+)
+def test_long_lines_of_calls_and_comments_are_read_in_linear_time(tmp_path: Path, name: str, line: str) -> None:
+    """The survey reads every file under the size limit: each of these took minutes."""
+    (tmp_path / "case.py").write_text(HEADER + line + "\n")
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", "ALL", "case.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert time.monotonic() - started < 30, name
+    assert result.returncode in (0, 1, 2), result.stderr
+
+
 def test_a_2_mb_file_under_the_limit_is_linted(tmp_path: Path) -> None:
     """Mostly docstrings, as big generated files are: libcst's cost is in nodes, not bytes."""
     docstring = '    """' + "Weights table, kept for reference. " * 3000 + '"""\n'

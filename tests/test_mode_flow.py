@@ -5,13 +5,14 @@ that does (through a base class, another file, a line break) is still followed."
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dropout_lint.analysis.mode_flow import _MODE_CHANGE_TEXT, ModeFlow, file_mode_summaries, may_change_mode
+from dropout_lint.analysis.mode_flow import ModeFlow, _DottedWords, file_mode_summaries, may_change_mode
 from dropout_lint.analysis.mode_summaries import ProjectModeSummaries
 from dropout_lint.engine.lint import LintOptions, lint_source
 from dropout_lint.rules import RULES_BY_CODE
@@ -388,11 +389,29 @@ def test_generated_files_are_judged_as_by_a_full_walk(source):
 MODE_TEXT_PIECES = [".", " ", "\t", "\n", "\r", "\x0c", "\x85", "\u2028", "\\", "#", "eval", "train", "ing", "x", "_", "é"]
 
 
+# An attribute as Python may write it, as one regular expression (whose search from every dot
+# takes time growing with the square of a text full of `.#`): what `_DottedWords` must answer.
+DOT_THEN = r"\.(?:\s|\\|#[^\r\n]*(?![^\r\n]))*"
+
+
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(st.sampled_from(MODE_TEXT_PIECES), max_size=16).map("".join))
 def test_may_change_mode_answers_as_the_search_from_every_dot(text):
     """It reads each word back to its dot instead of searching from every dot: same answer."""
-    assert may_change_mode(text) == (_MODE_CHANGE_TEXT.search(text) is not None)
+    assert may_change_mode(text) == (re.search(DOT_THEN + r"(?:eval|train)\b", text) is not None)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.sampled_from(MODE_TEXT_PIECES + ["step", "\r\n", "e"]), max_size=20).map("".join),
+    st.integers(0, 40),
+    st.integers(0, 40),
+)
+def test_dotted_words_answer_as_the_search_from_every_dot(text, start, end):
+    """Each comment read once, the dots in it included: same answer, in any slice."""
+    for words in [r"(?:eval|train)\b", r"(?:step|train_step)(?!\w)"]:
+        expected = re.search(DOT_THEN + words, text[:end][start:]) is not None
+        assert _DottedWords(words).search(text, start, end) is expected, words
 
 
 @pytest.mark.parametrize(

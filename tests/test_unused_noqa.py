@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dropout_lint.integrations.cli import main
+from dropout_lint.prefilter.byte_scan import ByteScan
+from dropout_lint.rules.unused_noqa import UnusedNoqa
 
 SOURCE = '''\
 import torch.nn as nn
@@ -95,3 +100,13 @@ def test_the_gate_lets_through_directives_naming_a_drp_code_in_any_case(source: 
     from dropout_lint.rules.unused_noqa import UnusedNoqa
 
     assert byte_stage(source, [UnusedNoqa]) == ([UnusedNoqa] if passes else [])
+
+
+NOQA_PIECES = [b"noqa", b"NOQA", b":", b" ", b"\t", b"drp", b"DRP", b"\n", b"\r", b"#", b"x", b"00"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(NOQA_PIECES), max_size=14).map(b"".join))
+def test_the_gate_answers_as_the_search_from_every_noqa(data: bytes) -> None:
+    expected = re.search(rb"noqa[ \t]*:[^\r\n]*drp", data.lower()) is not None
+    assert UnusedNoqa.may_fire(ByteScan(data)) is expected

@@ -53,17 +53,60 @@ _NEVER_TRAINED = frozenset({"ema", "swa", "averaged", "teacher", "target", "froz
 ANYTHING = "*"
 # The calls a summary rests on: a mode change or a training step.
 _MODE_OR_STEP = re.compile(rb"\.[ \t]*(?:eval|train|backward|step)\b")
-# An attribute's dot as Python may write it: with spaces, line breaks (in brackets or after a
-# backslash) and comments between the dot and the name. A comment runs to the end of its
-# line, so each character has one way to match: a comment that could end anywhere made a
-# banner of `#` after a full stop (`# Training loop.` then `#####...`) take exponential time.
-_DOT = r"\.(?:\s|\\|#[^\r\n]*(?![^\r\n]))*"
+# Whitespace and backslashes: what may stand between an attribute's dot and its name,
+# with comments (`_DottedWords`).
+_GAP = re.compile(r"[\s\\]*")
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+class _DottedWords:
+    """Finds a dot, then whitespace, backslashes and comments, then one of ``words`` (a
+    regular expression of names), as Python may write an attribute: the answer of
+    ``re.search(r"\\.(?:\\s|\\\\|#[^\\r\\n]*(?![^\\r\\n]))*(?:" + words + ")", ...)``, in
+    linear time.
+
+    That expression tries every dot, and a comment after a dot runs to the end of its line
+    (and on over lines that are only comments): a line or a block of comments holding dots
+    followed by `#` (`#.#.#...`, `# a. # b`) took time growing with the square of its size,
+    hours for a file of a few megabytes. Here each comment is read once: the dots inside it
+    can reach a name on its line or its end, whose way on is the same for all of them.
+    """
+
+    def __init__(self, words: str) -> None:
+        self._word = re.compile(words)
+        # A dot's run of whitespace and backslashes ends at its name, or at a comment.
+        self._name_or_comment = re.compile(r"\.[\s\\]*(?:(?:" + words + r")|(?P<comment>#))")
+        self._name_on_line = re.compile(r"\.[\s\\]*(?:" + words + ")")
+
+    def search(self, text: str, start: int = 0, end: Optional[int] = None) -> bool:
+        """Whether ``text[start:end]`` holds such an attribute."""
+        end = len(text) if end is None else end
+        while found := self._name_or_comment.search(text, start, end):
+            if found.group("comment") is None:
+                return True
+            comment = found.end() - 1
+            while True:
+                line_break = _LINE_BREAK.search(text, comment, end)
+                line_end = end if line_break is None else line_break.start()
+                if self._name_on_line.search(text, comment, line_end):
+                    return True
+                start = _GAP.match(text, line_end, end).end()  # type: ignore[union-attr]
+                if self._word.match(text, start, end):
+                    return True
+                if not text.startswith("#", start, end):
+                    break
+                comment = start
+        return False
+
+
+# What finds names in text: `search(text, start, end)`.
+_Finder = Union["re.Pattern[str]", _DottedWords]
 # `.eval` or `.train`, as Python may write them.
-_MODE_CHANGE_TEXT = re.compile(_DOT + r"(?:eval|train)\b")
+_MODE_CHANGE_TEXT = _DottedWords(r"(?:eval|train)\b")
 # The words of `_MODE_CHANGE_TEXT`, where `may_change_mode` starts looking.
 _MODE_CHANGE_WORDS = (re.compile(r"eval\b"), re.compile(r"train\b"))
 # A mode change or a training step, as Python may write them.
-_MODE_OR_STEP_TEXT = re.compile(_DOT + r"(?:eval|train|backward|step)\b")
+_MODE_OR_STEP_TEXT = _DottedWords(r"(?:eval|train|backward|step)\b")
 # In code (comments blanked, strings quoted out: `ByteScan.code`), a call that may change a
 # mode to eval as `direct_mode_change` reads it: `.eval()` with no argument, or `.train(`
 # with a literal `False` before any `)` (its one argument, maybe in parentheses or `mode=`).
@@ -166,7 +209,7 @@ def may_change_mode(text: str) -> bool:
             last_hash = max(last_hash, text.rfind("#", scanned, start))
             scanned = start
             if last_hash >= line_start:
-                return _MODE_CHANGE_TEXT.search(text) is not None
+                return _MODE_CHANGE_TEXT.search(text)
     return False
 
 
@@ -622,7 +665,7 @@ def _scopes_that_matter(
         last: int = function.end_lineno  # type: ignore[assignment]
         units.append((function, [(starts[first - 1], starts[last])]))
 
-    def written(pattern: re.Pattern[str], lines: list[tuple[int, int]]) -> bool:
+    def written(pattern: _Finder, lines: list[tuple[int, int]]) -> bool:
         return any(pattern.search(text, start, end) for start, end in lines)
 
     def outside_ascii(lines: list[tuple[int, int]]) -> bool:
@@ -638,22 +681,22 @@ def _scopes_that_matter(
     # How a call names a function of the file: `f(...)` for the top-level `f`, `self.m(...)`
     # for a method `m`; each name is looked for once.
     callees = {
-        "": {function: function.name for function, parent in functions if parent is tree},
-        _DOT: {
+        False: {function: function.name for function, parent in functions if parent is tree},
+        True: {
             function: function.name
             for function, parent in functions
             if isinstance(parent, ast.ClassDef)
         },
     }
-    searched: dict[str, set[str]] = {prefix: set() for prefix in callees}
+    searched: dict[bool, set[str]] = {after_dot: set() for after_dot in callees}
     new = set(matter)
     while new:
         patterns = []
-        for prefix, names_of in callees.items():
-            names = {names_of[node] for node in new if node in names_of} - searched[prefix]
-            searched[prefix] |= names
+        for after_dot, names_of in callees.items():
+            names = {names_of[node] for node in new if node in names_of} - searched[after_dot]
+            searched[after_dot] |= names
             if names:
-                patterns.append(_names(names, prefix))
+                patterns.append(_names(names, after_dot))
         new = {
             node
             for node, lines in units
@@ -663,10 +706,11 @@ def _scopes_that_matter(
     return matter
 
 
-def _names(names: Collection[str], prefix: str = "") -> re.Pattern[str]:
-    """Any of the names after ``prefix``, as a whole name or the end of a longer one (a
-    superset, which a regular expression finds faster)."""
-    return re.compile(prefix + "(?:" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)")
+def _names(names: Collection[str], after_dot: bool = False) -> _Finder:
+    """Any of the names (after an attribute's dot, when ``after_dot``), as a whole name or the
+    end of a longer one (a superset, which a regular expression finds faster)."""
+    words = "(?:" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)"
+    return _DottedWords(words) if after_dot else re.compile(words)
 
 
 def _walk_scope(node: Union[ast.Module, Function], method_of: Optional[ast.ClassDef]) -> _Scope:

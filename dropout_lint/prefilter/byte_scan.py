@@ -43,10 +43,6 @@ _IMPORTED = re.compile(
     rb"import(?<![A-Za-z0-9_\x80-\xff]import)" + _NOT_WORD
     + rb"(?=([^\r\n\\(;#]*+(?:\\\r?\n[^\r\n\\(;#]*+)*+)(?:\(([^)#]*+(?:" + _COMMENT + rb"[^)#]*+)*+)\))?)"
 )
-# What follows a torch name imported under another: ``dropout as drop``.
-_ALIAS = re.compile(GAP + rb"as" + _NOT_WORD + GAP + rb"(" + _WORD + rb")")
-# What follows a callee: its ``(``, maybe after the ``)`` of a parenthesised callee.
-_CALL_OPENING = re.compile(GAP + rb"(?:\)" + GAP + rb")*\(")
 # A name called on the spot, as ``.train(`` is: the ``(`` on the same line.
 _CALLED = re.compile(rb"[ \t\f]*\(")
 # An argument list with no string, comment, bracket or backslash: commas split it exactly.
@@ -58,11 +54,18 @@ _ARGUMENT_TOKEN = re.compile(
     rb'|"""(?:[^"\\]|\\.|"(?!""))*"""'
     rb"|'(?:[^'\\\r\n]|\\.)*'"
     rb'|"(?:[^"\\\r\n]|\\.)*"))'
+    # A quote left open on its line, to the line's end: read once (every quote after it on
+    # the line would read to the end again), and the call is unreadable.
+    rb"|(?P<unclosed>'(?:[^'\\\r\n]|\\.)*" rb'|"(?:[^"\\\r\n]|\\.)*)'
     rb"|(?P<comment>#[^\r\n]*)"
     rb"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<comma>,)",
     re.DOTALL,
 )
 _KEYWORD = re.compile(GAP + rb"(" + _WORD + rb")" + GAP + rb"=(?!=)")
+# GAP without comments, and where a comment's line ends: for `_Gaps`.
+_BLANKS = re.compile(rb"(?:[ \t\f\r\n]|\\\r?\n)*")
+_LINE_BREAK = re.compile(rb"[\r\n]")
+_AS = re.compile(rb"as" + _NOT_WORD)
 _STAR = re.compile(GAP + rb"\*")
 _BLANK = re.compile(GAP + rb"\Z")
 
@@ -103,6 +106,66 @@ class CallSite:
         )
 
 
+class _Gaps:
+    """Where GAP from a position ends, in one file, each comment line read once.
+
+    A regular expression read the rest of a comment's line from every position on it
+    (`dropout#dropout#...`, a word in a comment followed by `#`: time growing with the square
+    of the line's length); here the line's end, and where the gap goes on to from it, are
+    remembered. Also the bytes that reading argument lists may still take (`_read_call`).
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._no_line_break = (-1, -1)  # a stretch known to hold no line break, and its end
+        self._after_line: dict[int, int] = {}
+        # Nested calls read each other's arguments again: a few times the file in all,
+        # unless many calls are left open (`f(f(f(...`), which would take the file each.
+        self.argument_bytes_left = 16 * len(data) + 1_000_000
+
+    def end(self, position: int) -> int:
+        """Where GAP matched at ``position`` ends (nothing that follows GAP can start a
+        byte earlier: not a blank, a backslash or a comment)."""
+        data = self._data
+        line_ends = []
+        while True:
+            position = _BLANKS.match(data, position).end()  # type: ignore[union-attr]
+            if not data.startswith(b"#", position):
+                break
+            line_end = self._line_end(position)
+            if line_end in self._after_line:
+                position = self._after_line[line_end]
+                break
+            line_ends.append(line_end)
+            position = line_end
+        for line_end in line_ends:
+            self._after_line[line_end] = position
+        return position
+
+    def _line_end(self, position: int) -> int:
+        start, end = self._no_line_break
+        if not start <= position <= end:
+            found = _LINE_BREAK.search(self._data, position)
+            end = len(self._data) if found is None else found.start()
+            self._no_line_break = (position, end)
+        return end
+
+    def call_opening(self, end: int) -> Optional[int]:
+        """Where the ``(`` of a call of the callee ending at ``end`` is, after GAP, maybe
+        after the ``)`` of a parenthesised callee; None if none."""
+        position = self.end(end)
+        while self._data.startswith(b")", position):
+            position = self.end(position + 1)
+        return position if self._data.startswith(b"(", position) else None
+
+    def alias(self, end: int) -> Optional[bytes]:
+        """The name a torch name ending at ``end`` is imported as (``dropout as drop``),
+        if any."""
+        found = _AS.match(self._data, self.end(end))
+        name = found and _WORD_RE.match(self._data, self.end(found.end()))
+        return name.group() if name else None
+
+
 @dataclass(frozen=True)
 class NameAttributeRead:
     """``name.attribute`` read in code (not in a comment or string) and not called,
@@ -137,6 +200,7 @@ class ByteScan:
         self._calls: dict[str, tuple[CallSite, ...]] = {}
         self._callee_positions: dict[str, tuple[tuple[int, int], ...]] = {}
         self._words_containing: dict[bytes, dict[bytes, tuple[int, ...]]] = {}
+        self._gaps = _Gaps(data)
 
     def words_containing(self, fragment: bytes) -> Mapping[bytes, tuple[int, ...]]:
         """Every whole word that contains ``fragment``, with where each of its occurrences
@@ -185,7 +249,7 @@ class ByteScan:
         """
         if name not in self._calls:
             self._calls[name] = tuple(
-                _read_call(self.data, open_paren) for _, open_paren in self._callees(name)
+                _read_call(self.data, open_paren, self._gaps) for _, open_paren in self._callees(name)
             )
         return self._calls[name]
 
@@ -243,16 +307,16 @@ class ByteScan:
             callee = callees.pop()
             for end in self._word_ends(callee):
                 if callee is name:
-                    alias = _ALIAS.match(self.data, end)
-                    if alias is not None and alias.group(1) not in seen:
-                        seen.add(alias.group(1))
-                        callees.append(alias.group(1))
-                opening = _CALL_OPENING.match(self.data, end)
+                    alias = self._gaps.alias(end)
+                    if alias is not None and alias not in seen:
+                        seen.add(alias)
+                        callees.append(alias)
+                opening = self._gaps.call_opening(end)
                 if opening is None:
                     continue
                 root = _chain_root(self.data, end - len(callee))
                 if root is None or root in self._roots:
-                    yield end - len(callee), opening.end() - 1
+                    yield end - len(callee), opening
 
 
 @lru_cache(maxsize=None)
@@ -332,8 +396,7 @@ def _previous_token_end(data: bytes, position: int) -> Optional[int]:
         if byte in b" \t\f":
             index -= 1
         elif byte in b"\r\n":
-            line_start = max(data.rfind(b"\n", 0, index), data.rfind(b"\r", 0, index)) + 1
-            if b"#" in data[line_start:index]:
+            if data.find(b"#", _line_start(data, index), index) != -1:
                 return None
             index -= 1
         elif byte == ord("\\") and data[index + 1 : index + 2] in (b"\n", b"\r"):
@@ -343,17 +406,34 @@ def _previous_token_end(data: bytes, position: int) -> Optional[int]:
     return -1
 
 
-def _read_call(data: bytes, open_paren: int) -> CallSite:
-    """The arguments of the call whose ``(`` is at ``open_paren``, if they can be read."""
+def _line_start(data: bytes, index: int) -> int:
+    """Where the line holding ``index`` starts; read back a stretch twice as long each time,
+    so that the time is the line's length (looking back for `\\r` in a file of `\\n` line
+    breaks alone read to the file's start each time)."""
+    stretch = 256
+    while True:
+        start = max(0, index - stretch)
+        line_break = max(data.rfind(b"\n", start, index), data.rfind(b"\r", start, index))
+        if line_break != -1 or start == 0:
+            return line_break + 1
+        stretch *= 2
+
+
+def _read_call(data: bytes, open_paren: int, gaps: _Gaps) -> CallSite:
+    """The arguments of the call whose ``(`` is at ``open_paren``, if they can be read (and
+    ``gaps`` has bytes left for them)."""
     plain = _PLAIN_ARGUMENTS.match(data, open_paren)
     if plain is not None:
         commas = [open_paren + 1 + i for i, byte in enumerate(plain.group(1)) if byte == ord(",")]
-        called_again = _CALL_OPENING.match(data, plain.end()) is not None
+        called_again = gaps.call_opening(plain.end()) is not None
         return CallSite(_arguments(data, [open_paren, *commas, plain.end() - 1], []), called_again)
     depth = 0
     separators = [open_paren]
     comments: list[tuple[int, int]] = []
     for token in _ARGUMENT_TOKEN.finditer(data, open_paren):
+        if token.end() - open_paren > gaps.argument_bytes_left:
+            gaps.argument_bytes_left = 0
+            return CallSite(None, None)
         kind = token.lastgroup
         if kind == "open":
             depth += 1
@@ -361,15 +441,19 @@ def _read_call(data: bytes, open_paren: int) -> CallSite:
             depth -= 1
             if depth == 0:
                 separators.append(token.start())
-                called_again = _CALL_OPENING.match(data, token.end()) is not None
+                gaps.argument_bytes_left -= token.end() - open_paren
+                called_again = gaps.call_opening(token.end()) is not None
                 return CallSite(_arguments(data, separators, comments), called_again)
         elif kind == "comma" and depth == 1:
             separators.append(token.start())
         elif kind == "comment":
             comments.append(token.span())
-        elif kind == "string" and _is_f_string_with_fields(token.group()):
-            # Its fields may hold quotes of its own kind (Python 3.12): unreadable here.
+        elif kind == "unclosed" or kind == "string" and _is_f_string_with_fields(token.group()):
+            # A quote left open (in a string or a comment, or a syntax error), or an
+            # f-string whose fields may hold quotes of its own kind (Python 3.12).
+            gaps.argument_bytes_left -= token.end() - open_paren
             return CallSite(None, None)
+    gaps.argument_bytes_left -= len(data) - open_paren
     return CallSite(None, None)
 
 
