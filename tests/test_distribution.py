@@ -8,6 +8,7 @@ pass once unpacked.
 from __future__ import annotations
 
 import email
+import glob
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -115,3 +117,42 @@ def test_the_runtime_without_torch_says_which_extra_to_install() -> None:
     result = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("ImportError dropout_lint.runtime needs PyTorch")
     assert 'pip install "dropout-lint[runtime]"' in result.stdout
+
+
+def _oldest_python() -> Optional[str]:
+    """An interpreter of the oldest Python the package supports (3.9), if this machine has one."""
+    candidates = [shutil.which("python3.9"), *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python")))]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 9)"], capture_output=True)
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+BYTE_STAGE_PROBE = """
+import json, sys
+from pathlib import Path
+from dropout_lint.prefilter.stages import byte_stage
+from dropout_lint.rules import ALL_RULES
+paths = sorted(p for folder in sys.argv[1:] for p in Path(folder).rglob("*.py"))
+print(json.dumps({str(p): [r.code for r in byte_stage(p.read_bytes(), ALL_RULES)] for p in paths}))
+"""
+
+
+def test_the_gates_answer_alike_on_the_oldest_python_supported() -> None:
+    """The rules' declarations and gates import nothing newer than Python 3.9 and answer as
+    here: the possessive quantifiers some patterns use (`*+`, Python 3.11) once made every
+    import fail there."""
+    python = _oldest_python()
+    if python is None:
+        pytest.skip("no Python 3.9 on this machine")
+    folders = [str(ROOT / "fixtures"), str(ROOT / "examples")]
+    answers = []
+    for interpreter in (python, sys.executable):
+        result = subprocess.run(
+            [interpreter, "-c", BYTE_STAGE_PROBE, *folders],
+            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        answers.append(result.stdout)
+    assert answers[0] == answers[1] and '"DRP001"' in answers[0]

@@ -16,12 +16,24 @@ of some import statement in the file, or is ``torch``.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import chain
 from typing import Iterable, Iterator, Mapping, Optional
 
 from ..analysis.call_arguments import Parameter, bound
+
+
+def held(pattern: bytes) -> bytes:
+    """``pattern`` with its possessive quantifiers (``*+``, ``++``: what was read is never
+    given back, so a failing match fails at once) where Python's ``re`` has them (3.11);
+    before it, read as plain ``*`` and ``+``, which find the same matches in the patterns
+    written so (each of their parts can end in one place only), only slower."""
+    if sys.version_info >= (3, 11):
+        return pattern
+    return pattern.replace(b"*+", b"*").replace(b"++", b"+")
+
 
 # A comment, always to the end of its line: one way to match, so no runaway backtracking.
 _COMMENT = rb"#[^\r\n]*(?![^\r\n])"
@@ -40,8 +52,10 @@ _NOT_WORD = rb"(?![A-Za-z0-9_\x80-\xff])"
 # right after the keyword: an ``import`` in that text is read too. Its text is read in
 # runs of plain bytes, never given back (`*+`): each part can end in one place only.
 _IMPORTED = re.compile(
-    rb"import(?<![A-Za-z0-9_\x80-\xff]import)" + _NOT_WORD
-    + rb"(?=([^\r\n\\(;#]*+(?:\\\r?\n[^\r\n\\(;#]*+)*+)(?:\(([^)#]*+(?:" + _COMMENT + rb"[^)#]*+)*+)\))?)"
+    held(
+        rb"import(?<![A-Za-z0-9_\x80-\xff]import)" + _NOT_WORD
+        + rb"(?=([^\r\n\\(;#]*+(?:\\\r?\n[^\r\n\\(;#]*+)*+)(?:\(([^)#]*+(?:" + _COMMENT + rb"[^)#]*+)*+)\))?)"
+    )
 )
 # A name called on the spot, as ``.train(`` is: the ``(`` on the same line.
 _CALLED = re.compile(rb"[ \t\f]*\(")
@@ -487,11 +501,13 @@ def _arguments(
 # plain bytes, which `re` steps through fast, and never given back (`*+`): a body can end
 # only where a closing quote may follow, so backtracking finds no other end.
 _STRING = re.compile(
-    rb"'''[^'\\]*+(?:(?:\\(?:\r\n|.)|'(?!''))[^'\\]*+)*+'''"
-    rb'|"""[^"\\]*+(?:(?:\\(?:\r\n|.)|"(?!""))[^"\\]*+)*+"""'
-    rb"|'[^'\\\r\n]*+(?:\\(?:\r\n|.)[^'\\\r\n]*+)*+'"
-    rb'|"[^"\\\r\n]*+(?:\\(?:\r\n|.)[^"\\\r\n]*+)*+"'
-    rb"|['\"]",
+    held(
+        rb"'''[^'\\]*+(?:(?:\\(?:\r\n|.)|'(?!''))[^'\\]*+)*+'''"
+        rb'|"""[^"\\]*+(?:(?:\\(?:\r\n|.)|"(?!""))[^"\\]*+)*+"""'
+        rb"|'[^'\\\r\n]*+(?:\\(?:\r\n|.)[^'\\\r\n]*+)*+'"
+        rb'|"[^"\\\r\n]*+(?:\\(?:\r\n|.)[^"\\\r\n]*+)*+"'
+        rb"|['\"]"
+    ),
     re.DOTALL,
 )
 # A comment, to its line's end.

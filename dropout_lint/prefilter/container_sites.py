@@ -25,7 +25,14 @@ import re
 from functools import lru_cache
 from typing import Callable, Iterable, Optional
 
-from .byte_scan import WORD_BYTES, ByteScan, previous_code_byte, token_before_chain, word_ends
+from .byte_scan import (
+    WORD_BYTES,
+    ByteScan,
+    held,
+    previous_code_byte,
+    token_before_chain,
+    word_ends,
+)
 from .syntax_scan import SyntaxScan
 
 _BRACKET = re.compile(rb"[][(){}]")
@@ -64,7 +71,7 @@ _HELD_LINE_GAP = rb"[ \t\f]*+(?:\\\r?\n[ \t\f]*+)*+"
 _CONTAINER_DISPLAY = rb"(?:[\[({]|(?:list|tuple|dict)\b)"
 _GIVEN_CONTAINER = re.compile(rb"=" + _LINE_GAP + _CONTAINER_DISPLAY)
 _ATTRIBUTE_GIVEN_CONTAINER = re.compile(
-    rb"\.[A-Za-z0-9_\x80-\xff]++" + _HELD_LINE_GAP + rb"(?::[^=]*+)?=" + _HELD_LINE_GAP + _CONTAINER_DISPLAY
+    held(rb"\.[A-Za-z0-9_\x80-\xff]++" + _HELD_LINE_GAP + rb"(?::[^=]*+)?=" + _HELD_LINE_GAP + _CONTAINER_DISPLAY)
 )
 # After an attribute: the ``=`` of an assignment to it, maybe past an annotation.
 _ASSIGNED = re.compile(_LINE_GAP + rb"(?::[^=]*)?=(?!=)")

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..engine.rule import Invalid, Rule, Valid
+from ..prefilter.byte_scan import held
 
 if TYPE_CHECKING:
     import ast
@@ -88,7 +89,7 @@ No automatic fix: where the loop should put the model back is for the author to 
     # a loop whose only steps are in helpers of other files is not checked. The blanks
     # are never given back (`*+`: a name cannot start with one), so each of a file's
     # many dots is given up at once.
-    trigger = re.compile(rb"\.[ \t]*+(?:backward|step)\b")
+    trigger = re.compile(held(rb"\.[ \t]*+(?:backward|step)\b"))
 
     valid = (
         Valid(
