@@ -103,8 +103,6 @@ class _DottedWords:
 _Finder = Union["re.Pattern[str]", _DottedWords]
 # `.eval` or `.train`, as Python may write them.
 _MODE_CHANGE_TEXT = _DottedWords(r"(?:eval|train)\b")
-# The words of `_MODE_CHANGE_TEXT`, where `may_change_mode` starts looking.
-_MODE_CHANGE_WORDS = (re.compile(r"eval\b"), re.compile(r"train\b"))
 # A mode change or a training step, as Python may write them.
 _MODE_OR_STEP_TEXT = _DottedWords(r"(?:eval|train|backward|step)\b")
 # In code (comments blanked, strings quoted out: `ByteScan.code`), a call that may change a
@@ -188,37 +186,8 @@ def direct_mode_change(call: ast.Call) -> Optional[ModeChange]:
 
 def may_change_mode(text: str) -> bool:
     """Whether the source may hold a mode change (:func:`direct_mode_change`): False only
-    when it writes no ``.eval`` or ``.train``, in code, strings or comments.
-
-    The answer is ``_MODE_CHANGE_TEXT.search``'s, found from the other end: that search tries
-    every dot of the text, and most files have far more dots than these words. Each word is
-    read back over whitespace and backslashes to a dot; where a comment may stand between
-    the two (a ``#`` earlier on the line reached), the search itself decides.
-    """
-    for word in _MODE_CHANGE_WORDS:
-        scanned = line_start = 0
-        last_hash = -1
-        for match in word.finditer(text):
-            start = _gap_start(text, match.start())
-            if start > 0 and text[start - 1] == ".":
-                return True
-            # Found incrementally (words come in order), so long lines cost no more.
-            line_start = max(
-                line_start, text.rfind("\n", scanned, start) + 1, text.rfind("\r", scanned, start) + 1
-            )
-            last_hash = max(last_hash, text.rfind("#", scanned, start))
-            scanned = start
-            if last_hash >= line_start:
-                return _MODE_CHANGE_TEXT.search(text)
-    return False
-
-
-def _gap_start(text: str, end: int) -> int:
-    """Where the whitespace and backslashes just before ``end`` start."""
-    start = end
-    while start > 0 and (text[start - 1].isspace() or text[start - 1] == "\\"):
-        start -= 1
-    return start
+    when it writes no ``.eval`` or ``.train``, in code, strings or comments."""
+    return _MODE_CHANGE_TEXT.search(text)
 
 
 def may_lose_mode(text: str, summaries: ProjectModeSummaries) -> bool:
