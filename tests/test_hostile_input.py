@@ -136,6 +136,19 @@ def test_a_20_mb_file_is_skipped_by_the_default_limit_quickly(tmp_path: Path) ->
     assert "small.py:7:16: DRP001" in result.stdout
 
 
+def lint_within(tmp_path: Path, name: str, source: str, select: str, seconds: int) -> subprocess.CompletedProcess[str]:
+    """Lint ``source``, written to ``name``, with the rules ``select``, in a subprocess that
+    must finish within ``seconds`` (the cases using it once ran for minutes or hours)."""
+    (tmp_path / name).write_text(source)
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", select, name],
+        capture_output=True, text=True, cwd=tmp_path, timeout=2 * seconds,
+    )
+    assert time.monotonic() - started < seconds, name
+    return result
+
+
 BANNER = "#" * 72 + "\n"
 
 
@@ -153,13 +166,7 @@ def test_a_banner_comment_after_a_full_stop_is_read_in_linear_time(tmp_path: Pat
         "            " + BANNER + "            model.eval()\n"
         "            evaluate(model, val_loader)\n"
     )
-    (tmp_path / "fit.py").write_text(source)
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", "DRP030", "fit.py"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
-    )
-    assert time.monotonic() - started < 60
+    result = lint_within(tmp_path, "fit.py", source, "DRP030", 60)
     assert result.returncode == 1, result.stderr
     assert "fit.py:11:13: DRP030" in result.stdout
 
@@ -180,13 +187,7 @@ def test_a_comment_of_dots_and_hashes_is_read_in_linear_time(tmp_path: Path) -> 
         "            model.eval()\n"
         "            evaluate(model, val_loader)\n"
     )
-    (tmp_path / "fit.py").write_text(source)
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", "DRP030", "fit.py"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
-    )
-    assert time.monotonic() - started < 30
+    result = lint_within(tmp_path, "fit.py", source, "DRP030", 30)
     assert result.returncode == 1, result.stderr
     assert "fit.py:9:13: DRP030" in result.stdout
 
@@ -211,13 +212,7 @@ HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n
 )
 def test_long_lines_of_calls_and_comments_are_read_in_linear_time(tmp_path: Path, name: str, line: str) -> None:
     """The survey reads every file under the size limit: each of these took minutes."""
-    (tmp_path / "case.py").write_text(HEADER + line + "\n")
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "dropout_lint", "--no-cache", "--select", "ALL", "case.py"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
-    )
-    assert time.monotonic() - started < 30, name
+    result = lint_within(tmp_path, f"{name.replace(' ', '_')}.py", HEADER + line + "\n", "ALL", 30)
     assert result.returncode in (0, 1, 2), result.stderr
 
 
