@@ -57,17 +57,23 @@ def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     return names
 
 
-class _NodeTypes(dict[type, bool]):
-    """Whether a type is a node type, asked of ``CSTNode`` once per type: it is an
-    abstract class, and an ``isinstance`` against one runs Python code in ``abc``, for
-    every field of every node."""
+class SubclassesOf(dict[type, bool]):
+    """Whether a type is ``base`` or derives from it, asked of ``base`` once per type:
+    libcst's node classes are abstract, and an ``isinstance`` against one runs Python code
+    in ``abc`` each time, which walks and renderings would do for every node."""
+
+    def __init__(self, base: type) -> None:
+        super().__init__()
+        self._base = base
 
     def __missing__(self, kind: type) -> bool:
-        self[kind] = is_node = issubclass(kind, cst.CSTNode)
-        return is_node
+        self[kind] = answer = issubclass(kind, self._base)
+        return answer
 
 
-_IS_NODE = _NodeTypes()
+IS_NODE = SubclassesOf(cst.CSTNode)
+# A line of simple statements, or a compound statement.
+IS_STATEMENT = SubclassesOf(cst.BaseStatement)
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -77,8 +83,8 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     for name in _fields(type(node)):
         value = getattr(node, name)
         if isinstance(value, (tuple, list)):
-            found.extend([item for item in value if _IS_NODE[type(item)]])
-        elif _IS_NODE[type(value)]:
+            found.extend([item for item in value if IS_NODE[type(item)]])
+        elif IS_NODE[type(value)]:
             found.append(value)
     return found
 

@@ -17,6 +17,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from ..analysis.node_search import IS_STATEMENT
 from ..fixes.node_edits import ModuleLayout
 
 
@@ -44,7 +45,7 @@ class NodePositions:
     def _statement_of(self, node: cst.CSTNode) -> Optional[cst.BaseStatement]:
         """The innermost statement ``node`` is in (or is), if any."""
         current: Optional[cst.CSTNode] = node
-        while current is not None and not isinstance(current, cst.BaseStatement):
+        while current is not None and not IS_STATEMENT[type(current)]:
             current = self._parent(current)
         return current
 

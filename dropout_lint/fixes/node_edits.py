@@ -13,6 +13,7 @@ from typing import Callable, Optional, Sequence
 import libcst as cst
 from libcst._nodes.internal import CodegenState  # not exported; PositionProvider's state subclasses it
 
+from ..analysis.node_search import IS_STATEMENT
 from ..engine.diagnostics import Edit
 from ..engine.source_text import split_lines
 from .text_edits import text_edits
@@ -188,7 +189,7 @@ class _StatementStarts(CodegenState):
     starts: dict[cst.CSTNode, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        if _IS_STATEMENT[type(node)]:
+        if IS_STATEMENT[type(node)]:
             self.starts[node] = (len(self.tokens), tuple(self.indent_tokens))
 
     def starts_from(self, line: int) -> dict[cst.CSTNode, tuple[int, tuple[str, ...]]]:
@@ -201,16 +202,3 @@ class _StatementStarts(CodegenState):
             counted = token
             found[statement] = (line, indent)
         return found
-
-
-class _StatementTypes(dict[type, bool]):
-    """Whether a node type is a statement's (a line of simple statements, or a compound
-    statement), asked of ``BaseStatement`` once per type: an ``isinstance`` against an
-    abstract class runs Python code in ``abc``, and this is asked of every node rendered."""
-
-    def __missing__(self, kind: type) -> bool:
-        self[kind] = is_statement = issubclass(kind, cst.BaseStatement)
-        return is_statement
-
-
-_IS_STATEMENT = _StatementTypes()
