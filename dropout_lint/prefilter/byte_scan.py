@@ -214,7 +214,6 @@ class ByteScan:
         self._calls: dict[str, tuple[CallSite, ...]] = {}
         self._callee_positions: dict[str, tuple[tuple[int, int], ...]] = {}
         self._words_containing: dict[bytes, dict[bytes, tuple[int, ...]]] = {}
-        self._gaps = _Gaps(data)
 
     def words_containing(self, fragment: bytes) -> Mapping[bytes, tuple[int, ...]]:
         """Every whole word that contains ``fragment``, with where each of its occurrences
@@ -243,6 +242,12 @@ class ByteScan:
             if fragment in word:
                 return words.get(word, ())
         return word_ends(self.data, word)
+
+    @cached_property
+    def _gaps(self) -> _Gaps:
+        """What follows the file's callees, read on first use: most files the survey
+        scans call no name a rule looks for."""
+        return _Gaps(self.data)
 
     @cached_property
     def import_bound_names(self) -> frozenset[bytes]:
