@@ -76,9 +76,10 @@ _ARGUMENT_TOKEN = re.compile(
     re.DOTALL,
 )
 _KEYWORD = re.compile(GAP + rb"(" + _WORD + rb")" + GAP + rb"=(?!=)")
-# GAP without comments, and where a comment's line ends: for `_Gaps`.
+# GAP without comments, for `_Gaps`.
 _BLANKS = re.compile(rb"(?:[ \t\f\r\n]|\\\r?\n)*")
-_LINE_BREAK = re.compile(rb"[\r\n]")
+# Where a line ends (a comment's, say).
+LINE_BREAK = re.compile(rb"[\r\n]")
 _AS = re.compile(rb"as" + _NOT_WORD)
 _STAR = re.compile(GAP + rb"\*")
 _BLANK = re.compile(GAP + rb"\Z")
@@ -159,7 +160,7 @@ class _Gaps:
     def _line_end(self, position: int) -> int:
         start, end = self._no_line_break
         if not start <= position <= end:
-            found = _LINE_BREAK.search(self._data, position)
+            found = LINE_BREAK.search(self._data, position)
             end = len(self._data) if found is None else found.start()
             self._no_line_break = (position, end)
         return end

@@ -16,7 +16,7 @@ from ..engine.diagnostics import (
 from ..engine.noqa import NOQA_DIRECTIVE, directive_codes, read_comments
 from ..engine.rule import Invalid, Rule, Valid
 from ..engine.source_text import split_lines
-from ..prefilter.byte_scan import ByteScan
+from ..prefilter.byte_scan import LINE_BREAK, ByteScan
 
 _FULL_CODE = re.compile(r"DRP[0-9]{3}")
 # `noqa` and its colon, searched in the bytes with their case folded (`NOQA: drp001` names
@@ -24,7 +24,6 @@ _FULL_CODE = re.compile(r"DRP[0-9]{3}")
 # for and tries every `n` and `N` of every file: six times the time of the lower-casing and
 # this search together.
 _DIRECTIVE = re.compile(rb"noqa[ \t]*:")
-_LINE_BREAK = re.compile(rb"[\r\n]")
 _FIX = Fix("Remove the unused codes from the `noqa` directive", Applicability.SAFE)
 
 
@@ -134,7 +133,7 @@ def f(x):
         data = scan.data.lower()
         position = 0
         while (directive := _DIRECTIVE.search(data, position)) is not None:
-            line_break = _LINE_BREAK.search(data, directive.end())
+            line_break = LINE_BREAK.search(data, directive.end())
             position = len(data) if line_break is None else line_break.start()
             if data.find(b"drp", directive.end(), position) != -1:
                 return True
