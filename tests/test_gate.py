@@ -269,6 +269,57 @@ def test_drp002_gate_passes_what_it_cannot_tokenize() -> None:
     assert gate_says_may_fire(RULES_BY_CODE["DRP002"], unterminated)
 
 
+# DRP002 also needs the read in a method, of the instance its first parameter names, in a
+# class that does not assign the attribute itself (datasets store `self.train = train`).
+TRAIN_IN_CLASS = """import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    {member}
+
+    {decorator}def forward({parameter}, x):
+        return x if {receiver}.train else -x
+"""
+
+
+def train_in_class(member: str = "pass", decorator: str = "", parameter: str = "self", receiver: str = "self") -> bytes:
+    return TRAIN_IN_CLASS.format(member=member, decorator=decorator, parameter=parameter, receiver=receiver).encode()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        train_in_class("def __init__(self, train):\n        super().__init__()\n        self.train = train"),
+        train_in_class("train = False"),
+        train_in_class("def __init__(self):\n        def f(m):\n            m.train = 1"),
+        train_in_class(decorator="@staticmethod\n    ", parameter="y"),
+        train_in_class(parameter="me"),
+        b"import torch\n\n\ndef forward(self, x):\n    return x if self.train else -x\n",
+    ],
+    ids=["stored", "class-attribute", "stored-in-nested-function", "static-method", "other-instance", "function"],
+)
+def test_drp002_gate_turns_away_reads_that_are_not_the_modules_mode(source: bytes) -> None:
+    assert not gate_says_may_fire(RULES_BY_CODE["DRP002"], source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        train_in_class("def __init__(self):\n        self.train == 1"),
+        train_in_class("def __init__(self):\n        f(train=1)"),
+        train_in_class("def __init__(self):\n        self.train_loader = 1"),
+        train_in_class(decorator="@torch.no_grad()\n    "),
+        train_in_class(parameter="me", receiver="me"),
+    ],
+    ids=["compared", "keyword", "longer-name", "decorated", "instance-named-me"],
+)
+def test_drp002_gate_lets_through_reads_of_the_modules_mode(source: bytes) -> None:
+    rule = RULES_BY_CODE["DRP002"]
+    assert findings_without_gate(rule, source) != []
+    assert gate_says_may_fire(rule, source)
+
+
 TRAIN_RECEIVERS = st.sampled_from(
     ["self", "me", "(self)", "((self))", "self.model", "x[0]", "f(self)", "super()", "Trainer"]
 )
@@ -293,15 +344,36 @@ def train_reads(draw: st.DrawFn) -> str:
     return use.format(expression)
 
 
+# What may come before a read's method in its class: assignments of `train` that make
+# `self.train` what the class stored (the gate reads the first three from the bytes),
+# and others that do not.
+TRAIN_CLASS_LINES = st.sampled_from(
+    ["", "train = False", "def __init__(self, train):\n        self.train = train",
+     "def __init__(self):\n        def f(m):\n            m.train = 1",
+     "def __init__(self):\n        self.train: bool = True",
+     "def __init__(self):\n        x = self.train = 1", "def __init__(self):\n        self.train += 1",
+     "def __init__(self):\n        self.train == 1", "def __init__(self):\n        f(train=1)",
+     "class Inner:\n        train = 1", "@property\n    def train(self):\n        return 1"]
+)
+TRAIN_DECORATORS = st.sampled_from(["", "@staticmethod\n    ", "@classmethod\n    ", "@torch.no_grad()\n    "])
+
+
 @st.composite
 def train_modules(draw: st.DrawFn) -> bytes:
+    """A module reading ``train`` in a method, a nested function or a free function."""
     statements = "\n        ".join(draw(st.lists(train_reads(), min_size=1, max_size=3)))
-    parameter = draw(st.sampled_from(["self", "me"]))
-    own_train = "\n    train = False\n" if draw(st.booleans()) else ""
+    parameter = draw(st.sampled_from(["self", "me", "x, self", "*args"]))
+    function = f"def forward({parameter}, y):\n        {statements}\n        return y"
+    placement = draw(st.sampled_from(["method", "nested", "free"]))
+    if placement == "nested":
+        inner = function.replace("\n", "\n    ")
+        function = f"def forward(self, x):\n        {inner}\n        return forward"
+    head = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+    if placement == "free":
+        return (head + function.replace("\n    ", "\n") + "\n").encode()
+    own = draw(TRAIN_CLASS_LINES)
     return (
-        f"import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
-        f"class Net(nn.Module):{own_train}\n    def forward({parameter}, x):\n"
-        f"        {statements}\n        return x\n"
+        f"{head}class Net(nn.Module):\n    {own or 'pass'}\n\n    {draw(TRAIN_DECORATORS)}{function}\n"
     ).encode()
 
 

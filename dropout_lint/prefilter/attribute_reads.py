@@ -18,6 +18,7 @@ from typing import Callable, Generic, Optional, TypeVar
 
 from ..analysis.instance_parameter import ast_instance_parameter_of
 from .byte_scan import ByteScan, NameAttributeRead
+from .code_blocks import CodeBlocks
 from .syntax_scan import SyntaxScan
 
 T = TypeVar("T")
@@ -51,10 +52,38 @@ class AttributeReads(Generic[T]):
         return re.escape(self.attribute.encode()) + rb"\b(?![ \t\f]*\()"
 
     def may_fire(self, scan: ByteScan) -> bool:
-        """Whether the tokens around some read in code allow a use as a mode: after a test's
-        keyword, ``(``, ``,`` or a keyword's ``=``, or before ``and``/``or``."""
+        """Whether the tokens around some read in code allow a use as a mode (after a test's
+        keyword, ``(``, ``,`` or a keyword's ``=``, or before ``and``/``or``), in a method
+        (:mod:`.code_blocks`) of the instance its first parameter names, in a class that does
+        not assign the attribute (``self.train = train``, as datasets do). Those last checks
+        need the file's blocks, read only for the few files a use is left in."""
         reads = scan.name_attribute_reads(self.attribute)
-        return reads is None or any(self._may_be_use(read) for read in reads)
+        if reads is None:
+            return True
+        uses = [read for read in reads if self._may_be_use(read)]
+        if not uses:
+            return False
+        blocks = scan.blocks
+        if blocks is None:
+            return True
+        assigning: dict[int, bool] = {}  # each class read once, for all its reads
+        return any(self._may_be_instance_read(blocks, read, assigning) for read in uses)
+
+    def _may_be_instance_read(
+        self, blocks: CodeBlocks, read: NameAttributeRead, assigning: dict[int, bool]
+    ) -> bool:
+        """What :meth:`sites` asks of a read, as far as the bytes tell: never wrongly False."""
+        if blocks.in_function_header(read.start):
+            return True
+        method = blocks.method_at(read.start)
+        if method is None:
+            return False
+        instance = method.first_parameter()
+        if instance is not None and instance != read.receiver:
+            return False  # a static or class method has no instance at all
+        if method.class_start not in assigning:
+            assigning[method.class_start] = method.class_assigns(self.attribute.encode())
+        return not assigning[method.class_start]
 
     def _may_be_use(self, read: NameAttributeRead) -> bool:
         keyword, previous = read.before

@@ -23,6 +23,7 @@ from itertools import chain
 from typing import Iterable, Iterator, Mapping, Optional
 
 from ..analysis.call_arguments import Parameter, bound
+from .code_blocks import CodeBlocks
 
 
 def held(pattern: bytes) -> bytes:
@@ -190,11 +191,14 @@ class NameAttributeRead:
     it: a name or keyword, ``(``, ``,``, ``=``, or ``""`` for any other token and at either
     end of the file. Line breaks are not tokens here, so a token on the line before or
     after may stand in for a statement's end: the tokens may allow more than the code does,
-    never less.
+    never less. ``receiver`` is the name read from (``self``; of ``f(self).train``, the
+    name inside the call) and ``start`` where the attribute's name starts.
     """
 
     before: tuple[str, str]
     after: str
+    receiver: bytes
+    start: int
 
 
 @dataclass(frozen=True)
@@ -313,6 +317,13 @@ class ByteScan:
         """The bytes with comments blanked and string literals quoted out (see
         :class:`CodeText`); None when the strings cannot be told apart."""
         return _code_of(self.data)
+
+    @cached_property
+    def blocks(self) -> Optional[CodeBlocks]:
+        """The blocks of the file's code (:mod:`.code_blocks`), read once for the rules that
+        ask; None when its strings cannot be told apart or its brackets do not balance."""
+        code = self.code
+        return None if code is None else CodeBlocks.of(code.text)
 
     def _callees(self, name: str) -> tuple[tuple[int, int], ...]:
         """Where each call that may be of ``name`` has its callee's last name and its ``(``."""
@@ -619,19 +630,21 @@ def _name_attribute_read(code: bytes, start: int, end: int) -> Optional[NameAttr
     dot = previous_code_byte(code, start)
     if dot < 0 or code[dot] != ord("."):
         return None
-    receiver = _parenthesised_name_start(code, dot)
+    receiver = _parenthesised_name(code, dot)
     if receiver is None:
         return None
-    previous, previous_start = _token_before(code, receiver)
+    receiver_start, name = receiver
+    previous, previous_start = _token_before(code, receiver_start)
     keyword, _ = _token_before(code, previous_start) if previous == "=" else ("", 0)
     following_word = _WORD_RE.match(code, _next_code_byte(code, end))
     after = following_word.group().decode("utf-8", "replace") if following_word else ""
-    return NameAttributeRead((keyword, previous), after)
+    return NameAttributeRead((keyword, previous), after, name, start)
 
 
-def _parenthesised_name_start(code: bytes, dot: int) -> Optional[int]:
-    """Where the name before the ``.`` at ``dot`` starts, with its parentheses, if it is a
-    name: ``self`` or ``((self))``. None for anything else (``a.b``, ``x[0]``, a string).
+def _parenthesised_name(code: bytes, dot: int) -> Optional[tuple[int, bytes]]:
+    """Where the name before the ``.`` at ``dot`` starts, with its parentheses, and the name,
+    if it is a name: ``self`` or ``((self))``. None for anything else (``a.b``, ``x[0]``, a
+    string).
 
     ``f(self)`` counts as a parenthesised name: a caller judging by what comes before it
     judges rightly both ways, as a call is never a name.
@@ -643,6 +656,7 @@ def _parenthesised_name_start(code: bytes, dot: int) -> Optional[int]:
         index = previous_code_byte(code, index)
     if index < 0 or code[index] not in WORD_BYTES:
         return None
+    end = index + 1
     while index > 0 and code[index - 1] in WORD_BYTES:
         index -= 1
     start = index
@@ -654,7 +668,7 @@ def _parenthesised_name_start(code: bytes, dot: int) -> Optional[int]:
         before = previous_code_byte(code, start)
         if before >= 0 and code[before] == ord("."):
             return None
-    return start
+    return start, code[index:end]
 
 
 def _token_before(code: bytes, position: int) -> tuple[str, int]:

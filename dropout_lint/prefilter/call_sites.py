@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from itertools import chain
 from typing import Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
 
@@ -69,16 +69,14 @@ class CallSites(Generic[T]):
             return True
         if not _written_in_code(_TORCH, code):
             return False
-        blocks: Optional[CodeBlocks] = None
         for start, site, fact in chain([first], allowed):
             if not _in_code(scan, code, start):
                 continue
             if not (self.in_method or self.outside_init):
                 return True
+            blocks = scan.blocks
             if blocks is None:
-                blocks = code_blocks(code.text)
-                if blocks is None:
-                    return True
+                return True
             if self._may_be_in_place(blocks, start, site, fact):
                 return True
         return False
@@ -150,12 +148,6 @@ def _in_code(scan: ByteScan, code: CodeText, start: int) -> bool:
         return True
     name = _WORD.match(scan.data, start).group()
     return any(name in literal for literal in code.f_strings)
-
-
-@lru_cache(maxsize=4)
-def code_blocks(code: bytes) -> Optional[CodeBlocks]:
-    """The file's blocks, read once for the rules that ask (``bytes`` keep their hash)."""
-    return CodeBlocks.of(code)
 
 
 def trigger_for(statements: Sequence[Union[CallSites, AttributeReads]]) -> re.Pattern[bytes]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Optional
 
 # A physical line and its ending.
@@ -27,6 +28,17 @@ _BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 _ASSIGNMENT = re.compile(rb"[ \t\f]*=(?!=)[ \t\f]*([^=;\r\n\\]*?)[ \t\f]*")
 # A keyword argument's `=` after its name (no parenthesis between: `(name) = x` assigns).
 _KEYWORD_EQUALS = re.compile(rb"[ \t\f\r\n\\]*=(?!=)")
+# The first parameter's name, from the end of `def name`.
+_FIRST_PARAMETER = re.compile(rb"[ \t\f]*\([\s\\]*([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)")
+
+
+@lru_cache(maxsize=8)
+def _assignment_target(name: bytes) -> re.Pattern[bytes]:
+    """An assignment's first target ending in the name, from a logical line's start:
+    ``name =`` or ``a.b.name =`` (not ``==``)."""
+    return re.compile(
+        rb"(?:[A-Za-z0-9_\x80-\xff]+[ \t\f]*\.[ \t\f]*)*" + re.escape(name) + rb"[ \t\f]*=(?!=)"
+    )
 
 
 def _named(name: bytes) -> re.Pattern[bytes]:
@@ -38,13 +50,27 @@ def _named(name: bytes) -> re.Pattern[bytes]:
 
 @dataclass(frozen=True)
 class Method:
-    """A function defined directly in a class body: its name, and the span of its
-    statement (its ``def`` to the end of its last line) in ``blocks``."""
+    """A function defined directly in a class body: its name, the span of its statement
+    (its ``def`` to the end of its last line) and of its class's in ``blocks``."""
 
     name: bytes
     start: int
     end: int
     blocks: CodeBlocks
+    class_start: int
+    class_end: int
+
+    def first_parameter(self) -> Optional[bytes]:
+        """The name of the first parameter, which is the instance unless a decorator says
+        otherwise; None when the first parameter is not a plain name (``*args``) or the
+        header is not read here (``def f[T](self)``)."""
+        return self.blocks.first_parameter(self.start)
+
+    def class_assigns(self, attribute: bytes) -> bool:
+        """Whether a statement of the class (at any depth) is an assignment whose first
+        target is ``<name>.attribute`` or ``attribute`` (``self.train = train``); other
+        assignments (chained after another target, annotated, after a ``;``) are not read."""
+        return self.blocks.assigns(attribute, self.class_start, self.class_end)
 
     def assigned_values(self, name: bytes) -> Optional[list[bytes]]:
         """The value of each assignment statement ``name = value`` in the method (nested
@@ -62,6 +88,7 @@ class CodeBlocks:
         self._indents = indents
         self._ends = ends  # where each logical line ends (its last physical line's end)
         self._code = code
+        self._block_ends: dict[int, int] = {}
 
     @classmethod
     def of(cls, code: bytes) -> Optional[CodeBlocks]:
@@ -114,8 +141,25 @@ class CodeBlocks:
         for inner, outer in zip(chain, chain[1:]):
             name = self._def_name(inner)
             if name is not None and _CLASS.match(self._code, self._starts[outer]):
-                return Method(name, self._starts[inner], self._block_end(inner), self)
+                return Method(
+                    name, self._starts[inner], self._block_end(inner), self,
+                    self._starts[outer], self._block_end(outer),
+                )
         return None
+
+    def first_parameter(self, def_start: int) -> Optional[bytes]:
+        """:meth:`Method.first_parameter` of the ``def`` at ``def_start``."""
+        header = _DEF.match(self._code, def_start)
+        found = header and _FIRST_PARAMETER.match(self._code, header.end())
+        return found.group(1) if found else None
+
+    def assigns(self, name: bytes, start: int, end: int) -> bool:
+        """Whether a logical line between ``start`` and ``end`` starts with an assignment
+        to ``<dotted name>.name`` or ``name`` (see :meth:`Method.class_assigns`)."""
+        target = _assignment_target(name)
+        first = bisect.bisect_left(self._starts, start)
+        last = bisect.bisect_left(self._starts, end)
+        return any(target.match(self._code, self._starts[line]) for line in range(first, last))
 
     def assigned_values(self, name: bytes, start: int, end: int) -> Optional[list[bytes]]:
         """:meth:`Method.assigned_values` between ``start`` and ``end``."""
@@ -152,24 +196,34 @@ class CodeBlocks:
     def _headers_around(self, line: int) -> list[int]:
         """The logical line itself, then the headers of the blocks around it, inner first."""
         chain = [line]
-        indent = self._indents[line]
-        for other in range(line - 1, -1, -1):
-            if indent == 0:
-                break
-            if self._indents[other] < indent:
-                chain.append(other)
-                indent = self._indents[other]
+        while self._headers[chain[-1]] >= 0:
+            chain.append(self._headers[chain[-1]])
         return chain
 
+    @cached_property
+    def _headers(self) -> list[int]:
+        """Each logical line's block header: the nearest line before it that is indented
+        less (-1 for none), found for all lines in one pass, as every read and call asks."""
+        headers = []
+        open_lines: list[int] = []  # the lines whose blocks may still hold the next line
+        for line, indent in enumerate(self._indents):
+            while open_lines and self._indents[open_lines[-1]] >= indent:
+                open_lines.pop()
+            headers.append(open_lines[-1] if open_lines else -1)
+            open_lines.append(line)
+        return headers
+
     def _block_end(self, header: int) -> int:
-        """Where the statement whose header is at ``header`` ends."""
-        indent = self._indents[header]
-        last = header
-        for other in range(header + 1, len(self._starts)):
-            if self._indents[other] <= indent:
-                break
-            last = other
-        return self._ends[last]
+        """Where the statement whose header is at ``header`` ends; read once per header."""
+        if header not in self._block_ends:
+            indent = self._indents[header]
+            last = header
+            for other in range(header + 1, len(self._starts)):
+                if self._indents[other] <= indent:
+                    break
+                last = other
+            self._block_ends[header] = self._ends[last]
+        return self._block_ends[header]
 
 
 def _bracket_balance(text: bytes) -> int:
