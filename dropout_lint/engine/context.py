@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Collection
+from typing import Collection, Optional
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -28,10 +28,18 @@ class FileContext:
     mode_summaries: ProjectModeSummaries = field(default_factory=ProjectModeSummaries)
     # Attribute names the project sets after construction: rates fixes must keep reading.
     reassigned_attributes: Collection[str] = field(default_factory=frozenset)
+    # The text the module was parsed from, where the caller kept it.
+    parsed_text: Optional[str] = None
 
     @property
     def module(self) -> cst.Module:
         return self.wrapper.module
+
+    @cached_property
+    def code(self) -> str:
+        """The module's code: the text it was parsed from (libcst gives a text back exactly
+        as it read it), rendered only where the caller did not keep that text."""
+        return self.parsed_text if self.parsed_text is not None else self.module.code
 
     @cached_property
     def names(self) -> NameResolver:

@@ -132,19 +132,26 @@ def import_checks(rules: Sequence[type[Rule]]) -> None:
 
 
 def check_module(
-    module: cst.Module, path: str, rules: Sequence[type[Rule]], options: LintOptions
+    module: cst.Module,
+    path: str,
+    rules: Sequence[type[Rule]],
+    options: LintOptions,
+    text: Optional[str] = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over a parsed module: the findings no ``# noqa`` suppresses, each with
     its fix's edits, and what the rules say of the directives themselves (DRP100), given
     every rule enabled for the file. Diagnostics keep their nodes.
 
     A rule that crashes is reported as DRP901 with its code; the other rules still run.
+    ``text``, where the caller has it, is the text ``module`` was parsed from.
     """
-    return check_context(file_context(module, path, options), rules, options.rules, options.fixes)
+    return check_context(file_context(module, path, options, text), rules, options.rules, options.fixes)
 
 
-def file_context(module: cst.Module, path: str, options: LintOptions) -> FileContext:
-    """The context rules share while they check one parsed file."""
+def file_context(
+    module: cst.Module, path: str, options: LintOptions, text: Optional[str] = None
+) -> FileContext:
+    """The context rules share while they check one parsed file (parsed from ``text``)."""
     from libcst.metadata import MetadataWrapper
 
     from .context import FileContext
@@ -156,6 +163,7 @@ def file_context(module: cst.Module, path: str, options: LintOptions) -> FileCon
         options.fix_style,
         options.mode_summaries,
         options.reassigned_attributes,
+        text,
     )
 
 
@@ -179,7 +187,7 @@ def check_context(
     judges = [rule for rule in rules if rule.judges_suppressions()]
     if not judges and not any(visitor.diagnostics for visitor in visitors):
         return problems
-    source = context.module.code
+    source = context.code
     found: list[Diagnostic] = []
     for visitor in visitors:
         reported = list(unsuppressed(visitor.diagnostics, source))
@@ -310,7 +318,7 @@ def lint_source(
     module = _libcst_module(text, path)
     if isinstance(module, Diagnostic):
         return [module]
-    return _sorted_findings(module, path, rules, options)
+    return _sorted_findings(module, path, rules, options, text)
 
 
 def _reduced_findings(
@@ -332,7 +340,7 @@ def _reduced_findings(
         module = _libcst_module(part.text, path)
         if isinstance(module, Diagnostic):
             return None
-        found = _sorted_findings(module, path, rules, options)
+        found = _sorted_findings(module, path, rules, options, part.text)
         if all(part.holds_all(d.fix.edits) for d in found if d.fix is not None):
             if trace is not None:
                 trace.emptied, trace.sites = part.emptied, frozenset(sites.statements)
@@ -353,6 +361,6 @@ def _allowed_by_project(
 
 
 def _sorted_findings(
-    module: cst.Module, path: str, rules: Sequence[type[Rule]], options: LintOptions
+    module: cst.Module, path: str, rules: Sequence[type[Rule]], options: LintOptions, text: str
 ) -> list[Diagnostic]:
-    return sorted(d.detached() for d in check_module(module, path, rules, options))
+    return sorted(d.detached() for d in check_module(module, path, rules, options, text))

@@ -15,9 +15,8 @@ from ..model_left_in_eval_mode import ModelLeftInEvalMode
 
 class ModelLeftInEvalModeVisitor(ModelLeftInEvalMode, RuleVisitor):
     def visit_Module(self, node: cst.Module) -> None:
-        # The same reading of CPython's tree as ``sites``, of the statements libcst sees
-        # (rendered once: each ``node.code`` renders the whole module).
-        code = node.code
+        # The same reading of CPython's tree as ``sites``, of the statements libcst sees.
+        code = self.context.code
         self._lines = split_lines(code)
         self._lost = {
             (found.change.call.lineno, found.change.call.col_offset): found
