@@ -14,6 +14,7 @@ from dropout_lint.engine.diagnostics import Diagnostic
 from dropout_lint.engine.lint import LintOptions, check_module, parse
 from dropout_lint.engine.rule import Rule
 from dropout_lint.prefilter.byte_scan import ByteScan
+from dropout_lint.prefilter.call_sites import CallSites
 from dropout_lint.prefilter.stages import byte_stage
 from dropout_lint.rules import ALL_RULES, RULES_BY_CODE
 
@@ -201,6 +202,23 @@ def modules(draw: st.DrawFn) -> bytes:
 def test_gate_is_conservative_on_generated_calls(source: bytes) -> None:
     assume(not isinstance(parse(source, "<generated>"), Diagnostic))
     assert_conservative(source)
+
+
+# A rule that looks for calls triggers on exactly the files that spell one of its callees'
+# names: the trigger searches the text the names share, then reads on and back from it.
+CALL_RULES = [
+    rule for rule in ALL_RULES if rule.looks_for and all(isinstance(s, CallSites) for s in rule.looks_for)
+]
+
+
+@pytest.mark.parametrize("rule", CALL_RULES, ids=lambda rule: rule.code)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_call_rules_trigger_matches_the_texts_that_spell_a_callee(rule: type[Rule], data: st.DataObject) -> None:
+    names = sorted({name for statement in rule.looks_for for name in statement.trigger_words()})
+    pieces = [name[start:end] for name in names for start in range(len(name)) for end in (start + 3, len(name))]
+    text = "".join(data.draw(st.lists(st.sampled_from([*names, *pieces, " ", "_", "x"]), max_size=8)))
+    assert bool(rule.trigger.search(text.encode())) is any(name in text for name in names)
 
 
 # DRP002 needs `<name>.train` in code, used as a test or as a call's argument: the gate
