@@ -60,24 +60,23 @@ _CLASS_WITH_BASES = re.compile(
 # Every dropout module's name contains this; ``Dropout2d as D`` imports one under another.
 _DROPOUT = b"Dropout"
 _DROPOUT_AS = re.compile(rb"Dropout[A-Za-z0-9_]*(?:[ \t\f\r\n]|\\)+as\b")
+# What may separate tokens outside brackets: blanks and backslash continuations. Never
+# given back (`*+`): what follows it is never a blank or a backslash, so it finds what a
+# plain `*` would, and fails at once where it fails (at each of the many dots a search
+# for an attribute tries).
+_LINE_GAP = rb"[ \t\f]*+(?:\\\r?\n[ \t\f]*+)*+"
 # An ``=`` giving something a container display: ``x.a = [``, ``x.a = dict(``; then the
-# same with the attribute, slower to search. An assignment is never inside brackets, so
-# only blanks and backslash continuations come between.
-_LINE_GAP = rb"(?:[ \t\f]|\\\r?\n)*"
-# The same, never given back (`*+`), where what follows cannot be a blank or a backslash:
-# it finds what _LINE_GAP finds, and fails at once where it fails (at each of the many
-# dots a search for an attribute tries).
-_HELD_LINE_GAP = rb"[ \t\f]*+(?:\\\r?\n[ \t\f]*+)*+"
+# same with the attribute, slower to search. An assignment is never inside brackets.
 _CONTAINER_DISPLAY = rb"(?:[\[({]|(?:list|tuple|dict)\b)"
-_GIVEN_CONTAINER = re.compile(rb"=" + _LINE_GAP + _CONTAINER_DISPLAY)
+_GIVEN_CONTAINER = re.compile(held(rb"=" + _LINE_GAP + _CONTAINER_DISPLAY))
 _ATTRIBUTE_GIVEN_CONTAINER = re.compile(
-    held(rb"\.[A-Za-z0-9_\x80-\xff]++" + _HELD_LINE_GAP + rb"(?::[^=]*+)?=" + _HELD_LINE_GAP + _CONTAINER_DISPLAY)
+    held(rb"\.[A-Za-z0-9_\x80-\xff]++" + _LINE_GAP + rb"(?::[^=]*+)?=" + _LINE_GAP + _CONTAINER_DISPLAY)
 )
 # After an attribute: the ``=`` of an assignment to it, maybe past an annotation.
-_ASSIGNED = re.compile(_LINE_GAP + rb"(?::[^=]*)?=(?!=)")
-_BLANKS_ON_LINE = re.compile(_LINE_GAP)
+_ASSIGNED = re.compile(held(_LINE_GAP + rb"(?::[^=]*)?=(?!=)"))
+_BLANKS_ON_LINE = re.compile(held(_LINE_GAP))
 _NAME = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
-_STATEMENT_END = re.compile(_LINE_GAP + rb"(?:[\r\n;]|\Z)")
+_STATEMENT_END = re.compile(held(_LINE_GAP + rb"(?:[\r\n;]|\Z)"))
 _GROUP_TOKEN = re.compile(rb"[][(){},]|(?<![A-Za-z0-9_\x80-\xff])for(?![A-Za-z0-9_\x80-\xff])")
 _CONTAINER_CALLS = (b"list", b"tuple", b"dict")
 _CONSTANTS = (b"None", b"True", b"False")
