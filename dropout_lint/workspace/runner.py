@@ -283,11 +283,12 @@ def lint_files(
         enabled = enabled_anywhere(paths, settings)
         surveys = _survey_files(paths, enabled, cache, workers)
         mode_summaries = _project_mode_summaries(paths, surveys, enabled, cache)
-        # A finding may depend on the classes of other files, and on the mode summaries of
-        # their functions.
-        index = index_digest(
-            (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
-        ) + mode_summaries.digest()
+        index = ""
+        if cache is not None:  # a cached finding is kept under what it may depend on:
+            # the classes of other files, and the mode summaries of their functions
+            index = index_digest(
+                (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
+            ) + mode_summaries.digest()
         # The files to parse, with their cache keys and surveys.
         pending: list[tuple[str, str, FileSurvey]] = []
         finished = [
@@ -376,11 +377,14 @@ def _project_mode_summaries(
     files = [
         (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
     ]
+    digests = None if cache is None else {
+        path: survey.digest for path, survey in files if not is_notebook(path)
+    }
     return mode_summaries_of(
         paths,
         ((path, survey.imports) for path, survey in files if ModelLeftInEvalMode.code in survey.may_fire),
         cache,
-        {path: survey.digest for path, survey in files if not is_notebook(path)},
+        digests,
     )
 
 
@@ -401,7 +405,8 @@ def _known_result(
     index: str,
     pending: list[tuple[str, str, FileSurvey]],
 ) -> Optional[list[Diagnostic]]:
-    """The file's findings when they are known without parsing; else it joins ``pending``."""
+    """The file's findings when they are known without parsing; else it joins ``pending``,
+    with the key its findings are cached under (none without a cache)."""
     if isinstance(survey, Diagnostic):
         return [survey]
     if not (survey.may_fire or survey.has_nul or is_notebook(path)):
@@ -410,8 +415,11 @@ def _known_result(
     codes = [rule.code for rule in own.rules_for(path, ALL_RULES)]
     if not (survey.has_nul or is_notebook(path) or set(codes) & set(survey.may_fire)):
         return []
+    if cache is None:
+        pending.append((path, "", survey))
+        return None
     key = results_key(survey.digest, codes, index, (own.max_file_size, own.fix_style))
-    stored = cache.results(key, path) if cache is not None else None
+    stored = cache.results(key, path)
     if stored is None:
         pending.append((path, key, survey))
     return stored
