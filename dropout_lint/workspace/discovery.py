@@ -158,9 +158,7 @@ class _Walker:
         if stat.S_ISDIR(status.st_mode):
             absolute = os.path.abspath(given)
             gitignores = self._parent_gitignores(absolute, settings)
-            yield from self._walk(
-                os.path.normpath(given), absolute, _identity(status), gitignores, frozenset()
-            )
+            yield from self._walk(os.path.normpath(given), absolute, None, gitignores, frozenset())
         elif not stat.S_ISREG(status.st_mode):
             yield DiscoveryProblem(given, NOT_A_REGULAR_FILE)
         elif self._first_visit(status):
@@ -170,12 +168,16 @@ class _Walker:
         self,
         directory: str,
         absolute: str,
-        identity: tuple[int, int],
+        identity: Optional[tuple[int, int]],
         gitignores: tuple[GitignoreFile, ...],
         ancestors: frozenset[tuple[int, int]],
     ) -> Iterator[DiscoveryResult]:
-        """The files under ``directory``, whose ``identity`` its caller's ``stat`` gave."""
+        """The files under ``directory``. Its ``identity`` comes from the ``stat`` of its entry
+        in the directory above; a directory given on the command line (None) is stated here,
+        by its normalised path."""
         try:
+            if identity is None:
+                identity = _identity(os.stat(directory))
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
         except OSError as error:
