@@ -190,7 +190,7 @@ class _Walker:
             return
         self.walked_directories.add(identity)
         settings = self.settings.settings_for(absolute)
-        if settings.respect_gitignore:
+        if settings.respect_gitignore and any(_is_gitignore(entry.name) for entry in entries):
             gitignores += tuple(filter(None, [GitignoreFile.load(absolute)]))
         listing = _Listing(
             "" if directory == os.curdir else os.path.join(directory, ""),
@@ -271,6 +271,13 @@ class _Listing:
         if self.settings.exclusion.match(relative):
             return True
         return self.settings.respect_gitignore and is_gitignored(absolute, is_dir, self.gitignores)
+
+
+def _is_gitignore(name: str) -> bool:
+    """Whether opening ``.gitignore`` in its directory may open the entry ``name``: the
+    listing already says whether there is one to read (the case aside, which a
+    case-insensitive file system ignores)."""
+    return name.lower() == ".gitignore"
 
 
 def _identity(status: os.stat_result) -> tuple[int, int]:
