@@ -98,7 +98,8 @@ class Settings:
     def relative_path(self, path: str) -> str:
         """``path`` as a POSIX path relative to ``root``, or absolute when outside it.
 
-        String operations, not ``pathlib``: discovery asks this of every entry it walks.
+        String operations, not ``pathlib``: asked for every file linted, and every directory
+        discovery walks.
         """
         absolute = os.path.abspath(path)
         root = self._absolute_root()
