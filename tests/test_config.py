@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 from pathlib import Path
@@ -329,3 +330,19 @@ def test_patterns_matched_at_once_match_as_each_does(relative: str) -> None:
 )
 def test_relative_path_is_relative_to_the_root_or_absolute(root: str, path: str, relative: str) -> None:
     assert Settings(root=Path(root)).relative_path(path) == relative
+
+
+@pytest.mark.parametrize(
+    "root, directory",
+    [("/work/p", "/work/p"), ("/work/p", "/work/p/a"), ("/work/p", "/work/pkg"), ("/work/p", "/"),
+     ("/work/p", "/work"), ("/", "/"), ("/", "/etc")],
+)
+def test_entry_prefix_starts_each_entrys_relative_path(root: str, directory: str) -> None:
+    settings = Settings(root=Path(root))
+    prefix = settings.entry_prefix(directory)
+    for name in ("x.py", "p", "pkg"):
+        relative = settings.relative_path(os.path.join(directory, name))
+        if prefix is None:
+            assert directory == os.path.dirname(root)  # where root itself is an entry
+        else:
+            assert prefix + name == relative

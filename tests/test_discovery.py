@@ -89,6 +89,15 @@ def test_exclude_patterns_are_relative_to_root_not_to_the_walked_path(tmp_path: 
     assert results == []
 
 
+def test_excludes_match_paths_outside_the_root_and_the_root_itself(tmp_path: Path) -> None:
+    # Walked from the root's parent: the root's relative path is ".", its siblings' absolute.
+    make_tree(tmp_path, "root/a.py", "root/gen/b.py", "other/gen/c.py", "other/d.py")
+    settings = Settings(root=tmp_path / "root", exclude=("**/other/gen", "gen/b.py"))
+    assert found(tmp_path, settings) == ["other/d.py", "root/a.py"]
+    settings = Settings(root=tmp_path / "root", exclude=(".",))
+    assert found(tmp_path, settings) == ["other/d.py", "other/gen/c.py"]
+
+
 def test_explicit_files_are_checked_even_when_excluded(tmp_path: Path) -> None:
     make_tree(tmp_path, "build/a.py", "notes.txt")
     settings = Settings(root=tmp_path)

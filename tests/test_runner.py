@@ -180,3 +180,20 @@ def test_the_parent_imports_libcst_for_the_lint_workers_only_when_several_may_ne
     )
     findings = sum(source.startswith("import torch") for source in sources)
     assert result.stdout.split() == [str(findings), str(parent_imports)]
+
+
+def test_files_likely_parsed_go_alone_to_the_workers_the_others_together(tmp_path: Path, pool) -> None:
+    """A file only DRP030 may fire on mostly stops at its gate: such files share a task."""
+    sources = [TRAINING_LOOP] * 20 + [BUGGY.format(p="0.5")] * 2 + [TRAINING_LOOP] * 3 + [BUGGY.format(p="0.2")]
+    paths = []
+    for index, source in enumerate(sources):
+        (tmp_path / f"m{index:02}.py").write_text(source)
+        paths.append(str(tmp_path / f"m{index:02}.py"))
+    surveys = [runner.survey_file(path, runner.ALL_RULES)[1] for path in paths]
+    tasks = runner._lint_tasks([(path, "", survey) for path, survey in zip(paths, surveys)])
+    assert [len(task) for task in tasks] == [runner.CHUNK_SIZE, 4, 1, 1, 3, 1]
+    assert [path for task in tasks for path, _ in task] == paths
+    in_workers = list(lint_files(paths, Settings(root=tmp_path), jobs=2))
+    assert pool.started == [{"max_workers": 2, "job": "_Job"}]
+    assert in_workers == list(lint_files(paths, Settings(root=tmp_path), jobs=1))
+    assert [[d.code for d in found] for _, found in in_workers] == [[]] * 20 + [["DRP001"]] * 2 + [[]] * 3 + [["DRP001"]]

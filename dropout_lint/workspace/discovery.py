@@ -155,10 +155,10 @@ class _Walker:
         settings = self.settings.settings_for(given)
         if settings.force_exclude and settings.is_excluded(given):
             return
-        if os.path.isdir(given):
+        if stat.S_ISDIR(status.st_mode):
             absolute = os.path.abspath(given)
             gitignores = self._parent_gitignores(absolute, settings)
-            yield from self._walk(os.path.normpath(given), absolute, gitignores, frozenset())
+            yield from self._walk(os.path.normpath(given), absolute, None, gitignores, frozenset())
         elif not stat.S_ISREG(status.st_mode):
             yield DiscoveryProblem(given, NOT_A_REGULAR_FILE)
         elif self._first_visit(status):
@@ -168,11 +168,16 @@ class _Walker:
         self,
         directory: str,
         absolute: str,
+        identity: Optional[tuple[int, int]],
         gitignores: tuple[GitignoreFile, ...],
         ancestors: frozenset[tuple[int, int]],
     ) -> Iterator[DiscoveryResult]:
+        """The files under ``directory``. Its ``identity`` comes from the ``stat`` of its entry
+        in the directory above; a directory given on the command line (None) is stated here,
+        by its normalised path."""
         try:
-            identity = _identity(os.stat(directory))
+            if identity is None:
+                identity = _identity(os.stat(directory))
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
         except OSError as error:
@@ -185,24 +190,21 @@ class _Walker:
             return
         self.walked_directories.add(identity)
         settings = self.settings.settings_for(absolute)
-        if settings.respect_gitignore:
+        if settings.respect_gitignore and any(_is_gitignore(entry.name) for entry in entries):
             gitignores += tuple(filter(None, [GitignoreFile.load(absolute)]))
+        listing = _Listing(
+            "" if directory == os.curdir else os.path.join(directory, ""),
+            os.path.join(absolute, ""),
+            settings.entry_prefix(absolute),
+            settings,
+            gitignores,
+            ancestors | {identity},
+        )
         for entry in entries:
-            yield from self._visit_entry(
-                entry, directory, absolute, settings, gitignores, ancestors | {identity}
-            )
+            yield from self._visit_entry(entry, listing)
 
-    def _visit_entry(
-        self,
-        entry: os.DirEntry[str],
-        directory: str,
-        absolute_directory: str,
-        settings: Settings,
-        gitignores: tuple[GitignoreFile, ...],
-        ancestors: frozenset[tuple[int, int]],
-    ) -> Iterator[DiscoveryResult]:
-        path = entry.name if directory == os.curdir else os.path.join(directory, entry.name)
-        absolute = os.path.join(absolute_directory, entry.name)
+    def _visit_entry(self, entry: os.DirEntry[str], listing: "_Listing") -> Iterator[DiscoveryResult]:
+        path = listing.path + entry.name
         try:
             status = entry.stat()
         except OSError as error:
@@ -212,10 +214,12 @@ class _Walker:
                 yield DiscoveryProblem(path, f"broken symlink: {_describe(error)}")
             return
         is_dir = entry.is_dir()
-        if _is_excluded(absolute, is_dir, settings, gitignores):
+        if listing.excludes(entry.name, is_dir):
             return
         if is_dir:
-            yield from self._walk(path, absolute, gitignores, ancestors)
+            identity = _identity(status)
+            absolute = listing.absolute + entry.name
+            yield from self._walk(path, absolute, identity, listing.gitignores, listing.ancestors)
             return
         kind = SUFFIX_KINDS.get(os.path.splitext(entry.name)[1])
         if kind is not None and not stat.S_ISREG(status.st_mode):
@@ -243,12 +247,37 @@ class _Walker:
         return tuple(gitignore for gitignore in loaded if gitignore is not None)
 
 
-def _is_excluded(
-    absolute: str, is_dir: bool, settings: Settings, gitignores: Sequence[GitignoreFile]
-) -> bool:
-    if settings.exclusion.match(settings.relative_path(absolute)):
-        return True
-    return settings.respect_gitignore and is_gitignored(absolute, is_dir, gitignores)
+@dataclass(frozen=True)
+class _Listing:
+    """What the entries of one walked directory share, worked out once for all of them:
+    the start of each one's path (as the user sees it, absolute, and relative to the
+    settings' root), the directory's settings and ``.gitignore`` files, and the real
+    directories above them (a symlink loop leads back to one)."""
+
+    path: str
+    absolute: str
+    relative: Optional[str]  # None where an entry may be the root itself (see entry_prefix)
+    settings: Settings
+    gitignores: tuple[GitignoreFile, ...]
+    ancestors: frozenset[tuple[int, int]]
+
+    def excludes(self, name: str, is_dir: bool) -> bool:
+        """Whether the settings' patterns or a ``.gitignore`` exclude the entry ``name``."""
+        absolute = self.absolute + name
+        if self.relative is None:
+            relative = self.settings.relative_path(absolute)
+        else:
+            relative = self.relative + name
+        if self.settings.exclusion.match(relative):
+            return True
+        return self.settings.respect_gitignore and is_gitignored(absolute, is_dir, self.gitignores)
+
+
+def _is_gitignore(name: str) -> bool:
+    """Whether opening ``.gitignore`` in its directory may open the entry ``name``: the
+    listing already says whether there is one to read (the case aside, which a
+    case-insensitive file system ignores)."""
+    return name.lower() == ".gitignore"
 
 
 def _identity(status: os.stat_result) -> tuple[int, int]:

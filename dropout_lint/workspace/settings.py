@@ -98,17 +98,37 @@ class Settings:
     def relative_path(self, path: str) -> str:
         """``path`` as a POSIX path relative to ``root``, or absolute when outside it.
 
-        String operations, not ``pathlib``: discovery asks this of every entry it walks.
+        String operations, not ``pathlib``: asked for every file linted, and every directory
+        discovery walks.
         """
         absolute = os.path.abspath(path)
-        root = self._cache.get("root")
-        if root is None:  # the root is absolute: the closest configuration's directory, or cwd
-            root = self._cache["root"] = os.path.abspath(self.root)
+        root = self._absolute_root()
         if absolute == root:
             return "."
         inside = root if root.endswith(os.sep) else root + os.sep
         relative = absolute[len(inside) :] if absolute.startswith(inside) else absolute
         return relative.replace(os.sep, "/")
+
+    def entry_prefix(self, directory: str) -> Optional[str]:
+        """What the :meth:`relative_path` of each entry of ``directory`` starts with, its name
+        following (``""`` in ``root``, ``"a/b/"`` below it): discovery asks it once per
+        directory, not once per entry. None where ``root`` is itself an entry of
+        ``directory``, the one entry whose relative path (``.``) is not of that form."""
+        absolute = os.path.abspath(directory)
+        root = self._absolute_root()
+        if absolute == root:
+            return ""
+        if os.path.dirname(root) == absolute:
+            return None
+        relative = self.relative_path(absolute)
+        return relative if relative.endswith("/") else relative + "/"
+
+    def _absolute_root(self) -> str:
+        """``root``, absolute: the closest configuration's directory, or the current one."""
+        root = self._cache.get("root")
+        if root is None:
+            root = self._cache["root"] = os.path.abspath(self.root)
+        return root
 
     def settings_for(self, path: str) -> "Settings":
         """The settings of ``path``: these, for every path (see ``SettingsResolver``)."""
