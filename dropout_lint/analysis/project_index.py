@@ -62,42 +62,35 @@ def class_statements(source: bytes) -> tuple[ClassStatement, ...]:
     return (*classes, *_imports(source, base_roots))
 
 
-class LineStartMatches(Iterator[re.Match[bytes]]):
-    """The matches of ``pattern`` that only blanks precede on their line, as
-    ``^[ \t]*pattern`` would find them in MULTILINE mode: searched from the pattern itself,
-    which is faster than trying ``^`` at every line.
+def matches_at_line_starts(pattern: re.Pattern[bytes], source: bytes, position: int = 0) -> Iterator[re.Match[bytes]]:
+    """The matches of ``pattern`` from ``position`` on that only blanks precede on their line,
+    as ``^[ \t]*pattern`` would find them in MULTILINE mode: searched from the pattern
+    itself, which is faster than trying ``^`` at every line.
 
-    Each search starts at :attr:`position`: the end of the match last returned, unless
-    its reader moves it (back, where that match was only a candidate; on, where it read
-    further). Past a match that does not start its line the search goes on at the next
-    line: each match after it on the line read the line's rest again, quadratic on a long
-    line of them.
+    A match that does not start its line is only a candidate: the search goes on within
+    it if it reads on past its line, and the other matches on that line are passed over
+    at once (each looking back to the line's start made a long line of them quadratic).
     """
-
-    def __init__(self, pattern: re.Pattern[bytes], source: bytes) -> None:
-        self._pattern = pattern
-        self._source = source
-        self.position = 0
-
-    def __next__(self) -> re.Match[bytes]:
-        source = self._source
-        while True:
-            match = self._pattern.search(source, self.position)
-            if match is None:
-                raise StopIteration
+    line_end = -1  # the end of the last line found not to start with the pattern
+    while True:
+        for match in pattern.finditer(source, position):
             start = match.start()
-            if _at_line_start(source, start):
-                self.position = match.end()
-                return match
-            self.position = source.find(b"\n", start) + 1 or len(source) + 1
-
-
-def _at_line_start(source: bytes, position: int) -> bool:
-    """Whether only blanks (spaces, tabs) precede ``position`` on its line."""
-    if not position or source[position - 1] == 10:  # most statements start a line: `\n`
-        return True
-    line_start = source.rfind(b"\n", 0, position) + 1
-    return not source[line_start:position].strip(b" \t")
+            if start > line_end:
+                if not start or source[start - 1] == 10:  # `\n`, as before most statements
+                    yield match
+                    continue
+                line_start = source.rfind(b"\n", 0, start) + 1
+                if not source[line_start:start].strip(b" \t"):
+                    yield match
+                    continue
+                line_end = source.find(b"\n", start)
+                if line_end == -1:
+                    return
+            if match.end() > line_end:  # it read on past its line: search again from there
+                position = line_end + 1
+                break
+        else:
+            return
 
 
 class ClosingParens:
@@ -119,22 +112,28 @@ class ClosingParens:
 
 
 def _classes(source: bytes) -> Iterator[ClassStatement]:
-    closing = ClosingParens(source)
+    closing: Optional[ClosingParens] = None  # made where a `(` is met: seldom
     checked_close = bases_end = -1  # the last `)` after which `:` was looked for, and its end
-    matches = LineStartMatches(_CLASS, source)
-    for match in matches:
-        if match.lastgroup is None:
-            written = match[2]
-        else:  # a `(` among the bases, which run to the first `)`: a statement if `:` follows
+    position: Optional[int] = 0
+    while position is not None:
+        for match in matches_at_line_starts(_CLASS, source, position):
+            if match.lastgroup is None:
+                yield "class", match[1].decode("latin-1"), _bases(match[2])
+                continue
+            # A `(` among the bases, which run to the first `)`: a statement if `:` follows.
+            closing = closing or ClosingParens(source)
             close = closing.after(match.end())
             if close != checked_close:
                 after_bases = None if close == -1 else _CLASS_END.match(source, close)
                 checked_close, bases_end = close, -1 if after_bases is None else after_bases.end()
             if bases_end == -1:
-                matches.position = match.start() + 1
-                continue
-            written, matches.position = source[match.start(2) : close], bases_end
-        yield "class", match[1].decode("latin-1"), _bases(written)
+                position = match.start() + 1
+            else:
+                yield "class", match[1].decode("latin-1"), _bases(source[match.start(2) : close])
+                position = bases_end
+            break
+        else:
+            position = None
 
 
 @lru_cache(maxsize=4096)
@@ -158,15 +157,16 @@ def _imports(source: bytes, base_roots: Collection[str]) -> list[ClassStatement]
     read on a line may start a statement (what precedes it there is its head): so a line
     break comes between the one before and it, and each byte is read once."""
     found: list[ClassStatement] = []
-    closing = ClosingParens(source)
+    closing: Optional[ClosingParens] = None  # made where a `(` is met: seldom
     position = previous_end = 0
     while True:
         for match in _IMPORTED.finditer(source, position):
             start, end = match.span()
-            if match.lastgroup is None:
-                written, line = match.group(1, 3)
-                names = line if written is None else written
-            else:  # a `(` among the names: they run to the first `)`
+            group = match.lastindex
+            if group != 2:
+                names = match[group]
+            else:  # `open`: a `(` among the names, which run to the first `)`
+                closing = closing or ClosingParens(source)
                 close = closing.after(end)
                 if close != -1:
                     names, end = source[match.start(1) : close], close + 1
@@ -182,7 +182,7 @@ def _imports(source: bytes, base_roots: Collection[str]) -> list[ClassStatement]
                     if root is None or root in base_roots:
                         found.append(statement)
             previous_end = end
-            if match.lastgroup is not None:  # read on past the match: search again from there
+            if group == 2:  # read on past the match: search again from there
                 position = end
                 break
         else:
