@@ -149,11 +149,11 @@ def top_level_function_spans(code: bytes) -> list[range]:
     return [range(start, end) for (start, is_function), end in zip(starts, ends) if is_function]
 
 
-# `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, each kept only
-# at a line's start: searched from their keyword, which is fast, where `^[ \t]*from` in
-# MULTILINE mode is tried at every line.
-# A parenthesised list runs to the first `)`: read up to the first bracket, and on from a
-# `(` met (group `open`) by `ClosingParens`, as `project_index` reads class bases.
+# `from m import a, b` (or `(a,\n b)` over lines, to the first `)`) and `import a.b as c, d`,
+# each kept only at a line's start: searched from their keyword, which is fast, where
+# `^[ \t]*from` in MULTILINE mode is tried at every line. A list in brackets is read up to
+# the first bracket, and on from a `(` met (group `open`) by `ClosingParens`, as the
+# project index reads class bases.
 _FROM_IMPORT = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\((?:[^()]*\)|(?P<open>))|[^\n#;]*)")
 _REST_OF_LINE = re.compile(rb"[^\n#;]*")
 _IMPORT = re.compile(rb"import[ \t]+([^\n#;]*)")

@@ -102,11 +102,12 @@ class ClosingParens:
 
     def __init__(self, source: bytes) -> None:
         self._source = source
-        self._start = self._found = len(source) + 1  # nothing found yet
+        # The last position looked from (past the end: none yet), and what was found there.
+        self._start, self._found = len(source) + 1, -1
 
     def after(self, position: int) -> int:
         """The index of the first ``)`` at or after ``position``, or -1."""
-        if not self._start <= position <= self._found and not (self._found == -1 and position >= self._start):
+        if position < self._start or (self._found != -1 and position > self._found):
             self._start, self._found = position, self._source.find(b")", position)
         return self._found
 
