@@ -156,54 +156,50 @@ def _imports(source: bytes, base_roots: Collection[str]) -> list[ClassStatement]
     The ``import`` keywords are read in order, each with its names, as a search for
     ``import (names)`` with the names up to the first ``)`` reads them. Only the first
     read on a line may start a statement (what precedes it there is its head): so a line
-    break comes between the one before and it, and each byte is read once."""
+    break comes between the one before and it, and each byte is looked back at once."""
     found: list[ClassStatement] = []
     closing: Optional[ClosingParens] = None  # made where a `(` is met: seldom
-    position = previous_end = 0
+    position = previous_start = 0
     while True:
         for match in _IMPORTED.finditer(source, position):
-            start, end = match.span()
-            group = match.lastindex
-            if group != 2:
-                names = match[group]
-            else:  # `open`: a `(` among the names, which run to the first `)`
+            start = match.start()
+            reading_on = match.lastgroup is not None  # `open`: a `(` among the names
+            if not reading_on:
+                names = match[1] or match[3] or b""
+            else:  # which run to the first `)`
                 closing = closing or ClosingParens(source)
-                close = closing.after(end)
+                close = closing.after(match.end())
                 if close != -1:
-                    names, end = source[match.start(1) : close], close + 1
+                    names, position = source[match.start(1) : close], close + 1
                 else:  # or, with none, to the line's end, if a blank follows `import`
                     on_its_line = _IMPORTED_ON_ITS_LINE.match(source, start)
                     if on_its_line is None:
                         position = start + 1
                         break
-                    names, end = on_its_line[1], on_its_line.end()
-            line_start = source.rfind(b"\n", previous_end, start) + 1
-            if line_start or not previous_end:
-                for statement, root in _import_bindings(source[line_start:start], names):
-                    if root is None or root in base_roots:
-                        found.append(statement)
-            previous_end = end
-            if group == 2:  # read on past the match: search again from there
-                position = end
+                    names, position = on_its_line[1], on_its_line.end()
+            line_start = source.rfind(b"\n", previous_start, start) + 1
+            if line_start or not previous_start:  # else on the line of the one before
+                head = _IMPORT_HEAD.fullmatch(source, line_start, start)
+                if head is not None:  # else not a statement of its own: `x; import y`, prose
+                    for statement, root in _import_bindings(head[1], names):
+                        if root is None or root in base_roots:
+                            found.append(statement)
+            previous_start = start
+            if reading_on:  # past the match: search again from there
                 break
         else:
             return found
 
 
 @lru_cache(maxsize=4096)
-def _import_bindings(head: bytes, names: bytes) -> tuple[tuple[ClassStatement, Optional[str]], ...]:
-    """The statements one import (``from module import names``, or ``import names``, after
-    ``head``, the text before ``import`` on its line) may give, each with the name it binds
-    where that name is not capitalised (kept only in a file with a base that starts with
-    it), else None (kept).
+def _import_bindings(module: Optional[bytes], names: bytes) -> tuple[tuple[ClassStatement, Optional[str]], ...]:
+    """The statements one import (``from module import names``, or ``import names`` where
+    ``module`` is None) may give, each with the name it binds where that name is not
+    capitalised (kept only in a file with a base that starts with it), else None (kept).
 
     Read once per distinct import: most files repeat their neighbours' imports, and
     what an import gives depends on the file only through its bases' roots.
     """
-    statement = _IMPORT_HEAD.fullmatch(head)
-    if statement is None:  # not a statement of its own: `x; import y`, prose in a docstring
-        return ()
-    module = statement[1]
     if module is None:
         if b"as" not in names:  # `import a.b` binds `a` to `a` itself: nothing to resolve
             return ()
