@@ -24,18 +24,20 @@ from .torch_api import is_module_base
 # line, as `^[ \t]*class ...` in MULTILINE mode would find it (slow: tried at every line).
 # The bases run to the first `)`. They are read up to the first bracket, so that no
 # keyword reads on past the next one's `(` (`class A(` repeated with no `)` read the rest
-# of the file from each): a `(` met (group `open`: a call among the bases, or a
-# comment) is read on by :class:`ClosingParens`, once for all the keywords before it.
+# of the file from each): where a `(` is met (a call among the bases, or a comment), the
+# bases (group 2) are unset, and :class:`ClosingParens` reads on, once for all the
+# keywords before it.
 _AFTER_BASES = rb"\)[ \t]*:"
-_CLASS = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^()]*)(?:" + _AFTER_BASES + rb"|(?P<open>\())")
+_CLASS = re.compile(rb"class[ \t]+(\w+)[ \t]*\((?:([^()]*)" + _AFTER_BASES + rb"|[^()]*\()")
 _CLASS_END = re.compile(_AFTER_BASES)
 # `import` as a word, then the names after it: `(a as b,\n c)` over lines (to the first
-# `)`, read as the bases above: group 1, or `open`), or the rest of the line (group 3).
+# `)`, read as the bases above: group 1, unset with group 2 where a `(` is met), or the
+# rest of the line (group 2).
 # The look-behind that makes it a word comes after the keyword, not as a `\b` before it,
 # which would cost the search its fast literal prefix.
 _IMPORT_WORD = rb"import(?<![A-Za-z0-9_]import)"
 _LINE_NAMES = rb"[ \t]+([^\n#;]*)"
-_IMPORTED = re.compile(_IMPORT_WORD + rb"(?:[ \t]*\(([^()]*)(?:\)|(?P<open>\())|" + _LINE_NAMES + rb")")
+_IMPORTED = re.compile(_IMPORT_WORD + rb"(?:[ \t]*\((?:([^()]*)\)|[^()]*\()|" + _LINE_NAMES + rb")")
 _IMPORTED_ON_ITS_LINE = re.compile(_IMPORT_WORD + _LINE_NAMES)
 # What may precede `import` on its line in a statement: blanks, and `from module` (group 1)
 # in a from-import.
@@ -118,7 +120,7 @@ def _classes(source: bytes) -> Iterator[ClassStatement]:
     position: Optional[int] = 0
     while position is not None:
         for match in matches_at_line_starts(_CLASS, source, position):
-            if match.lastgroup is None:
+            if match[2] is not None:
                 yield "class", match[1].decode("latin-1"), _bases(match[2])
                 continue
             # A `(` among the bases, which run to the first `)`: a statement if `:` follows.
@@ -130,7 +132,8 @@ def _classes(source: bytes) -> Iterator[ClassStatement]:
             if bases_end == -1:
                 position = match.start() + 1
             else:
-                yield "class", match[1].decode("latin-1"), _bases(source[match.start(2) : close])
+                opening = source.find(b"(", match.start())
+                yield "class", match[1].decode("latin-1"), _bases(source[opening + 1 : close])
                 position = bases_end
             break
         else:
@@ -163,14 +166,15 @@ def _imports(source: bytes, base_roots: Collection[str]) -> list[ClassStatement]
     while True:
         for match in _IMPORTED.finditer(source, position):
             start = match.start()
-            reading_on = match.lastgroup is not None  # `open`: a `(` among the names
-            if not reading_on:
-                names = match[1] or match[3] or b""
-            else:  # which run to the first `)`
+            names = match[1]
+            if names is None:
+                names = match[2]
+            reading_on = names is None  # a `(` among the names, which run to the first `)`
+            if reading_on:
                 closing = closing or ClosingParens(source)
                 close = closing.after(match.end())
                 if close != -1:
-                    names, position = source[match.start(1) : close], close + 1
+                    names, position = source[source.find(b"(", start) + 1 : close], close + 1
                 else:  # or, with none, to the line's end, if a blank follows `import`
                     on_its_line = _IMPORTED_ON_ITS_LINE.match(source, start)
                     if on_its_line is None:
