@@ -233,6 +233,27 @@ def test_long_blocks_are_read_in_linear_time(tmp_path: Path, name: str, body: st
     assert result.returncode == 0, result.stderr
 
 
+TRAINING_STEP = "def fit(model, loader, optimizer):\n    for x in loader:\n        model(x).sum().backward()\n        optimizer.step()\n\n\n"
+
+
+@pytest.mark.parametrize(
+    "name, source",
+    [
+        # The project index: each `class A(` read its bases to the end of the file for a `)`.
+        ("class statements left open", "class A(\n" * 70_000),
+        # The project index and the mode summaries (DRP030 may fire): each list read to the end.
+        ("import lists left open", TRAINING_STEP + "from . import (a,\n" * 35_000),
+        # The mode summaries: each `import` after the first on a line read the line's rest.
+        ("imports after imports", TRAINING_STEP + "x = 1  # import" + " x import" * 60_000 + "\n"),
+    ],
+)
+def test_unclosed_class_statements_and_imports_are_read_in_linear_time(tmp_path: Path, name: str, source: str) -> None:
+    """The survey reads every file's class statements and imports: each of these took
+    minutes (a 4 MB file, hours)."""
+    result = lint_within(tmp_path, f"{name.replace(' ', '_')}.py", source, "ALL", 30)
+    assert result.returncode in (0, 1, 2), result.stderr
+
+
 def test_a_2_mb_file_under_the_limit_is_linted(tmp_path: Path) -> None:
     """Mostly docstrings, as big generated files are: libcst's cost is in nodes, not bytes."""
     docstring = '    """' + "Weights table, kept for reference. " * 3000 + '"""\n'

@@ -112,6 +112,18 @@ def test_a_module_named_after_import_hides_no_import() -> None:
     )
 
 
+def test_an_import_list_runs_to_its_first_closing_bracket_past_an_opening_one() -> None:
+    # A `(` in a comment does not end the list: the scan reads on to the first `)`, every
+    # word in it a name (it does not read comments), and finds `Tail` after it.
+    source = b"from . import (Head,  # (import Body\n    Tail)\nclass Net(Head): pass\n"
+    assert class_statements(source) == (
+        ("class", "Net", ("Head",)),
+        ("import", "Head", (".Head",)),
+        ("import", "Body", (".Body",)),
+        ("import", "Tail", (".Tail",)),
+    )
+
+
 def test_the_scan_reads_an_import_only_where_it_starts_a_statement() -> None:
     source = b"""\
 try:

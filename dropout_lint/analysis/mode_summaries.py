@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Optional
 
 from .project_index import (
+    ClosingParens,
     absolute_name,
     matches_at_line_starts,
     module_key,
@@ -148,10 +149,13 @@ def top_level_function_spans(code: bytes) -> list[range]:
     return [range(start, end) for (start, is_function), end in zip(starts, ends) if is_function]
 
 
-# `from m import a, b` (or `(a,\n b)` over lines) and `import a.b as c, d`, each kept only
-# at a line's start: searched from their keyword, which is fast, where `^[ \t]*from` in
-# MULTILINE mode is tried at every line.
-_FROM_IMPORT = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)")
+# `from m import a, b` (or `(a,\n b)` over lines, to the first `)`) and `import a.b as c, d`,
+# each kept only at a line's start: searched from their keyword, which is fast, where
+# `^[ \t]*from` in MULTILINE mode is tried at every line. A list in brackets is read up to
+# the first bracket, and on from a `(` met (group `open`) by `ClosingParens`, as the
+# project index reads class bases.
+_FROM_IMPORT = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\((?:[^()]*\)|(?P<open>))|[^\n#;]*)")
+_REST_OF_LINE = re.compile(rb"[^\n#;]*")
 _IMPORT = re.compile(rb"import[ \t]+([^\n#;]*)")
 # A name of an import's list, without its `as` alias.
 _NAME = re.compile(r"([\w.]+)(?:\s+as\s+\w+)?")
@@ -162,12 +166,27 @@ def import_names(source: bytes) -> tuple[str, ...]:
     its bytes, as it writes them: ``from .engine import validate`` gives ``.engine`` and
     ``.engine.validate``. They do not depend on the file's path: the cache keeps them."""
     found: list[str] = []
-    for match in matches_at_line_starts(_FROM_IMPORT, source):
-        origin = match.group(1).decode("latin-1")
-        if origin.strip("."):
-            found.append(origin)
-        joint = "" if origin.endswith(".") else "."
-        found.extend(f"{origin}{joint}{name}" for name in _NAME.findall(match.group(2).decode("latin-1")))
+    closing: Optional[ClosingParens] = None  # made where a `(` is met: seldom
+    position: Optional[int] = 0
+    while position is not None:
+        for match in matches_at_line_starts(_FROM_IMPORT, source, position):
+            names = match[2]
+            reading_on = match["open"] is not None
+            if reading_on:  # to the first `)`, or else to the line's end
+                opening = match.start(2)
+                closing = closing or ClosingParens(source)
+                close = closing.after(opening)
+                names = source[opening : close + 1] if close != -1 else _REST_OF_LINE.match(source, opening)[0]
+            origin = match[1].decode("latin-1")
+            if origin.strip("."):
+                found.append(origin)
+            joint = "" if origin.endswith(".") else "."
+            found.extend(f"{origin}{joint}{name}" for name in _NAME.findall(names.decode("latin-1")))
+            if reading_on:  # past the match: search again from there
+                position = opening + len(names)
+                break
+        else:
+            position = None
     for match in matches_at_line_starts(_IMPORT, source):
         # `import .x` is no Python: such a name (in a docstring, say) names no module
         found.extend(name for name in _NAME.findall(match.group(1).decode("latin-1")) if name[0] != ".")

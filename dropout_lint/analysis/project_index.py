@@ -22,13 +22,25 @@ from .torch_api import is_module_base
 
 # `class Name(bases):`, searched from its keyword (fast) and kept only at the start of a
 # line, as `^[ \t]*class ...` in MULTILINE mode would find it (slow: tried at every line).
-_CLASS = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*:")
-# `import` as a word, then the names after it: `(a as b,\n c)` over lines, or the rest of
-# the line. The look-behind that makes it a word comes after the keyword, not as a `\b`
-# before it, which would cost the search its fast literal prefix.
-_IMPORTED = re.compile(rb"import(?<![A-Za-z0-9_]import)(?:[ \t]*\(([^)]*)\)|[ \t]+([^\n#;]*))")
+# The bases run to the first `)`. They are read up to the first bracket, so that no
+# keyword reads on past the next one's `(` (`class A(` repeated with no `)` read the rest
+# of the file from each): where a `(` is met (a call among the bases, or a comment), the
+# bases (group 2) are unset, and :class:`ClosingParens` reads on, once for all the
+# keywords before it.
+_AFTER_BASES = rb"\)[ \t]*:"
+_CLASS = re.compile(rb"class[ \t]+(\w+)[ \t]*\((?:([^()]*)" + _AFTER_BASES + rb"|[^()]*\()")
+_CLASS_END = re.compile(_AFTER_BASES)
+# `import` as a word, then the names after it: `(a as b,\n c)` over lines (to the first
+# `)`, read as the bases above: group 1, unset with group 2 where a `(` is met), or the
+# rest of the line (group 2).
+# The look-behind that makes it a word comes after the keyword, not as a `\b` before it,
+# which would cost the search its fast literal prefix.
+_IMPORT_WORD = rb"import(?<![A-Za-z0-9_]import)"
+_LINE_NAMES = rb"[ \t]+([^\n#;]*)"
+_IMPORTED = re.compile(_IMPORT_WORD + rb"(?:[ \t]*\((?:([^()]*)\)|[^()]*\()|" + _LINE_NAMES + rb")")
+_IMPORTED_ON_ITS_LINE = re.compile(_IMPORT_WORD + _LINE_NAMES)
 # What may precede `import` on its line in a statement: blanks, and `from module` (group 1)
-# in a from-import. Matched from the line's start to the keyword, with no slicing.
+# in a from-import.
 _IMPORT_HEAD = re.compile(rb"[ \t]*(?:from[ \t]+([\w.]+)[ \t]*)?")
 _NAME_AS_ALIAS = re.compile(r"([\w.]+|\*)(?:\s+as\s+(\w+))?")
 
@@ -52,28 +64,80 @@ def class_statements(source: bytes) -> tuple[ClassStatement, ...]:
     return (*classes, *_imports(source, base_roots))
 
 
-def matches_at_line_starts(pattern: re.Pattern[bytes], source: bytes) -> Iterator[re.Match[bytes]]:
-    """The matches of ``pattern`` that only blanks precede on their line, as
-    ``^[ \t]*pattern`` would find them in MULTILINE mode: searched from the pattern itself,
-    which is faster than trying ``^`` at every line."""
-    match = pattern.search(source)
-    while match is not None:
-        if _at_line_start(source, match.start()):
-            yield match
-            match = pattern.search(source, match.end())
+def matches_at_line_starts(pattern: re.Pattern[bytes], source: bytes, position: int = 0) -> Iterator[re.Match[bytes]]:
+    """The matches of ``pattern`` from ``position`` on that only blanks precede on their line,
+    as ``^[ \t]*pattern`` would find them in MULTILINE mode: searched from the pattern
+    itself, which is faster than trying ``^`` at every line.
+
+    A match that does not start its line is only a candidate: the search goes on within
+    it if it reads on past its line, and the other matches on that line are passed over
+    at once (each looking back to the line's start made a long line of them quadratic).
+    """
+    line_end = -1  # the end of the last line found not to start with the pattern
+    while True:
+        for match in pattern.finditer(source, position):
+            start = match.start()
+            if start > line_end:
+                if not start or source[start - 1] == 10:  # `\n`, as before most statements
+                    yield match
+                    continue
+                line_start = source.rfind(b"\n", 0, start) + 1
+                if not source[line_start:start].strip(b" \t"):
+                    yield match
+                    continue
+                line_end = source.find(b"\n", start)
+                if line_end == -1:
+                    return
+            if match.end() > line_end:  # it read on past its line: search again from there
+                position = line_end + 1
+                break
         else:
-            match = pattern.search(source, match.start() + 1)
+            return
 
 
-def _at_line_start(source: bytes, position: int) -> bool:
-    """Whether only blanks (spaces, tabs) precede ``position`` on its line."""
-    line_start = source.rfind(b"\n", 0, position) + 1
-    return not source[line_start:position].strip(b" \t")
+class ClosingParens:
+    """The first ``)`` at or after a position of ``source``, found once for all the
+    positions before it: each reading to it again took time quadratic in a file of
+    unclosed ``(``."""
+
+    __slots__ = ("_source", "_start", "_found")
+
+    def __init__(self, source: bytes) -> None:
+        self._source = source
+        # The last position looked from (past the end: none yet), and what was found there.
+        self._start, self._found = len(source) + 1, -1
+
+    def after(self, position: int) -> int:
+        """The index of the first ``)`` at or after ``position``, or -1."""
+        if position < self._start or (self._found != -1 and position > self._found):
+            self._start, self._found = position, self._source.find(b")", position)
+        return self._found
 
 
-def _classes(source: bytes) -> Iterable[ClassStatement]:
-    for match in matches_at_line_starts(_CLASS, source):
-        yield "class", match.group(1).decode("latin-1"), _bases(match.group(2))
+def _classes(source: bytes) -> Iterator[ClassStatement]:
+    closing: Optional[ClosingParens] = None  # made where a `(` is met: seldom
+    checked_close = bases_end = -1  # the last `)` after which `:` was looked for, and its end
+    position: Optional[int] = 0
+    while position is not None:
+        for match in matches_at_line_starts(_CLASS, source, position):
+            if match[2] is not None:
+                yield "class", match[1].decode("latin-1"), _bases(match[2])
+                continue
+            # A `(` among the bases, which run to the first `)`: a statement if `:` follows.
+            closing = closing or ClosingParens(source)
+            close = closing.after(match.end())
+            if close != checked_close:
+                after_bases = None if close == -1 else _CLASS_END.match(source, close)
+                checked_close, bases_end = close, -1 if after_bases is None else after_bases.end()
+            if bases_end == -1:
+                position = match.start() + 1
+            else:
+                opening = source.find(b"(", match.start())
+                yield "class", match[1].decode("latin-1"), _bases(source[opening + 1 : close])
+                position = bases_end
+            break
+        else:
+            position = None
 
 
 @lru_cache(maxsize=4096)
@@ -90,17 +154,45 @@ def _bases(written: bytes) -> tuple[str, ...]:
 
 def _imports(source: bytes, base_roots: Collection[str]) -> list[ClassStatement]:
     """``import a.b as c`` and ``from m import a as b, *``, by the names they bind: those
-    that may bind a class (see :func:`class_statements`)."""
-    found = []
-    for match in _IMPORTED.finditer(source):
-        start = match.start()
-        head = _IMPORT_HEAD.fullmatch(source, source.rfind(b"\n", 0, start) + 1, start)
-        if head is None:  # not a statement of its own: `x; import y`, prose in a docstring
-            continue
-        for statement, root in _import_bindings(head[1], match[1] or match[2] or b""):
-            if root is None or root in base_roots:
-                found.append(statement)
-    return found
+    that may bind a class (see :func:`class_statements`).
+
+    The ``import`` keywords are read in order, each with its names, as a search for
+    ``import (names)`` with the names up to the first ``)`` reads them. Only the first
+    read on a line may start a statement (what precedes it there is its head): so a line
+    break comes between the one before and it, and each byte is looked back at once."""
+    found: list[ClassStatement] = []
+    closing: Optional[ClosingParens] = None  # made where a `(` is met: seldom
+    position = previous_start = 0
+    while True:
+        for match in _IMPORTED.finditer(source, position):
+            start = match.start()
+            names = match[1]
+            if names is None:
+                names = match[2]
+            reading_on = names is None  # a `(` among the names, which run to the first `)`
+            if reading_on:
+                closing = closing or ClosingParens(source)
+                close = closing.after(match.end())
+                if close != -1:
+                    names, position = source[source.find(b"(", start) + 1 : close], close + 1
+                else:  # or, with none, to the line's end, if a blank follows `import`
+                    on_its_line = _IMPORTED_ON_ITS_LINE.match(source, start)
+                    if on_its_line is None:
+                        position = start + 1
+                        break
+                    names, position = on_its_line[1], on_its_line.end()
+            line_start = source.rfind(b"\n", previous_start, start) + 1
+            if line_start or not previous_start:  # else on the line of the one before
+                head = _IMPORT_HEAD.fullmatch(source, line_start, start)
+                if head is not None:  # else not a statement of its own: `x; import y`, prose
+                    for statement, root in _import_bindings(head[1], names):
+                        if root is None or root in base_roots:
+                            found.append(statement)
+            previous_start = start
+            if reading_on:  # past the match: search again from there
+                break
+        else:
+            return found
 
 
 @lru_cache(maxsize=4096)
@@ -121,13 +213,14 @@ def _import_bindings(module: Optional[bytes], names: bytes) -> tuple[tuple[Class
             if alias
         )
     origin = module.decode("latin-1")
+    package = origin if origin.endswith(".") else origin + "."
     bindings: list[tuple[ClassStatement, Optional[str]]] = []
     for name, alias in _NAME_AS_ALIAS.findall(names.decode("latin-1")):
         if name == "*":
             bindings.append((("*", "*", (origin,)), None))
         elif "." not in name:
-            target = origin + name if origin.endswith(".") else f"{origin}.{name}"
-            bindings.append((("import", alias or name, (target,)), _root_condition(alias or name)))
+            bound = alias or name
+            bindings.append((("import", bound, (package + name,)), _root_condition(bound)))
     return tuple(bindings)
 
 
@@ -142,12 +235,16 @@ def module_key(path: str) -> str:
     """The dotted name of a file's module, from its whole path: ``/src/pkg/layers.py`` is
     ``src.pkg.layers`` (and ``pkg/__init__.py`` is ``pkg``). Imports match its end."""
     directory, name = os.path.split(os.path.abspath(path))
-    stem, extension = os.path.splitext(name)
+    return _module_key(_directory_key(directory), *os.path.splitext(name), name)
+
+
+def _module_key(package: str, stem: str, extension: str, name: str) -> str:
+    """The key of the module of the file ``name`` (``stem`` + ``extension``) in the
+    directory keyed ``package``."""
     if extension not in (".py", ".pyi", ".ipynb"):
         stem = name
     if stem == "__init__":
-        return _directory_key(directory)
-    package = _directory_key(directory)
+        return package
     return f"{package}.{stem}" if package else stem
 
 
@@ -192,9 +289,18 @@ class ProjectIndex(Collection[str]):
         self._files: dict[str, list[tuple[str, Sequence[ClassStatement]]]] = {}
         self._packages: set[str] = set()  # the keys of the packages' ``__init__`` files
         self._modules_named: dict[str, list[str]] = {}  # a module key's last part: the keys
+        directory_keys: dict[str, str] = {}  # each directory as the paths write it: its key
         for path, statements in files:
-            key = module_key(path)
-            if _is_package_init(path):
+            directory, name = os.path.split(path)
+            stem, extension = os.path.splitext(name)
+            if name in ("", ".", ".."):  # no file's name: the key is read from the absolute path
+                key = module_key(path)
+            else:  # each directory's key read once, as `module_key` reads it
+                directory_key = directory_keys.get(directory)
+                if directory_key is None:
+                    directory_key = directory_keys[directory] = _directory_key(os.path.abspath(directory))
+                key = _module_key(directory_key, stem, extension, name)
+            if stem == "__init__":
                 self._packages.add(key)
                 package = key
             else:
@@ -357,10 +463,6 @@ class ProjectIndex(Collection[str]):
 def module_classes_of(files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> frozenset[str]:
     """The module classes of :class:`ProjectIndex`, all resolved."""
     return frozenset(ProjectIndex(files))
-
-
-def _is_package_init(path: str) -> bool:
-    return os.path.splitext(os.path.basename(path))[0] == "__init__"
 
 
 def module_class_names(files: Iterable[tuple[str, bytes]]) -> frozenset[str]:
