@@ -49,6 +49,27 @@ def test_findings_exit_1_with_flake8_style_lines(project: Path, capsys) -> None:
     ]
 
 
+def test_the_garbage_collector_runs_rarely_during_a_run_and_as_before_after_it(
+    project: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import dropout_lint.integrations.cli as cli
+
+    during: list[tuple[int, int, int]] = []
+    lint_files = cli.lint_files
+
+    def recording(*args, **kwargs):
+        during.append(gc.get_threshold())
+        return lint_files(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "lint_files", recording)
+    before = gc.get_threshold()
+    assert run(capsys, "pkg")[0] == 1
+    assert during and during[0][0] >= 100 * before[0]  # workers forked then inherit it
+    assert gc.get_threshold() == before
+
+
 def test_clean_tree_exits_0_and_prints_nothing(project: Path, capsys) -> None:
     assert run(capsys, "pkg/clean.py") == (0, "")
 

@@ -7,11 +7,13 @@ parsed or checked (the other files are still checked and reported), 130 interrup
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, TextIO
+from typing import Iterator, Mapping, Optional, Sequence, TextIO
 
 from .. import __version__
 from ..engine.diagnostics import (
@@ -397,6 +399,25 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
 
 
+# Objects allocated, net, between two collections of the youngest generation (CPython's
+# default: 700), and how many collections of each before one of the next.
+_RARE_COLLECTIONS = (100_000, 20, 20)
+
+
+@contextmanager
+def _collecting_rarely() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while the command works, as mypy does: a run
+    allocates millions of objects (syntax nodes, matches) and frees them by reference count,
+    with few cycles, while each collection walks the objects still alive (a thirtieth of a
+    cold run's CPU over 6,561 files). Its workers, forked inside, inherit the setting."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*_RARE_COLLECTIONS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     if list(sys.argv[1:] if argv is None else argv) == ["server"]:  # `./server` lints a folder of that name
         from .language_server import main as serve
@@ -422,7 +443,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stdout.write(text)
         return EXIT_CLEAN
     try:
-        return run(args)
+        with _collecting_rarely():
+            return run(args)
     except ConfigError as error:
         print(f"dropout-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
