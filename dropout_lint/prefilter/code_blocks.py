@@ -88,7 +88,6 @@ class CodeBlocks:
         self._indents = indents
         self._ends = ends  # where each logical line ends (its last physical line's end)
         self._code = code
-        self._block_ends: dict[int, int] = {}
 
     @classmethod
     def of(cls, code: bytes) -> Optional[CodeBlocks]:
@@ -195,35 +194,31 @@ class CodeBlocks:
 
     def _headers_around(self, line: int) -> list[int]:
         """The logical line itself, then the headers of the blocks around it, inner first."""
+        headers = self._outline[0]
         chain = [line]
-        while self._headers[chain[-1]] >= 0:
-            chain.append(self._headers[chain[-1]])
+        while headers[chain[-1]] >= 0:
+            chain.append(headers[chain[-1]])
         return chain
 
     @cached_property
-    def _headers(self) -> list[int]:
-        """Each logical line's block header: the nearest line before it that is indented
-        less (-1 for none), found for all lines in one pass, as every read and call asks."""
-        headers = []
+    def _outline(self) -> tuple[list[int], list[int]]:
+        """For each logical line, its block's header (the nearest line before it that is
+        indented less; -1 for none) and the last line of its own block (the line before the
+        next one indented no more), found for all lines in one pass, as every read and call
+        asks."""
+        headers: list[int] = []
+        last_lines = [len(self._indents) - 1] * len(self._indents)
         open_lines: list[int] = []  # the lines whose blocks may still hold the next line
         for line, indent in enumerate(self._indents):
             while open_lines and self._indents[open_lines[-1]] >= indent:
-                open_lines.pop()
+                last_lines[open_lines.pop()] = line - 1
             headers.append(open_lines[-1] if open_lines else -1)
             open_lines.append(line)
-        return headers
+        return headers, last_lines
 
     def _block_end(self, header: int) -> int:
-        """Where the statement whose header is at ``header`` ends; read once per header."""
-        if header not in self._block_ends:
-            indent = self._indents[header]
-            last = header
-            for other in range(header + 1, len(self._starts)):
-                if self._indents[other] <= indent:
-                    break
-                last = other
-            self._block_ends[header] = self._ends[last]
-        return self._block_ends[header]
+        """Where the statement whose header is at ``header`` ends."""
+        return self._ends[self._outline[1][header]]
 
 
 def _bracket_balance(text: bytes) -> int:
