@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import signal
 import subprocess
 import sys
@@ -197,3 +198,28 @@ def test_files_likely_parsed_go_alone_to_the_workers_the_others_together(tmp_pat
     assert pool.started == [{"max_workers": 2, "job": "_Job"}]
     assert in_workers == list(lint_files(paths, Settings(root=tmp_path), jobs=1))
     assert [[d.code for d in found] for _, found in in_workers] == [[]] * 20 + [["DRP001"]] * 2 + [[]] * 3 + [["DRP001"]]
+
+
+def test_the_workers_freeze_and_thaw_what_this_process_holds() -> None:
+    assert gc.get_freeze_count() == 0
+    with runner._Workers(2) as workers:
+        assert list(workers.map(abs, [-1, -2], 1, 1)) == [1, 2]
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_workers_leave_alone_what_an_application_froze() -> None:
+    """``gc.unfreeze`` thaws every frozen object: an application that froze its own (a
+    server before it forks, say) keeps them frozen, and gets nothing more frozen."""
+    held = [object() for _ in range(10)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with runner._Workers(2) as workers:
+            assert list(workers.map(abs, [-1, -2], 1, 1)) == [1, 2]
+            assert list(workers.map(abs, [-3, -4], 1, 1)) == [3, 4]
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    assert held
