@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dropout_lint.workspace.discovery import (
     DiscoveryProblem,
@@ -14,6 +20,7 @@ from dropout_lint.workspace.discovery import (
     SourcePath,
     iter_source_files,
 )
+from dropout_lint.workspace.path_patterns import glob_to_regex
 from dropout_lint.workspace.settings import Settings
 
 
@@ -279,3 +286,82 @@ def ignored(gitignore_text: str, relative: str, is_dir: bool = False) -> bool | 
 )
 def test_gitignore_semantics(text: str, relative: str, is_dir: bool, verdict: bool | None) -> None:
     assert ignored(text, relative, is_dir) is verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "relative", "verdict"),
+    [
+        ("[z-a].py", "b.py", None),  # a range that runs backwards holds nothing, as in git
+        ("[z-a0-9].py", "5.py", True),
+        ("[a-].py", "-.py", True),
+        ("[!a-c].py", "d.py", True),
+        ("[!a-c].py", "b.py", None),
+        ("[a\\-c].py", "-.py", True),
+        ("[a\\-c].py", "b.py", None),
+        ("a[/]b", "a/b", None),  # brackets never match a slash
+    ],
+)
+def test_bracket_expressions(text: str, relative: str, verdict: bool | None) -> None:
+    assert ignored(text, relative) is verdict
+
+
+_GLOB_PIECES = st.lists(
+    st.one_of(
+        st.sampled_from(("a", "z", "0", "-", "!", "^", "\\", "[", "]", "*", "**/", "?", "/", ".")),
+        st.builds(
+            "[{}{}-{}]".format,
+            st.sampled_from(("", "!", "^")),
+            st.sampled_from("az09-\\/.[]"),
+            st.sampled_from("az09-\\/.[]"),
+        ),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_GLOB_PIECES)
+def test_every_glob_gives_a_valid_expression(glob: str) -> None:
+    """A bad glob in a ``.gitignore`` or the settings (``[z-a]``) once stopped the run with a
+    traceback; ``re`` warns of character sets it may read differently one day."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        re.compile(glob_to_regex(glob))
+
+
+# The walker beside git itself: the .py files it finds are those git does not ignore.
+_TREE = (
+    "a.py", "b.py", "c.py", "keep.py", "x1.py", "xz.py", "-.py",
+    "src/a.py", "src/b.py", "src/gen/c.py", "gen/d.py", "lib/f.py", "lib/sub/e.py", "lib/sub/keep.py",
+)
+_PATTERNS = (
+    "*.py", "a.py", "/a.py", "src/", "gen/", "gen", "**/gen", "lib/**", "src/*.py", "[a-c].py",
+    "[z-a].py", "[!a-c].py", "x?.py", "keep.py", "src/a.py", "b.py", "sub", "lib/", "lib/sub/*",
+    "/src/gen/", "[-a].py", "**/keep.py",
+)
+_GITIGNORE_LINES = st.lists(
+    st.tuples(st.booleans(), st.sampled_from(_PATTERNS)).map(lambda line: "!" * line[0] + line[1]),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@settings(max_examples=60, deadline=None)
+@given(_GITIGNORE_LINES)
+def test_the_walker_ignores_what_git_ignores(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> None:
+    root = tmp_path_factory.mktemp("repo")
+    make_tree(root, *_TREE)
+    (root / ".gitignore").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    listed = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard"],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()
+    assert found(root) == sorted(path for path in listed if path.endswith(".py")), lines
+
+
+def test_a_backwards_range_in_the_settings_excludes_nothing(tmp_path: Path) -> None:
+    make_tree(tmp_path, "a.py", "b.py", "c.py")
+    settings = Settings(root=tmp_path, extend_exclude=("[z-a].py", "[!a-b].py"))
+    assert found(tmp_path, settings) == ["a.py", "b.py"]

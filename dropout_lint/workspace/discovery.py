@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import enum
 import errno
+import itertools
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
-from .path_patterns import glob_to_regex
+from .path_patterns import PathPattern, PathPatterns
 from .settings import Settings, SettingsSource
 
 STDIN_PATH = "-"
@@ -58,23 +58,28 @@ class DiscoveryProblem:
 DiscoveryResult = Union[SourcePath, DiscoveryProblem]
 
 
-class GitignorePattern:
-    """One line of a ``.gitignore``, with git's semantics (see ``gitignore(5)``)."""
+class GitignorePattern(PathPattern):
+    """One line of a ``.gitignore``, with git's semantics (see ``gitignore(5)``): a glob read
+    as the settings' are, which may re-include (``!``) or match only directories (``/``)."""
 
     def __init__(self, line: str) -> None:
         self.negated = line.startswith("!")
         body = line[1:] if self.negated else line
         self.directory_only = body.endswith("/")
-        body = body.rstrip("/")
-        anchored = "/" in body
-        body = body.lstrip("/")
-        prefix = "" if anchored or body.startswith("**/") else "(?:.*/)?"
-        self._regex = re.compile(prefix + glob_to_regex(body))
+        super().__init__(body)
+
+
+class _PatternRun:
+    """Consecutive patterns of a ``.gitignore`` that all ignore, or all re-include: which
+    of them matches does not matter, so a path is matched against them all at once."""
+
+    def __init__(self, patterns: Sequence[GitignorePattern]) -> None:
+        self.negated = patterns[0].negated
+        self._directories = PathPatterns(patterns)
+        self._files = PathPatterns([p for p in patterns if not p.directory_only])
 
     def matches(self, relative_path: str, is_dir: bool) -> bool:
-        return (is_dir or not self.directory_only) and self._regex.fullmatch(
-            relative_path
-        ) is not None
+        return (self._directories if is_dir else self._files).match(relative_path)
 
 
 class GitignoreFile:
@@ -82,8 +87,9 @@ class GitignoreFile:
 
     def __init__(self, directory: str, text: str) -> None:
         self.directory = directory.rstrip(os.sep)
-        self.patterns = [
-            GitignorePattern(line) for line in map(_pattern_text, text.splitlines()) if line
+        patterns = [GitignorePattern(line) for line in map(_pattern_text, text.splitlines()) if line]
+        self._runs = [
+            _PatternRun(list(run)) for _, run in itertools.groupby(patterns, key=lambda p: p.negated)
         ]
 
     @classmethod
@@ -100,12 +106,12 @@ class GitignoreFile:
     def verdict(self, absolute_path: str, is_dir: bool) -> Optional[bool]:
         """True if ignored, False if re-included by ``!``, None if no pattern matches.
 
-        The last matching pattern decides, as in git.
+        The last matching pattern decides, as in git: it is in the last run that matches.
         """
         relative = absolute_path[len(self.directory) + 1 :].replace(os.sep, "/")
-        for pattern in reversed(self.patterns):
-            if pattern.matches(relative, is_dir):
-                return not pattern.negated
+        for run in reversed(self._runs):
+            if run.matches(relative, is_dir):
+                return not run.negated
         return None
 
 

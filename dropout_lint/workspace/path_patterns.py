@@ -1,7 +1,7 @@
 """Globs from the settings, matched against POSIX paths relative to the project root.
 
 ``*`` and ``?`` stay within one path component and ``**`` spans any number of them, as in
-ruff; discovery also builds its ``.gitignore`` patterns on :func:`glob_to_regex`.
+ruff; discovery reads the patterns of ``.gitignore`` files as these too.
 """
 
 from __future__ import annotations
@@ -85,10 +85,7 @@ def glob_to_regex(glob: str) -> str:
             index += 1
         elif char == "[" and "]" in glob[index + 2 :]:
             end = glob.index("]", index + 2)
-            body = glob[index + 1 : end]
-            negated = body.startswith(("!", "^"))
-            body = body[1:] if negated else body
-            out.append(("[^/" if negated else "[") + body.replace("\\", "\\\\") + "]")
+            out.append(_bracket(glob[index + 1 : end]))
             index = end + 1
         elif char == "\\" and index + 1 < len(glob):
             out.append(re.escape(glob[index + 1]))
@@ -97,3 +94,45 @@ def glob_to_regex(glob: str) -> str:
             out.append(re.escape(char))
             index += 1
     return "".join(out)
+
+
+def _bracket(body: str) -> str:
+    """The regular expression of a glob's bracket expression, given what is between the
+    brackets: one character other than ``/`` that its characters and ranges hold, or, after
+    ``!`` or ``^``, that they do not. As in git, a range that runs backwards (``z-a``)
+    holds nothing, so every glob gives a valid expression (``re`` refused ``[z-a]``)."""
+    negated = body.startswith(("!", "^"))
+    held = "".join(
+        re.escape(first) if first == last else f"{re.escape(first)}-{re.escape(last)}"
+        for first, last in _bracket_items(body[1:] if negated else body)
+        if first <= last
+    )
+    if negated:
+        return f"[^/{held}]"
+    return f"(?!/)[{held}]" if held else "(?!)"
+
+
+def _bracket_items(body: str) -> list[tuple[str, str]]:
+    """Each character (``x``: ``(x, x)``) and range (``a-z``: ``(a, z)``) of a bracket
+    expression. ``\\`` makes the next character stand for itself, a dash too; a dash
+    first or last is itself."""
+    characters: list[str] = []
+    range_dashes: set[int] = set()
+    index = 0
+    while index < len(body):
+        if body[index] == "\\" and index + 1 < len(body):
+            index += 1
+        elif body[index] == "-":
+            range_dashes.add(len(characters))
+        characters.append(body[index])
+        index += 1
+    items: list[tuple[str, str]] = []
+    index = 0
+    while index < len(characters):
+        if index + 1 in range_dashes and index + 2 < len(characters):
+            items.append((characters[index], characters[index + 2]))
+            index += 3
+        else:
+            items.append((characters[index], characters[index]))
+            index += 1
+    return items
