@@ -104,10 +104,13 @@ def test_a_killed_fix_leaves_every_file_fully_old_or_fully_new(
         torn = [name for name in before if now[name] not in (before[name], after[name])]
         assert torn == [], torn
         assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")) == sorted(before)
-        if signal_number == signal.SIGINT and was_running:
-            assert process.returncode != 0 and b"Traceback" not in stderr, stderr.decode()[-2000:]
-            assert not list(root.rglob("*.tmp")), "an interrupted write left its temporary file"
         fixed = sum(now[name] == after[name] for name in before)
+        if signal_number == signal.SIGINT and was_running:
+            assert b"Traceback" not in stderr, stderr.decode()[-2000:]
+            assert not list(root.rglob("*.tmp")), "an interrupted write left its temporary file"
+            # A signal that lands once every file is written (the process may be exiting,
+            # when Python no longer runs handlers) may let the run end as it would have.
+            assert process.returncode != 0 or fixed == len(before), stderr.decode()[-2000:]
         caught_mid_run += 0 < fixed < len(before)
     assert caught_mid_run >= 1, "no kill landed mid-run: the test proved nothing"
 
