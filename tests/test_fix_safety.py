@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dropout_lint.workspace.runner import CHUNK_SIZE
+
 COMMAND = [str(Path(sys.executable).with_name("dropout-lint")), "--isolated", "--no-cache"]
 MODULE = (
     "import torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
@@ -55,7 +57,11 @@ def fixed_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, byte
     """The corpus of the kill and concurrency tests, before and after an undisturbed --fix,
     and how long that run took."""
     root = tmp_path_factory.mktemp("reference")
-    before = write_tree(root, 60)
+    # Eight chunks of files for two workers: a Ctrl-C lets the chunks being fixed finish,
+    # and the one queued next (the pool's call queue holds one more than it has workers),
+    # so with fewer chunks one that lands just after the first write could still let the
+    # whole run finish.
+    before = write_tree(root, 8 * CHUNK_SIZE)
     started = time.monotonic()
     result = run(root, "--fix", "--jobs", "2", ".")
     duration = time.monotonic() - started
