@@ -369,6 +369,8 @@ def _commands(
     if ruff is None:
         print("ruff: not installed, skipped")
     else:
+        # Its speed, and the rules it runs by default, change from release to release.
+        print(subprocess.run([ruff, "--version"], capture_output=True, text=True).stdout.strip())
         ruff_check = [ruff, "check", "--isolated", "--no-cache", "--exit-zero", "--quiet"]
         commands.append(Command("ruff", [*ruff_check, str(tree)], cold_cwd, len(files), total))
         commands.append(Command("ruff one rule", [*ruff_check, "--select", "F401", str(tree)],
