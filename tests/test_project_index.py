@@ -11,6 +11,7 @@ from dropout_lint.analysis.project_index import (
     is_project_module_class,
     module_classes_of,
     module_key,
+    name_to_ask,
     project_module_class_keys,
 )
 from dropout_lint.workspace.runner import index_project
@@ -63,6 +64,14 @@ def test_relative_names_are_read_from_the_importing_file() -> None:
     assert absolute_name("..base.Base", "/src/pkg/sub/net.py") == "src.pkg.base.Base"
     assert absolute_name(".", "/src/pkg/__init__.py") == "src.pkg"
     assert absolute_name("torch.nn.Module", "/src/pkg/net.py") == "torch.nn.Module"
+
+
+def test_a_bare_name_is_asked_of_the_file_that_binds_it() -> None:
+    """A bare qualified name is bound in the file itself (a ``def``, an assignment): its
+    module is the file's own, not every module with a class of that name."""
+    assert name_to_ask("Helper", "/src/pkg/net.py") == "src.pkg.net.Helper"
+    assert name_to_ask(".layers.Block", "/src/pkg/net.py") == "src.pkg.layers.Block"
+    assert name_to_ask("torch.nn.Module", "/src/pkg/net.py") == "torch.nn.Module"
 
 
 def test_the_scan_keeps_imports_that_may_bind_a_class() -> None:

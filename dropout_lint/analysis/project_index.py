@@ -253,6 +253,17 @@ def absolute_name(name: str, path: str) -> str:
     return name_in_package(name, package_key(path)) if name.startswith(".") else name
 
 
+def name_to_ask(qualified_name: str, path: str) -> str:
+    """A qualified name read in the file at ``path``, as the index is asked it: a relative
+    import made absolute, and a bare name, which the file binds itself (by a ``def``, an
+    assignment, ``import module``; its classes are looked up before), in the file's own
+    module. A class of that name in another module is another class, and a bare name
+    would be asked of every module, whose statements would all be read."""
+    if "." not in qualified_name:
+        return f"{module_key(path)}.{qualified_name}"
+    return absolute_name(qualified_name, path)
+
+
 def package_key(path: str) -> str:
     """The key of the package the file at ``path`` is in (relative imports start there)."""
     return _directory_key(os.path.dirname(os.path.abspath(path)))
@@ -372,7 +383,8 @@ class ProjectIndex(Collection[str]):
 
     def _modules_binding(self, name: str) -> list[str]:
         """The modules with a statement binding ``name``, read without building their scopes
-        (a bare name, a helper function's say, is asked of every module)."""
+        (a bare name is asked of every module: each one's statements are read, so linting
+        asks none, see :func:`name_to_ask`)."""
         known = self._keys_binding.get(name)
         if known is None:
             known = self._keys_binding[name] = [
