@@ -16,6 +16,7 @@ import libcst as cst
 
 from ..module_classes import ModuleClasses
 from ..name_resolution import NameResolver
+from ..project_reads import read_project_file
 from ..project_index import name_to_ask, project_module_class_keys
 from .interpreter import SourceFacts
 
@@ -111,10 +112,8 @@ def _paths_of(module_key: str) -> list[str]:
 
 def _parsed(path: str, index: Collection[str]) -> Optional[ProjectFile]:
     """The file parsed, once per content (a long-lived server sees files change)."""
-    try:
-        with open(path, "rb") as file:
-            source = file.read()
-    except OSError:
+    source = read_project_file(path)
+    if source is None:
         return None
     known = _PARSED.get(path)
     if known is not None and known[0] == source and known[1] is index:
