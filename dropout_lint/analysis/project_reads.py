@@ -10,10 +10,10 @@ may lean on what an earlier one read.
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Optional
 
-# Absolute path: the digest of its bytes when read ("" when it could not be read).
+# A path as it was read (as the project's paths write it, or absolute: rank inference finds
+# a class's file from its module key): the digest of its bytes ("" when unreadable).
 _read: dict[str, str] = {}
 
 
@@ -29,12 +29,12 @@ def read_project_file(path: str) -> Optional[bytes]:
             data: Optional[bytes] = file.read()
     except OSError:
         data = None
-    _read[os.path.abspath(path)] = "" if data is None else content_digest(data)
+    _read[path] = "" if data is None else content_digest(data)
     return data
 
 
 def files_read() -> dict[str, str]:
-    """What this process has read so far: each file's absolute path, with its digest."""
+    """What this process has read so far: each file's path, as read, with its digest."""
     return dict(_read)
 
 

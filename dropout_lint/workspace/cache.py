@@ -190,8 +190,8 @@ class LintCache:
 
     def results(self, key: str, path: str, digest_of: Callable[[str], str]) -> Optional[list[Diagnostic]]:
         """The findings stored under ``key``, reported at ``path``, when every file their
-        lint read still has the content it had (``digest_of`` gives it now, by absolute
-        path); None if there are none."""
+        lint read still has the content it had (``digest_of`` gives it now, by the path
+        it was read at); None if there are none."""
         entry = self._results.get(key)
         if not isinstance(entry, list) or len(entry) != 2:
             return None
@@ -216,8 +216,8 @@ class LintCache:
         return known
 
     def remember_results(self, key: str, diagnostics: Sequence[Diagnostic], reads: Mapping[str, str]) -> None:
-        """Keep the findings under ``key``, with the files their lint read (each absolute
-        path with the digest of its content then): most findings share them."""
+        """Keep the findings under ``key``, with the files their lint read (each path with
+        the digest of its content then): most findings share them."""
         files = dict(sorted(reads.items()))
         name = content_digest(json.dumps(files).encode("utf-8", "surrogatepass"))
         self._reads[name] = files

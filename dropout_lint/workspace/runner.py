@@ -348,8 +348,8 @@ def _each_file(
 
 
 class _CurrentDigests:
-    """The content digest of a file now, by absolute path: from this run's surveys, or,
-    for a file outside them, read ("" when unreadable, as ``project_reads`` notes it)."""
+    """The content digest of a file now, by its path as read (``project_reads``): from this
+    run's surveys, by the path given, or else read ("" when unreadable, as noted there)."""
 
     def __init__(self, paths: Sequence[str], surveys: Sequence[Union[FileSurvey, Diagnostic]]) -> None:
         self._paths, self._surveys = paths, surveys
@@ -358,8 +358,7 @@ class _CurrentDigests:
     def __call__(self, path: str) -> str:
         if self._digests is None:
             self._digests = {
-                os.path.abspath(p): s.digest if isinstance(s, FileSurvey) else ""
-                for p, s in zip(self._paths, self._surveys)
+                p: s.digest if isinstance(s, FileSurvey) else "" for p, s in zip(self._paths, self._surveys)
             }
         digest = self._digests.get(path)
         if digest is None:
