@@ -1,6 +1,6 @@
 """The result cache, through the command: same findings cold, warm, without it and in
-parallel; invalidated by content, settings and the project index; and harmless when it
-is corrupt, foreign or missing."""
+parallel; invalidated by content, settings, the project's paths and the other files a
+finding's lint read; and harmless when it is corrupt, foreign or missing."""
 
 from __future__ import annotations
 
@@ -142,11 +142,12 @@ def test_warm_run_keeps_what_training_loops_import(project: Path, capsys, monkey
     assert any(line.startswith("pkg/train.py:9:9: DRP030") for line in run(capsys, "--jobs", "1", "pkg")[1])
 
 
-def test_an_edit_that_changes_no_class_or_import_keeps_the_other_files_findings(
+def test_an_edit_to_a_file_no_lint_read_keeps_the_other_files_findings(
     project: Path, capsys, monkeypatch
 ) -> None:
-    """Findings are kept under the statements of the other files (and the content of those
-    with a class): a script's body edited relints the script alone; a base edited, all."""
+    """Findings are kept with the files their lint read: a script's body edited relints
+    nothing (the script itself stops at the gates); the base a finding's class reads, that
+    finding (and those linted after it in the same process, which may share its answers)."""
     script = project / "pkg" / "run.py"
     script.write_text("from torch.optim import Adam\n\nprint(Adam)\n")
     cold = run(capsys, "--jobs", "1", "pkg")
@@ -155,7 +156,62 @@ def test_an_edit_that_changes_no_class_or_import_keeps_the_other_files_findings(
     assert run(capsys, "--jobs", "1", "pkg") == cold and parsed == []
     (project / "pkg" / "base.py").write_text("import torch.nn as nn\n\n\nclass Base(nn.Module):\n    x = 1\n")
     assert run(capsys, "--jobs", "1", "pkg") == cold
+    assert "pkg/block.py" in parsed
+
+
+def test_a_finding_is_kept_when_a_class_it_never_read_changes(project: Path, capsys, monkeypatch) -> None:
+    """No lint reads ``other.py``: editing its classes relints nothing (a digest over every
+    file with a class relinted every finding of the project)."""
+    other = project / "pkg" / "other.py"
+    other.write_text(CLEAN.replace("Plain", "Other"))
+    cold = run(capsys, "--jobs", "1", "pkg")
+    parsed = parse_count(monkeypatch)
+    other.write_text(CLEAN.replace("Plain", "Other") + "\n\nclass Extra(Other):\n    pass\n")
+    assert run(capsys, "--jobs", "1", "pkg") == cold
+    assert parsed == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_finding_follows_the_base_class_it_read_in_another_file(
+    project: Path, capsys, monkeypatch, jobs: str
+) -> None:
+    """``Block``'s base is defined in base.py: when ``Base`` stops being a module, Block's
+    finding goes; when it becomes one again, the finding is back. The unrelated edits in
+    between relint nothing."""
+    monkeypatch.setattr(runner, "MIN_TASKS_FOR_LINT_WORKERS", 1)
+    base = project / "pkg" / "base.py"
+    module_base = base.read_text()
+    with_block = run(capsys, "--jobs", jobs, "pkg")
+    assert [line.split(":")[0] for line in with_block[1]] == ["pkg/block.py", "pkg/net.py"]
+    base.write_text("class Base:\n    pass\n")
+    os.utime(base, ns=(1, 1))  # an old mtime: the content hash must still notice
+    without_block = run(capsys, "--jobs", jobs, "pkg")
+    assert [line.split(":")[0] for line in without_block[1]] == ["pkg/net.py"]
+    base.write_text(module_base)
+    assert run(capsys, "--jobs", jobs, "pkg") == with_block
+
+
+def test_adding_or_removing_a_file_lints_again(project: Path, capsys, monkeypatch) -> None:
+    """Module keys come from the project's paths: a file added or removed may change what a
+    name resolves to (here ``from base import Base``), so every finding is linted again,
+    even for a file with no class at all; the files of a project seen before find theirs."""
+    script = project / "pkg" / "script.py"
+    script.write_text("print('no class, no import')\n")
+    base = project / "pkg" / "base.py"
+    module_base = base.read_text()
+    base.unlink()
+    assert [line.split(":")[0] for line in run(capsys, "--jobs", "1", "pkg")[1]] == ["pkg/net.py"]
+    base.write_text(module_base)
+    with_base = run(capsys, "--jobs", "1", "pkg")
+    assert [line.split(":")[0] for line in with_base[1]] == ["pkg/block.py", "pkg/net.py"]
+    parsed = parse_count(monkeypatch)
+    script.unlink()
+    assert run(capsys, "--jobs", "1", "pkg") == with_base
     assert sorted(parsed) == ["pkg/block.py", "pkg/net.py"]
+    parsed.clear()
+    script.write_text("print('no class, no import')\n")
+    assert run(capsys, "--jobs", "1", "pkg") == with_base
+    assert parsed == []
 
 
 def test_findings_are_the_same_with_cache_and_workers(project: Path, capsys) -> None:

@@ -11,29 +11,46 @@ from dropout_lint.analysis.project_index import (
     is_project_module_class,
     module_classes_of,
     module_key,
+    name_to_ask,
     project_module_class_keys,
 )
-from dropout_lint.workspace.runner import index_project
+from dropout_lint.workspace.runner import index_project, project_class_statements
 
 
-def index_of(tmp_path: Path, files: dict[str, str]) -> frozenset[str]:
+def write_files(tmp_path: Path, files: dict[str, str]) -> list[str]:
     for name, text in files.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    return index_project([str(tmp_path / name) for name in files])
+    return [str(tmp_path / name) for name in files]
+
+
+def index_of(tmp_path: Path, files: dict[str, str]) -> frozenset[str]:
+    return index_project(write_files(tmp_path, files))
+
+
+def reading_index(paths: list[str]) -> tuple[ProjectIndex, list[str]]:
+    """The index of ``paths``, reading their statements on demand, and the paths it read."""
+    read: list[str] = []
+
+    def reading(path: str) -> tuple:
+        read.append(path)
+        return project_class_statements(path)
+
+    return ProjectIndex(paths, reading), read
+
+
+# Two classes called Block, in two modules: one a module class, the other not.
+ZOO = {
+    "zoo/layers.py": "from torch import nn\nclass Block(nn.Module): pass\n",
+    "zoo/config.py": "class Block:\n    pass\n",
+    "zoo/net.py": "from .layers import Block\nclass Net(Block): pass\n",
+    "zoo/hparams.py": "from zoo.config import Block\nclass Small(Block): pass\n",
+}
 
 
 def test_a_base_is_followed_to_the_module_that_defines_it(tmp_path: Path) -> None:
-    index = index_of(
-        tmp_path,
-        {
-            "zoo/layers.py": "from torch import nn\nclass Block(nn.Module): pass\n",
-            "zoo/config.py": "class Block:\n    pass\n",
-            "zoo/net.py": "from .layers import Block\nclass Net(Block): pass\n",
-            "zoo/hparams.py": "from zoo.config import Block\nclass Small(Block): pass\n",
-        },
-    )
+    index = index_of(tmp_path, ZOO)
     assert is_project_module_class("zoo.layers.Block", index)
     assert is_project_module_class("zoo.net.Net", index)
     assert not is_project_module_class("zoo.config.Block", index)
@@ -63,6 +80,45 @@ def test_relative_names_are_read_from_the_importing_file() -> None:
     assert absolute_name("..base.Base", "/src/pkg/sub/net.py") == "src.pkg.base.Base"
     assert absolute_name(".", "/src/pkg/__init__.py") == "src.pkg"
     assert absolute_name("torch.nn.Module", "/src/pkg/net.py") == "torch.nn.Module"
+
+
+def test_a_bare_name_is_asked_of_the_file_that_binds_it() -> None:
+    """A bare qualified name is bound in the file itself (a ``def``, an assignment): its
+    module is the file's own, not every module with a class of that name."""
+    assert name_to_ask("Helper", "/src/pkg/net.py") == "src.pkg.net.Helper"
+    assert name_to_ask(".layers.Block", "/src/pkg/net.py") == "src.pkg.layers.Block"
+    assert name_to_ask("torch.nn.Module", "/src/pkg/net.py") == "torch.nn.Module"
+
+
+def test_a_base_bound_by_an_assignment_reads_no_other_file(tmp_path: Path) -> None:
+    """``Base = make_base()`` is not the module class ``Base`` of another file: linting
+    the file reads its own statements only (asking every module would read every file)."""
+    from dropout_lint.engine.lint import LintOptions, lint_source
+    from dropout_lint.rules import ALL_RULES
+
+    layers, net = write_files(
+        tmp_path,
+        {
+            "layers.py": "import torch.nn as nn\nclass Base(nn.Module): pass\n",
+            "net.py": "import torch.nn.functional as F\nfrom factory import make_base\nBase = make_base()\n\n\n"
+            "class Net(Base):\n    def forward(self, x):\n        return F.dropout(x, 0.5)\n",
+        },
+    )
+    index, read = reading_index([layers, net])
+    options = LintOptions(rules=ALL_RULES, project_module_classes=index)
+    assert lint_source(Path(net).read_bytes(), net, options) == []
+    assert read == [net]
+
+
+def test_an_index_of_paths_reads_each_file_a_question_needs_once(tmp_path: Path) -> None:
+    paths = write_files(tmp_path, ZOO)
+    layers, _, net, _ = paths
+    index, read = reading_index(paths)
+    assert is_project_module_class("zoo.net.Net", index)
+    assert is_project_module_class("zoo.layers.Block", index)
+    assert read == [net, layers]  # the question's module, then its base's
+    assert set(index) == index_project(paths)
+    assert sorted(read) == sorted(paths)  # each read once
 
 
 def test_the_scan_keeps_imports_that_may_bind_a_class() -> None:
@@ -198,7 +254,7 @@ def test_a_name_is_resolved_through_a_chain_of_files_reading_no_others(tmp_path:
         "app/other.py": "import torch.nn as nn\nclass Other(nn.Module): pass\nclass Unrelated(nn.Module): pass\n",
     }
     _Watched.read = []
-    index = ProjectIndex(
+    index = ProjectIndex.of_statements(
         (str(tmp_path / name), _Watched(name, class_statements(text.encode()))) for name, text in files.items()
     )
     assert is_project_module_class("app.net.Net", index)
@@ -219,7 +275,7 @@ def test_answers_do_not_depend_on_the_order_of_the_questions(tmp_path: Path) -> 
     path = str(tmp_path / "cycle.py")
     key = module_key(path)
     for order in (["A", "B", "C", "D"], ["B", "A", "D", "C"]):
-        index = ProjectIndex([(path, class_statements(source))])
+        index = ProjectIndex.of_statements([(path, class_statements(source))])
         answers = {name: is_project_module_class(f"{key}.{name}", index) for name in order}
         assert answers == {"A": True, "B": True, "C": False, "D": False}, order
 
@@ -237,6 +293,6 @@ def test_lazy_answers_are_those_of_the_whole_index(tmp_path: Path) -> None:
     names = ["Head", "heads.Head", "pkg.heads.Head", "Base", "blocks.Base", "pkg.PublicBase", "Loop",
              "pkg.heads.Loop2", "other.heads.Base2", "Config", "pkg.Head", "blocks.base.Config"]
     for name in names:
-        index = ProjectIndex(statements)
+        index = ProjectIndex.of_statements(statements)
         assert sorted(project_module_class_keys(name, index)) == sorted(project_module_class_keys(name, whole)), name
     assert len(project_module_class_keys("Head", whole)) == 2

@@ -73,6 +73,42 @@ def test_a_cached_result_follows_the_other_file(project: Path, capsys) -> None:
     assert run(capsys, "pkg") == []  # now 4-D: right for Dropout2d
 
 
+def test_the_file_rank_inference_reads_is_noted_with_its_content(project: Path) -> None:
+    """The index here reads no file (its statements are given): the layers file that rank
+    inference parses for ``Flatten.forward`` is what the finding read, a dependency the
+    result cache keeps."""
+    from dropout_lint.analysis import project_reads
+    from dropout_lint.analysis.project_index import ProjectIndex, class_statements
+    from dropout_lint.engine.lint import LintOptions, lint_source
+    from dropout_lint.rules import ALL_RULES
+
+    layers, net = project / "pkg" / "layers.py", project / "pkg" / "net.py"
+    index = ProjectIndex.of_statements((str(path), class_statements(path.read_bytes())) for path in (layers, net))
+    project_reads.forget_files_read()
+    options = LintOptions(rules=ALL_RULES, project_module_classes=index)
+    assert [d.code for d in lint_source(net.read_bytes(), str(net), options)] == ["DRP010"]
+    assert project_reads.files_read() == {str(layers): project_reads.content_digest(layers.read_bytes())}
+
+
+def test_a_cached_finding_is_kept_while_the_file_it_read_is(project: Path, capsys, monkeypatch) -> None:
+    """A file no lint read (a script beside) edited: the finding is not linted again."""
+    from dropout_lint.workspace import runner
+
+    script = project / "pkg" / "script.py"
+    script.write_text("from torch import nn\n\n\nclass Script(nn.Module):\n    pass\n")
+    (finding,) = run(capsys, "--jobs", "1", "pkg")
+    parsed: list[str] = []
+    real = runner.lint_file
+    monkeypatch.setattr(runner, "lint_file", lambda path, *args: parsed.append(path) or real(path, *args))
+    script.write_text("from torch import nn\n\n\nclass Script(nn.Module):\n    size = 2\n")
+    assert run(capsys, "--jobs", "1", "pkg") == [finding]
+    assert parsed == []
+    layers = project / "pkg" / "layers.py"
+    layers.write_text(LAYERS.replace("x.view(x.size(0), -1)", "x.view(x.size(0), -1, 1, 1)"))
+    assert run(capsys, "--jobs", "1", "pkg") == []
+    assert parsed == ["pkg/net.py"]
+
+
 def test_a_class_re_exported_by_its_package_is_followed(project: Path, capsys) -> None:
     (project / "pkg" / "layers").mkdir()
     (project / "pkg" / "layers.py").rename(project / "pkg" / "layers" / "flat.py")

@@ -106,6 +106,37 @@ def test_each_file_passes_the_byte_stage_once(tmp_path: Path, monkeypatch: pytes
     assert len(gated) == 2
 
 
+def test_only_the_files_a_question_of_the_index_needs_are_scanned_for_classes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The survey scans no file for class statements: the project index scans a file when
+    a question first needs it, here the base of the one class that reaches libcst (a file
+    of the same name elsewhere is never read), each once, noted as read with its digest."""
+    from dropout_lint.analysis import project_reads
+
+    scanned: list[bytes] = []
+    real = runner.class_statements
+
+    def counting(source: bytes):  # type: ignore[no-untyped-def]
+        scanned.append(source)
+        return real(source)
+
+    monkeypatch.setattr(runner, "class_statements", counting)
+    (tmp_path / "zoo").mkdir()
+    (tmp_path / "other").mkdir()
+    base = tmp_path / "zoo" / "base.py"
+    base.write_text("import torch.nn as nn\n\n\nclass Base(nn.Module):\n    pass\n")
+    (tmp_path / "other" / "layers.py").write_text("class Base:\n    pass\n")
+    (tmp_path / "zoo" / "block.py").write_text(
+        BUGGY.format(p="0.5").replace("import torch.nn as nn", "from .base import Base").replace("nn.Module", "Base")
+    )
+    paths = write_files(tmp_path, 3) + [str(tmp_path / name) for name in ("other/layers.py", "zoo/base.py", "zoo/block.py")]
+    results = dict(lint_files(paths, Settings(root=tmp_path), jobs=1))
+    assert [d.code for d in results[str(tmp_path / "zoo" / "block.py")]] == ["DRP001"]
+    assert scanned == [base.read_bytes()]
+    assert project_reads.files_read() == {str(base): project_reads.content_digest(base.read_bytes())}
+
+
 def test_stopping_early_cancels_the_files_not_started(tmp_path: Path, pool) -> None:
     """What Ctrl-C does: the generator is closed, the pool shut down with cancel_futures."""
     paths = write_files(tmp_path, 64)

@@ -16,7 +16,7 @@ from .class_hierarchy import class_hierarchy
 from .instance_parameter import instance_parameter_of
 from .name_resolution import NameResolver
 from .node_search import parents
-from .project_index import absolute_name, is_project_module_class
+from .project_index import is_project_module_class, name_to_ask
 
 T = TypeVar("T")
 
@@ -141,7 +141,7 @@ class ModuleClasses:
         return any(self._names_module_class(name) for name in names)
 
     def _names_module_class(self, qualified_name: str) -> bool:
-        name = absolute_name(qualified_name, self._path)
+        name = name_to_ask(qualified_name, self._path)
         return torch_api.is_module_base(name) or is_project_module_class(
             name, self._project_module_classes
         )

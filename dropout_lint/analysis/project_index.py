@@ -7,8 +7,8 @@ regular expression (no parsing) for its class statements and imports
 qualified name, by module path, of every module class and of every import that
 re-exports one, resolved when asked for. A class of the same name in another module is another class.
 
-The scan of one file is separate from the join so the runner can scan each file in
-the pass that reads it, and the cache can keep each file's statements.
+The scan of one file is separate from the join so the index can scan a file only when a
+question needs its statements: the few files that reach libcst ask about a few modules.
 """
 
 from __future__ import annotations
@@ -253,6 +253,17 @@ def absolute_name(name: str, path: str) -> str:
     return name_in_package(name, package_key(path)) if name.startswith(".") else name
 
 
+def name_to_ask(qualified_name: str, path: str) -> str:
+    """A qualified name read in the file at ``path``, as the index is asked it: a relative
+    import made absolute, and a bare name, which the file binds itself (by a ``def``, an
+    assignment, ``import module``; its classes are looked up before), in the file's own
+    module. A class of that name in another module is another class, and a bare name
+    would be asked of every module, whose statements would all be read."""
+    if "." not in qualified_name:
+        return f"{module_key(path)}.{qualified_name}"
+    return absolute_name(qualified_name, path)
+
+
 def package_key(path: str) -> str:
     """The key of the package the file at ``path`` is in (relative imports start there)."""
     return _directory_key(os.path.dirname(os.path.abspath(path)))
@@ -275,22 +286,26 @@ def name_in_package(name: str, package: str) -> str:
 
 class ProjectIndex(Collection[str]):
     """The project's module classes: the qualified names (``<module key>.<name>``) of the
-    classes ``files`` (each a path with its statements) define that are modules, and of
-    those a package's ``__init__`` imports (re-exports).
+    classes the files of ``paths`` define that are modules, and of those a package's
+    ``__init__`` imports (re-exports).
 
     Resolved on demand: a name asked about (:meth:`module_class_keys`) reads the statements
-    of the modules its bases lead to, and no others; iterating resolves every one. Each
+    of the modules its bases lead to, and no others; iterating resolves every one. A file's
+    statements come from ``statements_of(path)``, asked once, the first time a question
+    needs them (:meth:`of_statements` builds an index from statements already read). Each
     answer is whether some chain of bases and imports reaches torch, whatever was asked
     before (a chain that meets a class being resolved is not a module through it).
     """
 
-    def __init__(self, files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> None:
-        # A module key's files (most have one): each one's package and statements.
-        self._files: dict[str, list[tuple[str, Sequence[ClassStatement]]]] = {}
+    def __init__(self, paths: Iterable[str], statements_of: Callable[[str], Sequence[ClassStatement]]) -> None:
+        self._statements_of = statements_of
+        self._statements: dict[str, Sequence[ClassStatement]] = {}  # those read, by path
+        # A module key's files (most have one): each one's package and path.
+        self._files: dict[str, list[tuple[str, str]]] = {}
         self._packages: set[str] = set()  # the keys of the packages' ``__init__`` files
         self._modules_named: dict[str, list[str]] = {}  # a module key's last part: the keys
         directory_keys: dict[str, str] = {}  # each directory as the paths write it: its key
-        for path, statements in files:
+        for path in paths:
             directory, name = os.path.split(path)
             stem, extension = os.path.splitext(name)
             if name in ("", ".", ".."):  # no file's name: the key is read from the absolute path
@@ -308,8 +323,7 @@ class ProjectIndex(Collection[str]):
             if key not in self._files:
                 self._modules_named.setdefault(key.rsplit(".", 1)[-1], []).append(key)
                 self._files[key] = []
-            if statements:
-                self._files[key].append((package, statements))
+            self._files[key].append((package, path))
         self._scopes: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
         self._keys_binding: dict[str, list[str]] = {}
         # Final answers; the questions being resolved, by depth; the open ones (see
@@ -320,6 +334,12 @@ class ProjectIndex(Collection[str]):
         self._open: dict[Any, int] = {}
         self._opened: list[tuple[dict[Any, bool], Any]] = []
         self._lowest = 0
+
+    @classmethod
+    def of_statements(cls, files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> "ProjectIndex":
+        """The index of ``files``, each a path with its statements, already read."""
+        statements: dict[str, Sequence[ClassStatement]] = dict(files)
+        return cls(statements, statements.__getitem__)
 
     def module_class_keys(self, qualified_name: str) -> list[str]:
         """The module classes an absolute dotted name, as imported, may name: ``name`` in
@@ -362,23 +382,31 @@ class ProjectIndex(Collection[str]):
         scope = self._scopes.get(key)
         if scope is None:
             scope = self._scopes[key] = {}
-            for package, statements in self._files[key]:
-                for kind, name, values in statements:
+            for package, path in self._files[key]:
+                for kind, name, values in self._statements_in(path):
                     if kind != "class" and values[0].startswith("."):
                         # an import's one name, as written in its file
                         values = (name_in_package(values[0], package),)
                     scope.setdefault(name, []).append((kind, values))
         return scope
 
+    def _statements_in(self, path: str) -> Sequence[ClassStatement]:
+        """The statements of the file at ``path``, read once."""
+        statements = self._statements.get(path)
+        if statements is None:
+            statements = self._statements[path] = self._statements_of(path)
+        return statements
+
     def _modules_binding(self, name: str) -> list[str]:
         """The modules with a statement binding ``name``, read without building their scopes
-        (a bare name, a helper function's say, is asked of every module)."""
+        (a bare name is asked of every module: each one's statements are read, so linting
+        asks none, see :func:`name_to_ask`)."""
         known = self._keys_binding.get(name)
         if known is None:
             known = self._keys_binding[name] = [
                 key
                 for key, files in self._files.items()
-                if any(bound == name for _, statements in files for _, bound, _ in statements)
+                if any(bound == name for _, path in files for _, bound, _ in self._statements_in(path))
             ]
         return known
 
@@ -462,7 +490,7 @@ class ProjectIndex(Collection[str]):
 
 def module_classes_of(files: Iterable[tuple[str, Sequence[ClassStatement]]]) -> frozenset[str]:
     """The module classes of :class:`ProjectIndex`, all resolved."""
-    return frozenset(ProjectIndex(files))
+    return frozenset(ProjectIndex.of_statements(files))
 
 
 def module_class_names(files: Iterable[tuple[str, bytes]]) -> frozenset[str]:

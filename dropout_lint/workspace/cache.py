@@ -2,11 +2,12 @@
 
 The cache lives in ``.dropout-lint-cache/`` in the project root, one JSON file per tool
 build and settings. In it, each file's content hash leads to what one read of it found
-(its class statements for the project index, the rules that may fire) and, for files a
-rule had to parse, to their findings, keyed as well by the rules run and by what they may
-read of the other files (:func:`index_digest`). A path's (size, mtime, ctime, inode) leads
-to its content hash without reading it. The mode summaries of the helpers DRP030 follows
-are kept too, under each helper's content hash.
+(the rules that may fire) and, for files a rule had to parse, to their findings, keyed as
+well by the rules run and the project's paths (:func:`project_digest`), and kept with the
+other files their lint read (the project index's statements, rank inference's classes),
+each with its content hash: a finding is reused only while each of those is unchanged. A
+path's (size, mtime, ctime, inode) leads to its content hash without reading it. The mode
+summaries of the helpers DRP030 follows are kept too, under each helper's content hash.
 
 It is only an optimisation: a missing, corrupt or foreign cache is ignored, writes are
 atomic, and the directory is safe to delete. Fixes are never cached, only findings.
@@ -21,18 +22,18 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .. import __version__
 from ..analysis.mode_summaries import FunctionSummary
-from ..analysis.project_index import ClassStatement
+from ..analysis.project_reads import content_digest
 from ..engine.diagnostics import Applicability, Diagnostic, Edit, Fix
 
 if TYPE_CHECKING:
     from ..engine.rule import Rule
 
 CACHE_DIRECTORY = ".dropout-lint-cache"
-_FORMAT = 3  # 2: fixes carry their edits; 3: surveys, the names imports write
+_FORMAT = 4  # 2: fixes carry their edits; 3: surveys, the names imports write; 4: the files read
 # A file modified this recently may change again within the clock's resolution without
 # its (size, mtime) changing: such a file is hashed again on the next run.
 _RACY_NS = 2_000_000_000
@@ -61,10 +62,6 @@ _FIELD_TYPES: dict[str, Any] = {
 StatKey = tuple[int, int, int, int]
 
 
-def content_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
 def stat_key(stat: os.stat_result) -> StatKey:
     return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
@@ -78,7 +75,6 @@ class FileSurvey:
     """
 
     digest: str
-    classes: tuple[ClassStatement, ...]
     may_fire: tuple[str, ...]
     has_nul: bool
     imports: tuple[str, ...] = ()
@@ -109,6 +105,8 @@ class LintCache:
         self._paths: dict[str, Any] = {}
         self._surveys: dict[str, Any] = {}
         self._results: dict[str, Any] = {}
+        self._reads: dict[str, Any] = {}  # files some findings' lint read: by a digest of them
+        self._reads_current: dict[str, bool] = {}  # whether they are unchanged, once checked
         self._mode_summaries: dict[str, Any] = {}
         self._mode_summaries_used: set[str] = set()
         self._digests_seen: set[str] = set()
@@ -129,9 +127,10 @@ class LintCache:
                 self._paths = dict(stored["paths"])
                 self._surveys = dict(stored["surveys"])
                 self._results = dict(stored["results"])
+                self._reads = dict(stored["reads"])
                 self._mode_summaries = dict(stored.get("mode_summaries", {}))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            self._paths, self._surveys, self._results = {}, {}, {}
+            self._paths, self._surveys, self._results, self._reads = {}, {}, {}, {}
             self._mode_summaries = {}
 
     def digest_for(self, path: str, stat: StatKey) -> Optional[str]:
@@ -144,10 +143,9 @@ class LintCache:
     def survey(self, digest: str) -> Optional[FileSurvey]:
         entry = self._surveys.get(digest)
         try:
-            classes, may_fire, has_nul, imports = entry  # type: ignore[misc]
+            may_fire, has_nul, imports = entry  # type: ignore[misc]
             return FileSurvey(
                 digest,
-                tuple((str(kind), str(name), tuple(map(str, values))) for kind, name, values in classes),
                 tuple(map(str, may_fire)),
                 bool(has_nul),
                 tuple(map(str, imports)),
@@ -186,22 +184,44 @@ class LintCache:
             self._paths[path] = [list(stat), survey.digest]
         else:
             self._paths.pop(path, None)
-        self._surveys[survey.digest] = [survey.classes, survey.may_fire, survey.has_nul, survey.imports]
+        self._surveys[survey.digest] = [survey.may_fire, survey.has_nul, survey.imports]
         self._digests_seen.add(survey.digest)
         self._changed = True
 
-    def results(self, key: str, path: str) -> Optional[list[Diagnostic]]:
-        """The findings stored under ``key``, reported at ``path``; None if there are none."""
+    def results(self, key: str, path: str, digest_of: Callable[[str], str]) -> Optional[list[Diagnostic]]:
+        """The findings stored under ``key``, reported at ``path``, when every file their
+        lint read still has the content it had (``digest_of`` gives it now, by the path
+        it was read at); None if there are none."""
         entry = self._results.get(key)
-        if not isinstance(entry, list):
+        if not isinstance(entry, list) or len(entry) != 2:
+            return None
+        reads, findings = entry
+        if not (isinstance(findings, list) and self._unchanged(reads, digest_of)):
             return None
         try:
-            return [_diagnostic(path, item) for item in entry]
+            return [_diagnostic(path, item) for item in findings]
         except (TypeError, ValueError, KeyError):
             return None
 
-    def remember_results(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
-        self._results[key] = [_stored(d) for d in diagnostics]
+    def _unchanged(self, reads: Any, digest_of: Callable[[str], str]) -> bool:
+        """Whether the files stored under ``reads`` are as they were read, checked once."""
+        if not isinstance(reads, str):
+            return False
+        known = self._reads_current.get(reads)
+        if known is None:
+            files = self._reads.get(reads)
+            known = self._reads_current[reads] = isinstance(files, dict) and all(
+                digest_of(path) == digest for path, digest in files.items()
+            )
+        return known
+
+    def remember_results(self, key: str, diagnostics: Sequence[Diagnostic], reads: Mapping[str, str]) -> None:
+        """Keep the findings under ``key``, with the files their lint read (each path with
+        the digest of its content then): most findings share them."""
+        files = dict(sorted(reads.items()))
+        name = content_digest(json.dumps(files).encode("utf-8", "surrogatepass"))
+        self._reads[name] = files
+        self._results[key] = [name, [_stored(d) for d in diagnostics]]
         self._changed = True
 
     def save(self) -> None:
@@ -211,11 +231,14 @@ class LintCache:
         live = self._digests_seen | {
             entry[1] for entry in self._paths.values() if isinstance(entry, list) and len(entry) == 2
         }
+        results = {k: r for k, r in self._results.items() if k.split("|", 1)[0] in live}
+        reads_kept = {str(entry[0]) for entry in results.values() if isinstance(entry, list) and entry}
         stored = {
             "format": _FORMAT,
             "paths": self._paths,
             "surveys": {d: s for d, s in self._surveys.items() if d in live},
-            "results": {k: r for k, r in self._results.items() if k.split("|", 1)[0] in live},
+            "results": results,
+            "reads": {name: files for name, files in self._reads.items() if name in reads_kept},
             "mode_summaries": {
                 d: m for d, m in self._mode_summaries.items() if d in self._mode_summaries_used
             },
@@ -239,23 +262,20 @@ class LintCache:
 
 
 def results_key(
-    digest: str, rule_codes: Sequence[str], index_digest: str, options: Sequence[Any] = ()
+    digest: str, rule_codes: Sequence[str], project: str, options: Sequence[Any] = ()
 ) -> str:
-    """Findings depend on the content, the rules run, (once parsed) the project index, and
-    the file's other options (its max-file-size and fix style, which differ per config file)."""
-    return f"{digest}|{','.join(rule_codes)}|{index_digest}|{json.dumps(list(options))}"
+    """Findings depend on the content, the rules run, the project (``project``: its paths,
+    and what else every file may read), and the file's other options (its max-file-size and
+    fix style, which differ per config file). The other files a lint read are kept beside."""
+    return f"{digest}|{','.join(rule_codes)}|{project}|{json.dumps(list(options))}"
 
 
-def index_digest(files: Iterable[tuple[str, FileSurvey]]) -> str:
-    """What a file's findings may read of the others: the statements the project's module
-    classes are resolved from (module keys come from paths, so the current directory too),
-    and the content of every file with a class (rank inference reads their ``forward``)."""
+def project_digest(paths: Iterable[str]) -> str:
+    """The project's paths and the current directory: module keys come from absolute paths,
+    so a file added, removed or moved may change what any name of the index resolves to."""
     digest = hashlib.sha256(os.getcwd().encode("utf-8", "surrogatepass"))
-    for path, survey in files:
-        if any(kind == "class" for kind, _, _ in survey.classes):
-            digest.update(f"{path}\0{survey.digest}\n".encode("utf-8", "surrogatepass"))
-        elif survey.classes:
-            digest.update(f"{path}\0{survey.classes!r}\n".encode("utf-8", "surrogatepass"))
+    for path in paths:
+        digest.update(f"{path}\0".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:16]
 
 

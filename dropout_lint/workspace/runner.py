@@ -10,7 +10,6 @@ import gc
 import os
 import signal
 from dataclasses import dataclass
-from itertools import chain
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -41,6 +40,12 @@ from ..analysis.project_index import (
     class_statements,
     module_class_names,
 )
+from ..analysis.project_reads import (
+    content_digest,
+    files_read,
+    forget_files_read,
+    read_project_file,
+)
 from ..engine.diagnostics import (
     UNREADABLE_FILE,
     UNWRITABLE_FILE,
@@ -64,8 +69,7 @@ from .cache import (
     FileSurvey,
     LintCache,
     StatKey,
-    content_digest,
-    index_digest,
+    project_digest,
     results_key,
     stat_key,
 )
@@ -229,25 +233,35 @@ def index_for_fixes(paths: Sequence[str], rules: Sequence[type[Rule]]) -> FixInd
         if ModelLeftInEvalMode in rules and byte_stage(source, [ModelLeftInEvalMode]):
             mode_flow_candidates.append(path)
     return FixIndex(
-        ProjectIndex(classes),
+        ProjectIndex.of_statements(classes),
         index_mode_summaries(paths, rules, mode_flow_candidates),
         frozenset(reassigned),
     )
 
 
 def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, FileSurvey], Diagnostic]:
-    """Read ``path`` once: its class statements, which of ``rules`` may fire on it, and,
-    where DRP030 may, what its imports name (for the helpers it may call)."""
+    """Read ``path`` once: which of ``rules`` may fire on it, and, where DRP030 may, what
+    its imports name (for the helpers it may call)."""
     try:
         with open(path, "rb") as file:
             stat = stat_key(os.fstat(file.fileno()))
             data = file.read()
     except OSError as error:
         return file_problem(path, UNREADABLE_FILE, f"cannot read: {error.strerror or error}")
-    python = notebook_python_source(data) if is_notebook(path) else data
     may_fire = tuple(rule.code for rule in byte_stage(data, rules))
-    imports = import_names(python) if ModelLeftInEvalMode.code in may_fire else ()
-    return stat, FileSurvey(content_digest(data), class_statements(python), may_fire, b"\0" in data, imports)
+    imports = ()
+    if ModelLeftInEvalMode.code in may_fire:
+        imports = import_names(notebook_python_source(data) if is_notebook(path) else data)
+    return stat, FileSurvey(content_digest(data), may_fire, b"\0" in data, imports)
+
+
+def project_class_statements(path: str) -> tuple[ClassStatement, ...]:
+    """The class statements of the file at ``path`` (a notebook's code cells), read when
+    the project index first needs them, and noted as read (see ``project_reads``)."""
+    data = read_project_file(path)
+    if data is None:
+        return ()
+    return class_statements(notebook_python_source(data) if is_notebook(path) else data)
 
 
 @dataclass(frozen=True)
@@ -264,11 +278,14 @@ class _Job:
     project_module_classes: Collection[str]
     mode_summaries: ProjectModeSummaries
 
-    def __call__(self, task: Sequence[tuple[str, FileSurvey]]) -> list[list[Diagnostic]]:
-        return [
+    def __call__(self, task: Sequence[tuple[str, FileSurvey]]) -> tuple[list[list[Diagnostic]], dict[str, str]]:
+        """Each file's findings, and the other files this process has read so far (what
+        the findings may depend on: answers are shared across files)."""
+        found = [
             lint_file(path, self.settings, self.project_module_classes, self.mode_summaries, survey)
             for path, survey in task
         ]
+        return found, files_read()
 
 
 def lint_files(
@@ -280,44 +297,74 @@ def lint_files(
 ) -> Iterator[tuple[str, list[Diagnostic]]]:
     """Each path with its diagnostics, in the order given.
 
-    Two passes. The first reads every file once, for the project index and the rules'
-    gates; the second parses with libcst only the files a rule may fire on, which are
-    few. ``cache`` spares both for files it has seen with the same content.
+    Two passes. The first reads every file once, for the rules' gates; the second parses
+    with libcst only the files a rule may fire on, which are few, and they read the other
+    files the project index or rank inference need. ``cache`` spares both for files it has
+    seen with the same content, and whose lint read files that have not changed since.
     """
+    forget_files_read()
     with _Workers(jobs) as workers:
         enabled = enabled_anywhere(paths, settings)
         surveys = _survey_files(paths, enabled, cache, workers)
         mode_summaries = _project_mode_summaries(paths, surveys, enabled, cache)
-        index = ""
+        indexed = [path for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)]
+        project = ""
         if cache is not None:  # a cached finding is kept under what it may depend on:
-            # the classes of other files, and the mode summaries of their functions
-            index = index_digest(
-                (path, survey) for path, survey in zip(paths, surveys) if isinstance(survey, FileSurvey)
-            ) + mode_summaries.digest()
+            # the project's paths, and the mode summaries of their functions
+            project = project_digest(indexed) + mode_summaries.digest()
         # The files to parse, with their cache keys and surveys.
         pending: list[tuple[str, str, FileSurvey]] = []
+        current = _CurrentDigests(paths, surveys)
         finished = [
-            _known_result(path, survey, settings, cache, index, pending)
+            _known_result(path, survey, settings, cache, project, current, pending)
             for path, survey in zip(paths, surveys)
         ]
         if project_module_classes is None:  # read by the files to parse, on demand
-            files = [(p, s.classes) for p, s in zip(paths, surveys) if isinstance(s, FileSurvey)]
-            project_module_classes = ProjectIndex(files) if pending else frozenset()
+            project_module_classes = ProjectIndex(indexed, project_class_statements) if pending else frozenset()
         tasks = _lint_tasks(pending)
         if workers.forks(len(tasks), MIN_TASKS_FOR_LINT_WORKERS) and (
             sum(_likely_parsed(survey) for _, _, survey in pending) >= workers.count
         ):
             import_checks(enabled)  # once here, not once in each worker
         job = _Job(settings, project_module_classes, mode_summaries)
-        parsed = zip(pending, chain.from_iterable(workers.map(job, tasks, 1, MIN_TASKS_FOR_LINT_WORKERS)))
+        parsed = zip(pending, _each_file(workers.map(job, tasks, 1, MIN_TASKS_FOR_LINT_WORKERS)))
         for path, result in zip(paths, finished):
             if result is None:
-                (_, key, _), result = next(parsed)
+                (_, key, _), (result, reads) = next(parsed)
                 if cache is not None:
-                    cache.remember_results(key, result)
+                    cache.remember_results(key, result, reads)
             yield path, result
     if cache is not None:
         cache.save()
+
+
+def _each_file(
+    done: Iterable[tuple[list[list[Diagnostic]], dict[str, str]]]
+) -> Iterator[tuple[list[Diagnostic], dict[str, str]]]:
+    """The findings of each file of the tasks ``done``, with the files its task read."""
+    for findings, reads in done:
+        for found in findings:
+            yield found, reads
+
+
+class _CurrentDigests:
+    """The content digest of a file now, by its path as read (``project_reads``): from this
+    run's surveys, by the path given, or else read ("" when unreadable, as noted there)."""
+
+    def __init__(self, paths: Sequence[str], surveys: Sequence[Union[FileSurvey, Diagnostic]]) -> None:
+        self._paths, self._surveys = paths, surveys
+        self._digests: Optional[dict[str, str]] = None  # made when a finding first asks
+
+    def __call__(self, path: str) -> str:
+        if self._digests is None:
+            self._digests = {
+                p: s.digest if isinstance(s, FileSurvey) else "" for p, s in zip(self._paths, self._surveys)
+            }
+        digest = self._digests.get(path)
+        if digest is None:
+            source = read_source(path)
+            digest = self._digests[path] = "" if isinstance(source, Diagnostic) else content_digest(source)
+        return digest
 
 
 _ASKS_PROJECT = frozenset(rule.code for rule in ALL_RULES if rule.asks_project())
@@ -418,11 +465,13 @@ def _known_result(
     survey: Union[FileSurvey, Diagnostic],
     settings: SettingsSource,
     cache: Optional[LintCache],
-    index: str,
+    project: str,
+    current: Callable[[str], str],
     pending: list[tuple[str, str, FileSurvey]],
 ) -> Optional[list[Diagnostic]]:
-    """The file's findings when they are known without parsing; else it joins ``pending``,
-    with the key its findings are cached under (none without a cache)."""
+    """The file's findings when they are known without parsing (cached: under ``project``,
+    and with what they read as ``current`` says it is now); else it joins ``pending``, with
+    the key its findings are cached under (none without a cache)."""
     if isinstance(survey, Diagnostic):
         return [survey]
     if not (survey.may_fire or survey.has_nul or is_notebook(path)):
@@ -434,8 +483,8 @@ def _known_result(
     if cache is None:
         pending.append((path, "", survey))
         return None
-    key = results_key(survey.digest, codes, index, (own.max_file_size, own.fix_style))
-    stored = cache.results(key, path)
+    key = results_key(survey.digest, codes, project, (own.max_file_size, own.fix_style))
+    stored = cache.results(key, path, current)
     if stored is None:
         pending.append((path, key, survey))
     return stored

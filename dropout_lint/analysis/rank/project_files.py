@@ -16,7 +16,8 @@ import libcst as cst
 
 from ..module_classes import ModuleClasses
 from ..name_resolution import NameResolver
-from ..project_index import absolute_name, project_module_class_keys
+from ..project_reads import read_project_file
+from ..project_index import name_to_ask, project_module_class_keys
 from .interpreter import SourceFacts
 
 # Parsed files kept per process, by path: the source and index they were parsed with, and
@@ -41,7 +42,7 @@ def defining_file(
     """The file and class a name imported in the file ``importer`` refers to, if it is
     one module class of ``index`` that its file defines, or that a package re-exports
     from one (``from .mlp import Mlp`` in ``layers/__init__.py``), ``hops`` deep."""
-    name = absolute_name(qualified_name, importer)
+    name = name_to_ask(qualified_name, importer)
     class_name = name.rsplit(".", 1)[-1]
     keys = project_module_class_keys(name, index)
     if len(keys) != 1:
@@ -111,10 +112,8 @@ def _paths_of(module_key: str) -> list[str]:
 
 def _parsed(path: str, index: Collection[str]) -> Optional[ProjectFile]:
     """The file parsed, once per content (a long-lived server sees files change)."""
-    try:
-        with open(path, "rb") as file:
-            source = file.read()
-    except OSError:
+    source = read_project_file(path)
+    if source is None:
         return None
     known = _PARSED.get(path)
     if known is not None and known[0] == source and known[1] is index:
