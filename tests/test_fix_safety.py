@@ -86,6 +86,7 @@ def test_a_killed_fix_leaves_every_file_fully_old_or_fully_new(
     before, after, duration = fixed_tree
     rng = random.Random(signal_number)
     caught_mid_run = 0
+    trials = []  # (was running when signalled, files fixed, exit status): the failure says
     # Ctrl-C lets the files in progress finish, so a late signal can let the whole run end:
     # keep trying until one lands mid-run (every trial is checked in full either way).
     for trial in range(8):
@@ -118,7 +119,8 @@ def test_a_killed_fix_leaves_every_file_fully_old_or_fully_new(
             # when Python no longer runs handlers) may let the run end as it would have.
             assert process.returncode != 0 or fixed == len(before), stderr.decode()[-2000:]
         caught_mid_run += 0 < fixed < len(before)
-    assert caught_mid_run >= 1, "no kill landed mid-run: the test proved nothing"
+        trials.append((was_running, fixed, process.returncode))
+    assert caught_mid_run >= 1, f"no kill landed mid-run: the test proved nothing; {trials}"
 
 
 def test_two_concurrent_fix_runs_cannot_corrupt_a_file(
