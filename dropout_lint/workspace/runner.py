@@ -206,9 +206,13 @@ def _summarised(source: bytes) -> tuple[FunctionSummary, ...]:
 def python_source(path: str) -> bytes:
     """The file's Python source (a notebook's joined code cells); empty when unreadable."""
     source = read_source(path)
-    if isinstance(source, Diagnostic):
-        return b""
-    return notebook_python_source(source) if is_notebook(path) else source
+    return b"" if isinstance(source, Diagnostic) else python_of(path, source)
+
+
+def python_of(path: str, data: bytes) -> bytes:
+    """The Python source in the bytes of the file at ``path``: a notebook's joined code
+    cells, or the bytes themselves."""
+    return notebook_python_source(data) if is_notebook(path) else data
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,7 @@ def survey_file(path: str, rules: Sequence[type[Rule]]) -> Union[tuple[StatKey, 
     may_fire = tuple(rule.code for rule in byte_stage(data, rules))
     imports = ()
     if ModelLeftInEvalMode.code in may_fire:
-        imports = import_names(notebook_python_source(data) if is_notebook(path) else data)
+        imports = import_names(python_of(path, data))
     return stat, FileSurvey(content_digest(data), may_fire, b"\0" in data, imports)
 
 
@@ -261,7 +265,7 @@ def project_class_statements(path: str) -> tuple[ClassStatement, ...]:
     data = read_project_file(path)
     if data is None:
         return ()
-    return class_statements(notebook_python_source(data) if is_notebook(path) else data)
+    return class_statements(python_of(path, data))
 
 
 @dataclass(frozen=True)
